@@ -1,0 +1,368 @@
+"""Pure Keras model building: input kinds, one builder per branch, the head.
+
+Nothing here knows about scikit-learn. Every branch builder is a function
+``(keras_tensor, **hyperparameters) -> keras_tensor`` so it can be reused in a
+hand-written functional model; :func:`build_multi_input_model` assembles them into
+the model that :class:`~skmultimodal.MultiInputKerasClassifier` fits by default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+from keras import layers
+
+INPUT_KINDS = ("image", "tokens", "sequence", "tabular")
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """What the model builder needs to know about one input.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Per-sample shape (the array's shape without the first axis).
+    dtype : str
+        NumPy dtype name of the array fed to the model (``"uint8"``, ``"int32"``, ...).
+    kind : {"image", "tokens", "sequence", "tabular"}
+        Which branch processes the input.
+    vocabulary_size : int or None
+        For ``"tokens"`` inputs, the number of distinct ids (largest id + 1).
+    """
+
+    shape: tuple
+    dtype: str
+    kind: str
+    vocabulary_size: int | None = None
+
+
+def infer_input_kind(array: np.ndarray) -> str:
+    """Guess the branch kind of one input array from its rank and dtype.
+
+    4-D arrays are images, 3-D arrays are sequences ``(n, timesteps, features)``,
+    2-D integer arrays are token ids and 2-D float (or bool) arrays are tabular.
+
+    Parameters
+    ----------
+    array : ndarray
+        The input, first axis = samples.
+
+    Returns
+    -------
+    kind : str
+        One of ``"image"``, ``"tokens"``, ``"sequence"``, ``"tabular"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> infer_input_kind(np.zeros((5, 8, 8, 3), dtype="uint8"))
+    'image'
+    >>> infer_input_kind(np.zeros((5, 12), dtype="int32"))
+    'tokens'
+    >>> infer_input_kind(np.zeros((5, 4), dtype="float32"))
+    'tabular'
+    """
+    ndim = np.ndim(array)
+    if ndim == 4:
+        return "image"
+    if ndim == 3:
+        return "sequence"
+    if ndim == 2:
+        dtype = np.asarray(array).dtype
+        return "tokens" if np.issubdtype(dtype, np.integer) else "tabular"
+    raise ValueError(
+        f"Cannot infer an input kind for an array of shape {np.shape(array)}: expected 2-D "
+        "(tokens or tabular), 3-D (sequence) or 4-D (image) arrays."
+    )
+
+
+def build_image_branch(
+    inputs,
+    filters: Sequence[int] = (32, 64),
+    kernel_size: int = 3,
+    pool_size: int = 2,
+):
+    """Convolutional branch: one ``Conv2D(f, 3, relu) -> MaxPool(2)`` block per filter.
+
+    uint8 inputs are rescaled to [0, 1] first (images stay uint8 until they are
+    inside the model); float inputs are used as they are.
+
+    Parameters
+    ----------
+    inputs : keras tensor of shape (batch, height, width, channels)
+    filters : sequence of int, default=(32, 64)
+        Number of filters of each convolution block.
+    kernel_size, pool_size : int
+        Convolution kernel and max-pooling window.
+
+    Returns
+    -------
+    keras tensor of shape (batch, features)
+        The flattened feature map.
+
+    Examples
+    --------
+    >>> import keras
+    >>> x = keras.Input((16, 16, 3), dtype="uint8")
+    >>> build_image_branch(x, filters=(4,)).shape
+    (None, 196)
+    """
+    x = inputs
+    if inputs.dtype == "uint8":
+        x = layers.Rescaling(1.0 / 255)(x)
+    for n_filters in filters:
+        if min(x.shape[1], x.shape[2]) < kernel_size + pool_size - 1:
+            raise ValueError(
+                f"Image input of shape {tuple(inputs.shape[1:])} is too small for "
+                f"{len(filters)} convolution blocks (filters={tuple(filters)}): use "
+                "fewer image_filters or larger target_size."
+            )
+        x = layers.Conv2D(n_filters, kernel_size, activation="relu")(x)
+        x = layers.MaxPooling2D(pool_size)(x)
+    return layers.Flatten()(x)
+
+
+def _recurrent_layer(
+    units: int, dropout: float, recurrent_dropout: float, bidirectional: bool = False
+):
+    lstm = layers.LSTM(units, dropout=dropout, recurrent_dropout=recurrent_dropout)
+    return layers.Bidirectional(lstm) if bidirectional else lstm
+
+
+def build_text_branch(
+    inputs,
+    vocabulary_size: int,
+    embedding_dim: int = 100,
+    units: int = 256,
+    bidirectional: bool = False,
+    dropout: float = 0.0,
+    recurrent_dropout: float = 0.0,
+):
+    """Token-id branch: ``Embedding(vocabulary, dim, mask_zero=True) -> [Bidirectional] LSTM``.
+
+    Id 0 is padding and is masked, so padded positions do not reach the LSTM.
+
+    Parameters
+    ----------
+    inputs : keras tensor of shape (batch, length), integer ids
+    vocabulary_size : int
+        Largest id + 1 (``TextTokenizer.vocabulary_size_``).
+    embedding_dim : int, default=100
+    units : int, default=256
+        LSTM units (per direction when bidirectional).
+    bidirectional : bool, default=False
+    dropout, recurrent_dropout : float, default=0.0
+        Passed to the LSTM.
+
+    Returns
+    -------
+    keras tensor of shape (batch, units) or (batch, 2 * units)
+
+    Examples
+    --------
+    >>> import keras
+    >>> x = keras.Input((10,), dtype="int32")
+    >>> build_text_branch(x, vocabulary_size=50, embedding_dim=4, units=3,
+    ...                   bidirectional=True).shape
+    (None, 6)
+    """
+    x = layers.Embedding(vocabulary_size, embedding_dim, mask_zero=True)(inputs)
+    return _recurrent_layer(units, dropout, recurrent_dropout, bidirectional)(x)
+
+
+def build_sequence_branch(
+    inputs, units: int = 64, dropout: float = 0.0, recurrent_dropout: float = 0.0
+):
+    """Time-step branch: ``LSTM(units)`` over ``(batch, timesteps, features)``.
+
+    Parameters
+    ----------
+    inputs : keras tensor of shape (batch, timesteps, features)
+    units : int, default=64
+    dropout, recurrent_dropout : float, default=0.0
+        Passed to the LSTM.
+
+    Returns
+    -------
+    keras tensor of shape (batch, units)
+
+    Examples
+    --------
+    >>> import keras
+    >>> build_sequence_branch(keras.Input((5, 2)), units=7).shape
+    (None, 7)
+    """
+    return _recurrent_layer(units, dropout, recurrent_dropout)(inputs)
+
+
+def build_tabular_branch(inputs, units: int = 32):
+    """Tabular branch: ``Dense(units, relu)``; ``units=0`` passes the features through.
+
+    Parameters
+    ----------
+    inputs : keras tensor of shape (batch, features)
+    units : int, default=32
+
+    Returns
+    -------
+    keras tensor of shape (batch, units)
+
+    Examples
+    --------
+    >>> import keras
+    >>> build_tabular_branch(keras.Input((4,)), units=8).shape
+    (None, 8)
+    """
+    if not units:
+        return inputs
+    return layers.Dense(units, activation="relu")(inputs)
+
+
+def build_head(features, head_units: Sequence[int] = (), batch_norm: bool = False):
+    """Layers after the concatenation: one ``Dense(u, relu)`` per entry.
+
+    Parameters
+    ----------
+    features : keras tensor of shape (batch, features)
+    head_units : sequence of int, default=()
+    batch_norm : bool, default=False
+        Add ``BatchNormalization`` after each dense layer (the second origin example).
+
+    Returns
+    -------
+    keras tensor
+
+    Examples
+    --------
+    >>> import keras
+    >>> build_head(keras.Input((6,)), head_units=(5, 3), batch_norm=True).shape
+    (None, 3)
+    """
+    x = features
+    for units in head_units:
+        x = layers.Dense(units, activation="relu")(x)
+        if batch_norm:
+            x = layers.BatchNormalization()(x)
+    return x
+
+
+def build_output(features, n_outputs: int, activation: str | None):
+    """The final ``Dense(n_outputs, activation)`` layer.
+
+    Parameters
+    ----------
+    features : keras tensor
+    n_outputs : int
+    activation : str or None
+        ``"sigmoid"`` (binary / multi-label), ``"softmax"`` (multiclass) or None
+        (regression).
+
+    Returns
+    -------
+    keras tensor of shape (batch, n_outputs)
+
+    Examples
+    --------
+    >>> import keras
+    >>> build_output(keras.Input((6,)), 3, "softmax").shape
+    (None, 3)
+    """
+    return layers.Dense(n_outputs, activation=activation, name="output")(features)
+
+
+def build_branch(inputs, spec: InputSpec, params: Mapping):
+    """Dispatch one input to the builder of its kind.
+
+    Parameters
+    ----------
+    inputs : keras tensor
+    spec : InputSpec
+    params : mapping
+        Hyper-parameters, named as the estimator parameters (``image_filters``,
+        ``text_embedding_dim``, ``text_units``, ``text_bidirectional``,
+        ``sequence_units``, ``tabular_units``, ``dropout``, ``recurrent_dropout``).
+
+    Returns
+    -------
+    keras tensor of shape (batch, features)
+    """
+    if spec.kind == "image":
+        return build_image_branch(inputs, filters=params["image_filters"])
+    if spec.kind == "tokens":
+        return build_text_branch(
+            inputs,
+            vocabulary_size=spec.vocabulary_size,
+            embedding_dim=params["text_embedding_dim"],
+            units=params["text_units"],
+            bidirectional=params["text_bidirectional"],
+            dropout=params["dropout"],
+            recurrent_dropout=params["recurrent_dropout"],
+        )
+    if spec.kind == "sequence":
+        return build_sequence_branch(
+            inputs,
+            units=params["sequence_units"],
+            dropout=params["dropout"],
+            recurrent_dropout=params["recurrent_dropout"],
+        )
+    if spec.kind == "tabular":
+        return build_tabular_branch(inputs, units=params["tabular_units"])
+    raise ValueError(f"Unknown input kind {spec.kind!r}; expected one of {INPUT_KINDS}.")
+
+
+def build_multi_input_model(
+    specs: Mapping[str, InputSpec] | InputSpec,
+    n_outputs: int,
+    output_activation: str | None,
+    params: Mapping,
+) -> keras.Model:
+    """Assemble the functional multi-input model (not compiled).
+
+    One ``keras.Input`` per input (named after its key), one branch per input,
+    ``concatenate`` when there are several, the head, then the output layer.
+
+    Parameters
+    ----------
+    specs : mapping of str to InputSpec, or a single InputSpec
+        A mapping builds a model that takes a dict of arrays; a single spec builds
+        a model that takes one array.
+    n_outputs : int
+        Units of the output layer.
+    output_activation : str or None
+        Activation of the output layer.
+    params : mapping
+        Branch and head hyper-parameters (see :func:`build_branch`, plus
+        ``head_units`` and ``batch_norm``).
+
+    Returns
+    -------
+    keras.Model
+
+    Examples
+    --------
+    >>> specs = {"text": InputSpec((6,), "int32", "tokens", vocabulary_size=20),
+    ...          "num": InputSpec((3,), "float32", "tabular")}
+    >>> params = dict(text_embedding_dim=4, text_units=5, text_bidirectional=False,
+    ...               tabular_units=2, dropout=0.0, recurrent_dropout=0.0,
+    ...               head_units=(8,), batch_norm=False)
+    >>> model = build_multi_input_model(specs, 1, "sigmoid", params)
+    >>> [tuple(t.shape) for t in model.inputs], tuple(model.output.shape)
+    ([(None, 6), (None, 3)], (None, 1))
+    """
+    if isinstance(specs, InputSpec):
+        inputs = keras.Input(specs.shape, dtype=specs.dtype, name="input")
+        features = build_branch(inputs, specs, params)
+    else:
+        inputs = {
+            name: keras.Input(spec.shape, dtype=spec.dtype, name=name)
+            for name, spec in specs.items()
+        }
+        branches = [build_branch(inputs[name], specs[name], params) for name in specs]
+        features = branches[0] if len(branches) == 1 else layers.concatenate(branches)
+    features = build_head(features, params["head_units"], params["batch_norm"])
+    outputs = build_output(features, n_outputs, output_activation)
+    return keras.Model(inputs=inputs, outputs=outputs)

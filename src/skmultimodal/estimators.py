@@ -1,0 +1,948 @@
+"""SciKeras glue: multi-input Keras classifier and regressor that accept a dict of arrays.
+
+This module is the only place that knows SciKeras. It repairs what SciKeras 0.13 gets
+wrong on current scikit-learn / TensorFlow (see DESIGN.md) by overriding a few of its
+private hooks (``_validate_data``, ``_initialize``, ``_build_keras_model``, ``_fit``,
+``_predict_raw``, ``_validate_sample_weight``), which is why ``scikeras`` is pinned to
+0.13.x. The Keras model itself is built by :mod:`skmultimodal.architecture`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from contextlib import contextmanager
+
+import numpy as np
+from scikeras._utils import route_params
+from scikeras.wrappers import BaseWrapper, KerasClassifier, KerasRegressor
+from scipy import sparse
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, TransformerMixin
+from sklearn.exceptions import DataConversionWarning
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    _num_samples,
+    check_is_fitted,
+    validate_data,
+)
+
+from ._seeding import seed_from_random_state, tensorflow_seed
+from .architecture import INPUT_KINDS, InputSpec, build_multi_input_model, infer_input_kind
+
+__all__ = ["MultiInputKerasClassifier", "MultiInputKerasRegressor"]
+
+_SKLEARN_MIXINS = (ClassifierMixin, RegressorMixin, TransformerMixin)
+_SINGLE_INPUT = "input"
+_CATEGORICAL_LOSSES = {
+    "categorical_crossentropy",
+    "sparse_categorical_crossentropy",
+    "CategoricalCrossentropy",
+    "SparseCategoricalCrossentropy",
+    "cce",
+}
+
+
+class _SklearnMixinsFirst(type):
+    """Metaclass that puts scikit-learn mixins before ``BaseEstimator`` in the MRO.
+
+    SciKeras declares ``KerasClassifier(BaseWrapper, ClassifierMixin)``, so
+    ``ClassifierMixin`` comes after ``BaseEstimator`` and its ``__sklearn_tags__`` is
+    never reached: ``is_classifier`` is False and ``cross_val_score`` silently uses
+    ``KFold``. A subclass cannot reorder its bases (C3 linearisation rejects it), but a
+    metaclass may compute the MRO; the only change is that each mixin moves right before
+    ``BaseEstimator``, which is the order scikit-learn requires.
+    """
+
+    def mro(cls):
+        order = super().mro()
+        if BaseEstimator not in order:
+            return order
+        after_base = order[order.index(BaseEstimator) + 1 :]
+        late_mixins = [klass for klass in after_base if klass in _SKLEARN_MIXINS]
+        for mixin in late_mixins:
+            order.remove(mixin)
+        position = order.index(BaseEstimator)
+        return order[:position] + late_mixins + order[position:]
+
+
+def _scikeras_sklearn_tags(self):
+    # SciKeras 0.13 still describes itself with the ``_more_tags`` dict that
+    # scikit-learn 1.6 removed; translate it so tags are not silently lost.
+    tags = super(BaseWrapper, self).__sklearn_tags__()
+    legacy = getattr(self, "_tags", {})
+    tags.target_tags.multi_output = bool(legacy.get("multioutput", False))
+    poor_score = bool(legacy.get("poor_score", False))
+    if tags.classifier_tags is not None:
+        tags.classifier_tags.poor_score = poor_score
+    if tags.regressor_tags is not None:
+        tags.regressor_tags.poor_score = poor_score
+    return tags
+
+
+if "__sklearn_tags__" not in vars(BaseWrapper):
+    BaseWrapper.__sklearn_tags__ = _scikeras_sklearn_tags
+
+
+class _FeaturePassthrough(TransformerMixin, BaseEstimator):
+    """Stateless feature encoder that hands validated inputs to Keras unchanged.
+
+    SciKeras' default ``FunctionTransformer`` re-validates ``X`` and rejects dicts.
+    """
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return X
+
+    def __sklearn_is_fitted__(self):
+        return True
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        return tags
+
+
+def _as_model_dtype(array: np.ndarray, kind: str) -> np.ndarray:
+    """Cast one input to what the Keras input layer expects (no copy when it already is)."""
+    if kind == "tokens":
+        return array.astype(np.int32, copy=False)
+    if kind == "image" and array.dtype == np.uint8:
+        return array
+    return array.astype(np.float32, copy=False)
+
+
+def _first_non_finite_row(array: np.ndarray) -> int | None:
+    if array.dtype.kind != "f":
+        return None
+    finite = np.isfinite(array.reshape(len(array), -1)).all(axis=1)
+    return None if finite.all() else int(np.argmin(finite))
+
+
+class _MultiInputWrapper:
+    """Behaviour shared by the classifier and the regressor (placed before SciKeras)."""
+
+    _model_param_names = (
+        "image_filters",
+        "text_embedding_dim",
+        "text_units",
+        "text_bidirectional",
+        "sequence_units",
+        "tabular_units",
+        "head_units",
+        "dropout",
+        "recurrent_dropout",
+        "batch_norm",
+    )
+
+    __repr__ = BaseEstimator.__repr__
+
+    # -- parameters ---------------------------------------------------------------
+    def _store_params(self, params: dict, kwargs: dict) -> None:
+        # SciKeras discovers parameters from ``__dict__`` (so routed ``fit__*`` /
+        # ``optimizer__*`` keyword arguments work); store them the same way.
+        vars(self).update(params)
+        vars(self).update(kwargs)
+        if kwargs:
+            self._user_params = set(kwargs)
+
+    def _check_params(self) -> None:
+        for name in ("epochs", "text_embedding_dim", "text_units", "sequence_units"):
+            if not _is_int_at_least(getattr(self, name), 1):
+                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}.")
+        if not _is_int_at_least(self.tabular_units, 0):
+            raise ValueError(
+                f"tabular_units must be a non-negative integer, got {self.tabular_units!r}."
+            )
+        for name in ("image_filters", "head_units"):
+            value = getattr(self, name)
+            if isinstance(value, (str, bytes)) or not all(
+                _is_int_at_least(v, 1) for v in np.ravel(np.asarray(value, dtype=object))
+            ):
+                raise ValueError(f"{name} must be a sequence of positive integers, got {value!r}.")
+        for name in ("dropout", "recurrent_dropout", "validation_split"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float, np.number)) or not 0 <= value < 1:
+                raise ValueError(f"{name} must be a float in [0, 1), got {value!r}.")
+        if self.input_kinds is not None and not isinstance(self.input_kinds, (Mapping, str)):
+            raise TypeError(
+                "input_kinds must be None, a dict {input name: kind} or (for a single array "
+                f"input) one kind; got {self.input_kinds!r}."
+            )
+
+    # -- validation ---------------------------------------------------------------
+    def _validate_data(self, X=None, y=None, reset: bool = False, y_numeric: bool = False):
+        if y is not None:
+            y = self._validate_target(y, reset=reset, y_numeric=y_numeric)
+        if X is not None:
+            if isinstance(X, Mapping):
+                X = self._validate_dict(X, reset=reset)
+            else:
+                X = self._validate_array(X, reset=reset)
+            if y is not None and _num_samples(y) != self._n_samples(X):
+                raise ValueError(
+                    f"X has {self._n_samples(X)} samples but y has {_num_samples(y)}; "
+                    "they must have the same length."
+                )
+        return X, y
+
+    @staticmethod
+    def _n_samples(X) -> int:
+        if isinstance(X, Mapping):
+            return len(next(iter(X.values())))
+        return len(X)
+
+    def _validate_target(self, y, reset: bool, y_numeric: bool):
+        if sparse.issparse(y):
+            raise TypeError("A sparse y is not supported; pass a dense array.")
+        y_array = np.asarray(y)
+        if y_array.ndim == 2 and y_array.shape[1] == 1 and not self._multi_output_target():
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected. Please change "
+                "the shape of y to (n_samples,), for example using ravel().",
+                DataConversionWarning,
+                stacklevel=4,
+            )
+            y = y_array = y_array.ravel()
+        missing = _missing_target_rows(y_array)
+        if missing.size:
+            raise ValueError(
+                f"y contains {missing.size} missing value(s) (NaN/None), first at row "
+                f"{int(missing[0])}; drop or impute those rows before fitting."
+            )
+        _, y = super()._validate_data(X=None, y=y, reset=reset, y_numeric=y_numeric)
+        return y
+
+    def _multi_output_target(self) -> bool:
+        return True
+
+    def _validate_array(self, X, reset: bool) -> np.ndarray:
+        if not reset and self.input_names_ is not None:
+            raise ValueError(
+                f"This estimator was fitted on a dict with keys {self.input_names_}, but X "
+                f"is a single {type(X).__name__}."
+            )
+        X = validate_data(
+            self,
+            X,
+            reset=reset,
+            accept_sparse=False,
+            allow_nd=True,
+            dtype="numeric",
+            ensure_all_finite=True,
+        )
+        kind = self._input_kind_for(_SINGLE_INPUT, X, single=True)
+        X = _as_model_dtype(X, kind)
+        if reset:
+            self.input_names_ = None
+            self._record_inputs({_SINGLE_INPUT: X}, {_SINGLE_INPUT: kind})
+        else:
+            self._check_against_fit({_SINGLE_INPUT: X})
+        return X
+
+    def _validate_dict(self, X: Mapping, reset: bool) -> dict:
+        if not X:
+            raise ValueError("X is an empty dict; expected one array per model input.")
+        arrays = {}
+        for key, value in X.items():
+            if not isinstance(key, str):
+                raise TypeError(f"X keys must be input names (str), got {key!r}.")
+            arrays[key] = _validate_input_array(key, value)
+        lengths = {key: len(array) for key, array in arrays.items()}
+        if len(set(lengths.values())) > 1:
+            raise ValueError(
+                f"All inputs in X must have the same number of samples; got {lengths}."
+            )
+        if not reset:
+            self._check_fitted_on_dict(arrays)
+            arrays = {key: arrays[key] for key in self.input_names_}
+            kinds = self.input_kinds_
+        else:
+            kinds = {key: self._input_kind_for(key, array) for key, array in arrays.items()}
+        arrays = {key: _as_model_dtype(array, kinds[key]) for key, array in arrays.items()}
+        if reset:
+            for attribute in ("n_features_in_", "feature_names_in_"):
+                vars(self).pop(attribute, None)
+            self.input_names_ = list(arrays)
+            self._record_inputs(arrays, kinds)
+        else:
+            self._check_against_fit(arrays)
+        return arrays
+
+    def _input_kind_for(self, key: str, array: np.ndarray, single: bool = False) -> str:
+        requested = self.input_kinds
+        if isinstance(requested, str):
+            if not single:
+                raise TypeError(
+                    "input_kinds is a single kind, which only applies to a single array "
+                    "input; for a dict X pass a dict {input name: kind}."
+                )
+            kind = requested
+        elif isinstance(requested, Mapping) and key in requested:
+            kind = requested[key]
+        elif single:
+            # A plain array is one tabular input unless it is clearly an image or a
+            # sequence: integer columns of a table are not token ids.
+            kind = "tabular" if array.ndim == 2 else infer_input_kind(array)
+        else:
+            kind = infer_input_kind(array)
+        if kind not in INPUT_KINDS:
+            raise ValueError(
+                f"Unknown input kind {kind!r} for input {key!r}; expected one of {INPUT_KINDS}."
+            )
+        expected_ndim = {"image": 4, "sequence": 3, "tokens": 2, "tabular": 2}[kind]
+        if array.ndim != expected_ndim:
+            raise ValueError(
+                f"Input {key!r} has shape {array.shape}, but kind {kind!r} needs a "
+                f"{expected_ndim}-D array."
+            )
+        return kind
+
+    def _record_inputs(self, arrays: dict, kinds: dict) -> None:
+        if isinstance(self.input_kinds, Mapping):
+            unknown = sorted(set(self.input_kinds) - set(arrays))
+            if unknown and self.input_names_ is not None:
+                raise ValueError(
+                    f"input_kinds names input(s) {unknown} that are not in X; "
+                    f"X has {sorted(arrays)}."
+                )
+        self.input_kinds_ = dict(kinds)
+        self.input_shapes_ = {key: tuple(array.shape[1:]) for key, array in arrays.items()}
+        self.input_dtypes_ = {key: array.dtype.name for key, array in arrays.items()}
+        vocabulary = {}
+        for key, array in arrays.items():
+            if kinds[key] == "tokens":
+                if array.size and array.min() < 0:
+                    raise ValueError(f"Input {key!r} holds negative token ids; ids must be >= 0.")
+                vocabulary[key] = int(array.max()) + 1 if array.size else 1
+        self.vocabulary_sizes_ = vocabulary
+
+    def _check_fitted_on_dict(self, arrays: dict) -> None:
+        if self.input_names_ is None:
+            raise ValueError(
+                "This estimator was fitted on a single array, but X is a dict with keys "
+                f"{sorted(arrays)}."
+            )
+        missing = [key for key in self.input_names_ if key not in arrays]
+        extra = [key for key in arrays if key not in self.input_names_]
+        if missing or extra:
+            raise ValueError(
+                f"X has keys {sorted(arrays)}, but the estimator was fitted on "
+                f"{self.input_names_}: missing {missing}, unexpected {extra}."
+            )
+
+    def _check_against_fit(self, arrays: dict) -> None:
+        for key, array in arrays.items():
+            expected = self.input_shapes_[key]
+            if tuple(array.shape[1:]) != expected:
+                raise ValueError(
+                    f"Input {key!r} has per-sample shape {tuple(array.shape[1:])}, but the "
+                    f"estimator was fitted with per-sample shape {expected}."
+                )
+            vocabulary_size = self.vocabulary_sizes_.get(key)
+            if vocabulary_size is not None and array.size:
+                low, high = int(array.min()), int(array.max())
+                if low < 0 or high >= vocabulary_size:
+                    raise ValueError(
+                        f"Input {key!r} holds token ids in [{low}, {high}], but the model "
+                        f"was fitted with ids in [0, {vocabulary_size - 1}]; use the "
+                        "tokenizer fitted with this estimator."
+                    )
+
+    def _validate_sample_weight(self, X, y, sample_weight):
+        n_samples = _num_samples(y)
+        sample_weight = _check_sample_weight(
+            sample_weight, np.empty((n_samples, 0)), dtype=np.float32
+        )
+        if np.all(sample_weight == 0):
+            raise ValueError(
+                "All sample weights are zero: there is nothing to train on "
+                "(sample_weight sums to 0)."
+            )
+        keep = sample_weight != 0
+        if keep.all():
+            return X, y, sample_weight
+        # Zero-weight samples are dropped, as if they were not in the data.
+        if isinstance(X, Mapping):
+            X = {key: array[keep] for key, array in X.items()}
+        elif X is not None:
+            X = X[keep]
+        return X, y[keep], sample_weight[keep]
+
+    # -- model ----------------------------------------------------------------------
+    @property
+    def feature_encoder(self):
+        return _FeaturePassthrough()
+
+    def _get_metadata(self) -> dict:
+        # SciKeras passes every fitted attribute as ``meta``; on a refit that would
+        # include the previous model and history, which belong to no new model.
+        meta = BaseWrapper._get_metadata(self)
+        for stale in ("model_", "history_"):
+            meta.pop(stale, None)
+        return meta
+
+    def _initialize(self, X, y=None):
+        self._check_params()
+        # Seeding is done once around the whole fit (see ``_fit``); SciKeras' own
+        # seeding context leaks TensorFlow op determinism, so it must never run.
+        self._random_state = None
+        X, y = self._validate_data(X, y, reset=True)
+        self.target_encoder_ = self.target_encoder.fit(y)
+        vars(self).update(getattr(self.target_encoder_, "get_metadata", dict)())
+        self.feature_encoder_ = self.feature_encoder.fit(X)
+        vars(self).update(getattr(self.feature_encoder_, "get_metadata", dict)())
+        self.model_ = self._build_keras_model()
+        self._initialize_callbacks()
+        return X, y
+
+    def _build_keras_model(self):
+        if self.model is not None or self.build_fn is not None:
+            return BaseWrapper._build_keras_model(self)
+        n_outputs, activation, loss = self._output_layer()
+        if self.input_names_ is None:
+            specs = self._input_spec(_SINGLE_INPUT)
+        else:
+            specs = {key: self._input_spec(key) for key in self.input_names_}
+        params = {name: getattr(self, name) for name in self._model_param_names}
+        params["image_filters"] = tuple(params["image_filters"])
+        params["head_units"] = tuple(np.atleast_1d(params["head_units"]).tolist())
+        model = build_multi_input_model(specs, n_outputs, activation, params)
+        compile_kwargs = self._get_compile_kwargs()
+        if compile_kwargs.get("loss") is None:
+            compile_kwargs["loss"] = loss
+        model.compile(**compile_kwargs)
+        return model
+
+    def _input_spec(self, key: str) -> InputSpec:
+        return InputSpec(
+            shape=self.input_shapes_[key],
+            dtype=self.input_dtypes_[key],
+            kind=self.input_kinds_[key],
+            vocabulary_size=self.vocabulary_sizes_.get(key),
+        )
+
+    # -- fit / predict ----------------------------------------------------------------
+    def _fit(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
+        seed = seed_from_random_state(self.random_state)
+        with tensorflow_seed(seed):
+            super()._fit(
+                X,
+                y,
+                sample_weight=sample_weight,
+                warm_start=warm_start,
+                epochs=epochs,
+                initial_epoch=initial_epoch,
+                **kwargs,
+            )
+
+    @contextmanager
+    def _state_restored_on_error(self):
+        """Undo a failed or interrupted fit, so a previously fitted estimator stays usable.
+
+        A new fit builds a new ``model_``, so restoring the attribute dict is enough.
+        With ``warm_start`` or ``partial_fit`` the existing model is trained in place:
+        an interruption then keeps the weights of the last completed batch.
+        """
+        before = dict(vars(self))
+        try:
+            yield
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(before)
+            raise
+
+    def _require_y(self, y) -> None:
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+
+    def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
+        for name in ("batch_size", "validation_batch_size"):
+            if getattr(self, name, None) == -1 or getattr(self, f"fit__{name}", None) == -1:
+                kwargs.setdefault(name, self._n_samples(X))
+        if sample_weight is not None:
+            # Normalise to mean 1 so the weighted loss is the mean over the "repeated"
+            # data set: weights change which samples matter, not the learning rate.
+            sample_weight = sample_weight * (len(sample_weight) / sample_weight.sum())
+        super()._fit_keras_model(
+            X,
+            y,
+            sample_weight=sample_weight,
+            warm_start=warm_start,
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            **kwargs,
+        )
+
+    def _predict_raw(self, X, **kwargs):
+        check_is_fitted(self, "model_")
+        X, _ = self._validate_data(X=X, y=None)
+        predict_args = route_params(
+            self.get_params(),
+            destination="predict",
+            pass_filter=self._predict_kwargs,
+            strict=True,
+        )
+        predict_args.update(kwargs)
+        batch_size = predict_args.get("batch_size") or 32
+        if batch_size == -1:
+            batch_size = self._n_samples(X)
+        if self._n_samples(X) <= batch_size and not self._predict_callbacks:
+            # One batch: the compiled predict step costs ~0.4 ms, against ~40 ms of
+            # per-call setup in ``Model.predict`` (same function, same numbers).
+            return np.asarray(self.model_.predict_on_batch(X))
+        predict_args = {
+            key: value for key, value in predict_args.items() if not key.startswith("callbacks")
+        }
+        predict_args["batch_size"] = batch_size
+        predict_args["callbacks"] = self._predict_callbacks
+        return self.model_.predict(x=X, **predict_args)
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "model_")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        tags.input_tags.allow_nan = False
+        tags.non_deterministic = False
+        return tags
+
+
+def _is_int_at_least(value, minimum: int) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= minimum
+
+
+def _missing_target_rows(y: np.ndarray) -> np.ndarray:
+    if y.dtype.kind == "f":
+        bad = np.isnan(y)
+    elif y.dtype.kind == "O":
+        bad = np.array([v is None or (isinstance(v, float) and np.isnan(v)) for v in y.ravel()])
+        bad = bad.reshape(y.shape)
+    else:
+        return np.array([], dtype=int)
+    if bad.ndim > 1:
+        bad = bad.any(axis=tuple(range(1, bad.ndim)))
+    return np.flatnonzero(bad)
+
+
+def _validate_input_array(key: str, value) -> np.ndarray:
+    if sparse.issparse(value):
+        raise TypeError(
+            f"Input {key!r} is a sparse matrix; sparse input is not supported. Densify it "
+            "(e.g. OneHotEncoder(sparse_output=False))."
+        )
+    array = np.asarray(value)
+    if array.ndim < 2:
+        raise ValueError(
+            f"Input {key!r} has shape {array.shape}; expected at least 2 dimensions "
+            "(n_samples, ...). Reshape a single feature with array.reshape(-1, 1)."
+        )
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"Input {key!r} has dtype {array.dtype}; expected numbers. Raw strings or "
+            "paths must be transformed first (TextTokenizer, ImageLoader)."
+        )
+    if len(array) == 0:
+        raise ValueError(f"Input {key!r} has 0 samples; at least 1 is required.")
+    bad_row = _first_non_finite_row(array)
+    if bad_row is not None:
+        raise ValueError(
+            f"Input {key!r} contains NaN or infinity (first at row {bad_row}); impute or "
+            "drop those values."
+        )
+    return array
+
+
+class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_SklearnMixinsFirst):
+    """Keras classifier for a dict of inputs (images, token ids, sequences, tables).
+
+    A SciKeras ``KerasClassifier`` whose ``X`` is the ``dict[name -> ndarray]`` made by
+    :class:`~skmultimodal.MultiInputTransformer` (a plain numeric array also works, as
+    one tabular input). With ``model=None`` it builds a functional model with one
+    ``keras.Input`` per key and one branch per input kind (see
+    :mod:`skmultimodal.architecture`), concatenated and followed by the head and an
+    output layer fitted to the target: ``Dense(1, sigmoid)`` + binary cross-entropy for
+    two classes, ``Dense(n_classes, softmax)`` + sparse categorical cross-entropy for
+    more, ``Dense(n_labels, sigmoid)`` for a multi-label indicator matrix.
+
+    Keep the outer ``X`` a DataFrame and build the dict inside a ``Pipeline``: sklearn's
+    ``cross_val_score`` cannot slice a dict. A dict passed directly to ``fit`` is
+    validated (same lengths, same keys and per-sample shapes as at fit).
+
+    Parameters
+    ----------
+    model : None, callable or keras.Model, default=None
+        None builds the default multi-input model. A callable is used as in SciKeras;
+        it may take ``meta``, which holds ``input_names_``, ``input_shapes_``,
+        ``input_kinds_``, ``input_dtypes_``, ``vocabulary_sizes_``, ``classes_``,
+        ``n_classes_``, ``target_type_``...
+    input_kinds : dict or str, default=None
+        Override the inferred kind of an input, e.g. ``{"meta": "tabular"}``
+        (kinds: "image", "tokens", "sequence", "tabular"). Inference: 4-D -> image,
+        3-D -> sequence, 2-D integer -> tokens, 2-D float -> tabular.
+    image_filters : tuple of int, default=(32, 64)
+        One ``Conv2D(f, 3, relu) -> MaxPool(2)`` block per entry, then Flatten.
+    text_embedding_dim : int, default=100
+    text_units : int, default=256
+    text_bidirectional : bool, default=False
+        Token branch ``Embedding(vocabulary, dim, mask_zero=True) -> [Bidirectional]
+        LSTM(units)``.
+    sequence_units : int, default=64
+        Sequence branch ``LSTM(units)``.
+    tabular_units : int, default=32
+        Tabular branch ``Dense(units, relu)`` (0: features used as they are).
+    head_units : tuple of int, default=()
+        One ``Dense(u, relu)`` per entry after the concatenation.
+    dropout, recurrent_dropout : float, default=0.0
+        Dropout of the LSTM layers.
+    batch_norm : bool, default=False
+        ``BatchNormalization`` after each head layer.
+    optimizer : str or keras optimizer, default="adam"
+        Route its parameters with ``optimizer__learning_rate=...``.
+    loss : str, keras loss or None, default=None
+        None chooses the loss from the target, as described above.
+    metrics : list, default=None
+    batch_size : int, default=32
+        ``-1`` uses the whole data set as one batch.
+    validation_batch_size : int, default=None
+    epochs : int, default=10
+    verbose : int, default=0
+    callbacks : list of keras callbacks, default=None
+    validation_split : float, default=0.0
+    shuffle : bool, default=True
+        Set False for time-ordered data.
+    run_eagerly : bool, default=False
+    warm_start : bool, default=False
+    random_state : int, RandomState or None, default=None
+        Seeds weight initialisation, dropout and shuffling for this fit only; global
+        Python/NumPy/TensorFlow random state is restored afterwards.
+    class_weight : dict, "balanced" or None, default=None
+        Multiplies ``sample_weight`` (the caller's array is not modified).
+    **kwargs
+        Routed parameters as in SciKeras (``fit__*``, ``predict__*``, ``optimizer__*``,
+        ``model__*`` ...).
+
+    Attributes
+    ----------
+    model_ : keras.Model
+    history_ : dict of str to list
+        Loss and metrics per epoch.
+    classes_ : ndarray
+    n_classes_ : int
+    input_names_ : list of str or None
+        Keys of the dict ``X`` seen in fit (None for a single array).
+    input_kinds_, input_shapes_, input_dtypes_ : dict
+        Per input: kind, per-sample shape and dtype seen in fit.
+    vocabulary_sizes_ : dict of str to int
+        Embedding size (largest id + 1) of each token input.
+    n_features_in_, feature_names_in_
+        Only when fitted on a single array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.RandomState(0)
+    >>> X = {"text": rng.randint(1, 20, size=(40, 6)), "num": rng.rand(40, 3)}
+    >>> y = (X["num"][:, 0] > 0.5).astype(int)
+    >>> clf = MultiInputKerasClassifier(text_embedding_dim=4, text_units=4,
+    ...                                 tabular_units=4, epochs=2, random_state=0)
+    >>> clf.fit(X, y).predict_proba(X).shape
+    (40, 2)
+    >>> clf.input_kinds_
+    {'text': 'tokens', 'num': 'tabular'}
+    """
+
+    def __init__(
+        self,
+        model=None,
+        *,
+        input_kinds=None,
+        image_filters=(32, 64),
+        text_embedding_dim=100,
+        text_units=256,
+        text_bidirectional=False,
+        sequence_units=64,
+        tabular_units=32,
+        head_units=(),
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        batch_norm=False,
+        optimizer="adam",
+        loss=None,
+        metrics=None,
+        batch_size=32,
+        validation_batch_size=None,
+        epochs=10,
+        verbose=0,
+        callbacks=None,
+        validation_split=0.0,
+        shuffle=True,
+        run_eagerly=False,
+        warm_start=False,
+        random_state=None,
+        class_weight=None,
+        **kwargs,
+    ):
+        self._store_params(
+            {
+                key: value
+                for key, value in locals().items()
+                if key not in ("self", "kwargs", "__class__")
+            },
+            kwargs,
+        )
+
+    build_fn = None
+
+    def _multi_output_target(self) -> bool:
+        return False
+
+    def _output_layer(self):
+        target_type = self.target_type_
+        categorical = self.loss in _CATEGORICAL_LOSSES
+        if target_type == "binary" and not categorical:
+            return 1, "sigmoid", "binary_crossentropy"
+        if target_type in ("binary", "multiclass"):
+            loss = self.loss or "sparse_categorical_crossentropy"
+            return self.n_classes_, "softmax", loss
+        if target_type == "multiclass-onehot":
+            return self.n_classes_, "softmax", "categorical_crossentropy"
+        if target_type == "multilabel-indicator":
+            return self.n_classes_, "sigmoid", "binary_crossentropy"
+        raise ValueError(
+            f"Target type {target_type!r} is not supported by the default model; pass a "
+            "`model` callable for it."
+        )
+
+    def _validate_target(self, y, reset: bool, y_numeric: bool):
+        y = super()._validate_target(y, reset=reset, y_numeric=y_numeric)
+        if reset and self.target_type_ in ("binary", "multiclass"):
+            n_classes = len(np.unique(y))
+            if n_classes < 2:
+                raise ValueError(
+                    f"y contains only one class ({np.unique(y)[0]!r}); a classifier needs "
+                    "at least 2 classes."
+                )
+        return y
+
+    def fit(self, X, y, sample_weight=None, **kwargs) -> MultiInputKerasClassifier:
+        """Build a new model and fit it to ``(X, y)``.
+
+        Parameters
+        ----------
+        X : dict of str to ndarray, or array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Normalised to mean 1 before training; zero-weight samples are dropped.
+        **kwargs
+            Passed to ``keras.Model.fit``.
+
+        Returns
+        -------
+        self
+        """
+        self._require_y(y)
+        with self._state_restored_on_error():
+            self.classes_ = None
+            sample_weight = self._class_weighted(y, sample_weight)
+            BaseWrapper.fit(self, X, y, sample_weight=sample_weight, **kwargs)
+        return self
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
+        """Train the current model for one more epoch (builds it on the first call).
+
+        Parameters
+        ----------
+        X, y, sample_weight
+            As in :meth:`fit`.
+        classes : array-like, default=None
+            All classes, needed on the first call when ``y`` does not hold them all.
+        **kwargs
+            Passed to ``keras.Model.fit``.
+
+        Returns
+        -------
+        self
+        """
+        self._require_y(y)
+        self.classes_ = classes if classes is not None else getattr(self, "classes_", None)
+        sample_weight = self._class_weighted(y, sample_weight)
+        return BaseWrapper.partial_fit(self, X, y, sample_weight=sample_weight, **kwargs)
+
+    def _class_weighted(self, y, sample_weight):
+        # SciKeras multiplies the caller's array in place (and fails for integer
+        # arrays); build a new float array instead.
+        if self.class_weight is None or y is None:
+            return sample_weight
+        weights = compute_sample_weight(class_weight=self.class_weight, y=y)
+        if sample_weight is None:
+            return weights
+        return _check_sample_weight(sample_weight, weights.reshape(-1, 1)) * weights
+
+    def predict_proba(self, X, **kwargs) -> np.ndarray:
+        """Class probabilities, always of shape ``(n_samples, n_classes)``.
+
+        Parameters
+        ----------
+        X : dict of str to ndarray, or array-like
+        **kwargs
+            Passed to ``keras.Model.predict``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        proba = self._predict_raw(X, **kwargs)
+        if self.target_type_ == "binary" and proba.shape[1] == 1:
+            proba = np.hstack([1 - proba, proba])
+        return proba
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """Accuracy of ``predict(X)`` against ``y``.
+
+        Parameters
+        ----------
+        X : dict of str to ndarray, or array-like
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        float
+        """
+        check_is_fitted(self, "model_")
+        if self.target_type_ in ("binary", "multiclass"):
+            unseen = np.setdiff1d(np.unique(np.asarray(y)), self.classes_)
+            if unseen.size:
+                raise ValueError(
+                    f"y holds label(s) {unseen.tolist()} that were not seen in fit; the "
+                    f"classifier knows {self.classes_.tolist()}."
+                )
+        return super().score(X, y, sample_weight=sample_weight)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = False
+        return tags
+
+
+class MultiInputKerasRegressor(_MultiInputWrapper, KerasRegressor, metaclass=_SklearnMixinsFirst):
+    """Keras regressor for a dict of inputs (images, token ids, sequences, tables).
+
+    Same inputs, branches and parameters as :class:`MultiInputKerasClassifier`; the
+    output layer is ``Dense(n_targets)`` (linear) with mean squared error unless
+    ``loss`` says otherwise. Predictions are float64, shaped like ``y`` in fit.
+
+    Parameters
+    ----------
+    model, input_kinds, image_filters, text_embedding_dim, text_units, \
+text_bidirectional, sequence_units, tabular_units, head_units, dropout, \
+recurrent_dropout, batch_norm, optimizer, loss, metrics, batch_size, \
+validation_batch_size, epochs, verbose, callbacks, validation_split, shuffle, \
+run_eagerly, warm_start, random_state, **kwargs
+        As in :class:`MultiInputKerasClassifier`.
+
+    Attributes
+    ----------
+    model_, history_, input_names_, input_kinds_, input_shapes_, input_dtypes_, \
+vocabulary_sizes_
+        As in :class:`MultiInputKerasClassifier`.
+    n_outputs_ : int
+        Number of targets.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.RandomState(0)
+    >>> X = {"series": rng.rand(30, 4, 2), "num": rng.rand(30, 3)}
+    >>> y = X["num"].sum(axis=1)
+    >>> reg = MultiInputKerasRegressor(sequence_units=4, tabular_units=4, epochs=2,
+    ...                                random_state=0).fit(X, y)
+    >>> reg.predict(X).shape
+    (30,)
+    """
+
+    def __init__(
+        self,
+        model=None,
+        *,
+        input_kinds=None,
+        image_filters=(32, 64),
+        text_embedding_dim=100,
+        text_units=256,
+        text_bidirectional=False,
+        sequence_units=64,
+        tabular_units=32,
+        head_units=(),
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        batch_norm=False,
+        optimizer="adam",
+        loss=None,
+        metrics=None,
+        batch_size=32,
+        validation_batch_size=None,
+        epochs=10,
+        verbose=0,
+        callbacks=None,
+        validation_split=0.0,
+        shuffle=True,
+        run_eagerly=False,
+        warm_start=False,
+        random_state=None,
+        **kwargs,
+    ):
+        self._store_params(
+            {
+                key: value
+                for key, value in locals().items()
+                if key not in ("self", "kwargs", "__class__")
+            },
+            kwargs,
+        )
+
+    build_fn = None
+
+    def _output_layer(self):
+        return self.n_outputs_, None, "mean_squared_error"
+
+    def fit(self, X, y, sample_weight=None, **kwargs) -> MultiInputKerasRegressor:
+        """Build a new model and fit it to ``(X, y)``.
+
+        Parameters
+        ----------
+        X : dict of str to ndarray, or array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Normalised to mean 1 before training; zero-weight samples are dropped.
+        **kwargs
+            Passed to ``keras.Model.fit``.
+
+        Returns
+        -------
+        self
+        """
+        self._require_y(y)
+        with self._state_restored_on_error():
+            super().fit(X, y, sample_weight=sample_weight, **kwargs)
+        return self
+
+    def predict(self, X, **kwargs) -> np.ndarray:
+        """Predicted targets, float64, shaped like ``y`` in fit.
+
+        Parameters
+        ----------
+        X : dict of str to ndarray, or array-like
+        **kwargs
+            Passed to ``keras.Model.predict``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_targets)
+        """
+        return super().predict(X, **kwargs).astype(np.float64)
