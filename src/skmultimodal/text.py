@@ -1,0 +1,456 @@
+"""Turn one column of texts into padded integer id sequences for a Keras ``Embedding``.
+
+``TextTokenizer`` replaces ``keras.preprocessing.text.Tokenizer`` + ``pad_sequences``, which no
+longer exist in Keras 3, as a scikit-learn transformer that needs neither Keras nor TensorFlow.
+"""
+
+import re
+from numbers import Integral
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+__all__ = ["KERAS_FILTERS", "TextTokenizer"]
+
+#: Characters that ``keras.preprocessing.text.Tokenizer`` replaced by spaces by default.
+KERAS_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
+
+PADDING_ID = 0
+OOV_ID = 1
+_FIRST_WORD_ID = 2
+
+# Every text is preceded by this token in the one big corpus, so that all texts are tokenized
+# in a single pass; the sentinel tokens mark where each text starts.
+_SENTINEL = "\x00"
+
+# The characters ``str.split()`` splits on; all become spaces before the corpus is encoded, so
+# that words are split on one byte value.
+_ASCII_WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f "
+_NON_ASCII_WHITESPACE = (
+    "\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000"
+)
+# The bytes after a short token are whitespace; reading 16 bytes past any token start must stay
+# inside the buffer.
+_TAIL = b" " * 16
+
+# Marks that only modify the preceding emoji (variation selector 16, zero-width joiner, skin
+# tones); they are dropped so that the emoji itself becomes the token.
+_EMOJI_MODIFIERS = "\ufe0f\u200d" + "".join(map(chr, range(0x1F3FB, 0x1F400)))
+
+# Scripts written without spaces between words (CJK ideographs) and emoji become one token per
+# code point, as BERT's basic tokenizer does for ideographs; otherwise a whole sentence would be
+# a single, never repeated token.
+_ONE_TOKEN_PER_CHAR = re.compile(
+    "["
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+    "\U00020000-\U0002a6df\U0002a700-\U0002ebef\U00030000-\U0003134f"
+    "\u2600-\u27bf\U0001f000-\U0001faff"
+    "]"
+)
+
+# _LOW_BYTES[k] keeps the k lowest (first, little-endian) bytes of a uint64.
+_LOW_BYTES = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [2**64 - 1], dtype=np.uint64)
+# Odd multiplier (2**64 / golden ratio) that mixes the two words of a token into one hash.
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _as_text(value: Any) -> str:
+    """Return ``value`` as a string: missing values become ``""``, others ``str(value)``."""
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return ""
+    return str(value)
+
+
+def _column_values(X: Any, estimator_name: str) -> list:
+    """Return the single column of ``X`` as a list of raw values."""
+    if isinstance(X, pd.DataFrame):
+        if X.shape[1] != 1:
+            raise ValueError(
+                f"{estimator_name} expects exactly one column of texts, got {X.shape[1]} "
+                f"columns: {list(X.columns)}."
+            )
+        return X.iloc[:, 0].tolist()
+    if isinstance(X, pd.Series):
+        return X.tolist()
+    if isinstance(X, (str, bytes)):
+        raise TypeError(
+            f"{estimator_name} expects a column of texts (a list, Series, 1-D array or "
+            f"one-column DataFrame), got a single {type(X).__name__}; wrap it in a list."
+        )
+    values = np.asarray(X, dtype=object)
+    if values.ndim == 2 and values.shape[1] == 1:
+        values = values[:, 0]
+    elif values.ndim == 2:
+        raise ValueError(
+            f"{estimator_name} expects exactly one column of texts, got an array with "
+            f"{values.shape[1]} columns (shape {values.shape})."
+        )
+    elif values.ndim != 1:
+        raise ValueError(
+            f"{estimator_name} expects a 1-D column of texts or a 2-D one with one column, "
+            f"got an array of shape {values.shape}."
+        )
+    return values.tolist()
+
+
+def _encode_corpus(texts: list[str], *, lowercase: bool, filters: str) -> bytes:
+    """Return all texts as one UTF-8 buffer in which words are separated by spaces.
+
+    Each text is preceded by the sentinel token, and the buffer ends with ``_TAIL``. Lowercasing
+    and filtering run once over the whole corpus, inside C.
+    """
+    corpus = _SENTINEL + " " + f" {_SENTINEL} ".join(texts)
+    if corpus.count(_SENTINEL) != len(texts):
+        # A text contains the sentinel character itself; treat it as whitespace.
+        texts = [text.replace(_SENTINEL, " ") for text in texts]
+        corpus = _SENTINEL + " " + f" {_SENTINEL} ".join(texts)
+    if lowercase:
+        corpus = corpus.lower()
+    separators = filters + _ASCII_WHITESPACE + _NON_ASCII_WHITESPACE + _EMOJI_MODIFIERS
+    table = {ord(char): " " for char in separators if char != _SENTINEL}
+    corpus = corpus.translate(table)
+    if not corpus.isascii():
+        corpus = _ONE_TOKEN_PER_CHAR.sub(r" \g<0> ", corpus)
+    # surrogatepass: lone surrogates (possible in Python strings) survive the round trip.
+    return corpus.encode("utf-8", errors="surrogatepass") + _TAIL
+
+
+def _split_bytes(buffer: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Return the start offsets and byte lengths of the whitespace-separated tokens."""
+    # _encode_corpus turned every whitespace character into a space.
+    is_space = np.frombuffer(buffer, dtype=np.uint8) == ord(" ")
+    # The buffer starts with a token (the sentinel) and ends with spaces, so the changes
+    # alternate: end of token 0, start of token 1, end of token 1, ...
+    changes = np.flatnonzero(is_space[1:] != is_space[:-1]) + 1
+    starts = np.concatenate(([0], changes[1::2]))
+    return starts, changes[0::2] - starts
+
+
+def _first_occurrences(codes: np.ndarray) -> np.ndarray:
+    """Return, for codes numbered by first appearance (0, 1, 2, ...), where each first occurs."""
+    running_max = np.maximum.accumulate(codes)
+    return np.flatnonzero(np.diff(running_max, prepend=-1))
+
+
+def _group_tokens(
+    buffer: bytes, starts: np.ndarray, lengths: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return one code per token (equal tokens share one; numbered by first appearance) and
+    the position of each code's first token.
+
+    A token of up to 16 bytes is exactly described by the two little-endian uint64 words read
+    at its start, bytes past its end masked to zero (tokens contain no zero byte). A longer
+    token (rare) is described by a serial number from a dict and an all-ones high word, which
+    no short token has (0xFF never occurs in UTF-8). The two words are hashed into one uint64
+    so that a single pandas hash-table pass groups the tokens; the grouping is then verified,
+    and an exact two-pass grouping replaces it in the astronomically unlikely case of a hash
+    collision.
+    """
+    window = np.ndarray((len(buffer) - 7,), dtype="<u8", buffer=buffer, strides=(1,))
+    low = window[starts] & _LOW_BYTES[np.minimum(lengths, 8)]
+    high = np.zeros_like(low)
+    longer = np.flatnonzero(lengths > 8)  # usually a small minority of the tokens
+    high[longer] = window[starts[longer] + 8] & _LOW_BYTES[np.minimum(lengths[longer] - 8, 8)]
+    long_tokens = np.flatnonzero(lengths > 16)
+    if len(long_tokens):
+        serials: dict[bytes, int] = {}
+        spans = zip(starts[long_tokens].tolist(), lengths[long_tokens].tolist(), strict=True)
+        low[long_tokens] = [
+            serials.setdefault(buffer[start : start + length], len(serials))
+            for start, length in spans
+        ]
+        high[long_tokens] = np.uint64(2**64 - 1)
+
+    codes = pd.factorize(low ^ (high * _MIX))[0]
+    first = _first_occurrences(codes)
+    if not (np.array_equal(low, low[first][codes]) and np.array_equal(high, high[first][codes])):
+        low_codes = pd.factorize(low)[0]
+        high_codes, high_values = pd.factorize(high)
+        codes = pd.factorize(low_codes * len(high_values) + high_codes)[0]
+        first = _first_occurrences(codes)
+    return codes, first
+
+
+def _tokenize(texts: list[str], *, lowercase: bool, filters: str) -> tuple[np.ndarray, list[str]]:
+    """Tokenize all texts at once.
+
+    Returns
+    -------
+    codes : ndarray of shape (n_tokens,)
+        One code per token, texts in order, each text preceded by a sentinel token (code 0);
+        equal tokens share a code, and codes are numbered by first appearance.
+    words : list of str
+        The token of each code (``words[0]`` is the sentinel).
+    """
+    if not texts:
+        return np.zeros(0, dtype=np.intp), []
+    buffer = _encode_corpus(texts, lowercase=lowercase, filters=filters)
+    starts, lengths = _split_bytes(buffer)
+    codes, first = _group_tokens(buffer, starts, lengths)
+    spans = zip(starts[first].tolist(), lengths[first].tolist(), strict=True)
+    words = [buffer[start : start + n].decode("utf-8", "surrogatepass") for start, n in spans]
+    return codes, words
+
+
+def _pad_sequences(
+    ids: np.ndarray, is_sentinel: np.ndarray, max_len: int, padding: str, truncating: str
+) -> np.ndarray:
+    """Place each text's ids into one row of an int32 ``(n_texts, max_len)`` array.
+
+    ``ids`` holds the ids of all tokens, each text preceded by a sentinel (``is_sentinel``).
+    Every position is computed with vectorized numpy, so the cost is linear in the total number
+    of tokens, however long a single text is.
+    """
+    sentinels = np.flatnonzero(is_sentinel)
+    n_texts = len(sentinels)
+    lengths = np.diff(np.append(sentinels, len(ids))) - 1
+    kept = np.minimum(lengths, max_len)
+    first_kept = sentinels + 1 + (lengths - kept if truncating == "pre" else 0)
+    first_column = np.arange(n_texts) * max_len + (max_len - kept if padding == "pre" else 0)
+
+    token = np.arange(len(ids))
+    target = token + np.repeat(first_column - first_kept, lengths + 1)
+    # Dropped tokens (sentinels, truncated ones) are written to one extra, discarded cell.
+    discard = n_texts * max_len
+    if (lengths > max_len).any():
+        offset = token - np.repeat(first_kept, lengths + 1)
+        target[(offset < 0) | (offset >= np.repeat(kept, lengths + 1))] = discard
+    else:
+        target[sentinels] = discard
+
+    sequences = np.zeros(discard + 1, dtype=np.int32)
+    sequences[target] = ids
+    return sequences[:discard].reshape(n_texts, max_len)
+
+
+class TextTokenizer(TransformerMixin, BaseEstimator):
+    """Turn one column of texts into padded sequences of word ids.
+
+    A scikit-learn replacement for Keras' ``Tokenizer(num_words, oov_token=...)`` followed
+    by ``pad_sequences``: texts are lowercased, the characters in ``filters`` become spaces,
+    and the text is split on whitespace. Id ``0`` is padding, id ``1`` marks words that are
+    out of the vocabulary, and ids ``2, 3, ...`` are the fitted words by descending frequency
+    (ties broken by first appearance in the fit data). The output feeds a Keras
+    ``Embedding(input_dim=vocabulary_size_, ..., mask_zero=True)``.
+
+    Parameters
+    ----------
+    max_words : int >= 3 or None, default=None
+        Exclusive upper bound on the ids, as Keras' ``num_words``: only ids
+        ``< max_words`` are used, i.e. the ``max_words - 2`` most frequent words keep their
+        id and every other word becomes ``1``. ``Embedding(max_words, ...)`` then fits any
+        output. ``None`` keeps every word seen in fit.
+    max_len : int >= 1 or None, default=None
+        Length of the output sequences. ``None`` uses the number of tokens in the longest
+        text seen in fit (at least 1).
+    lowercase : bool, default=True
+        Whether to lowercase texts (``str.lower``) before tokenizing.
+    padding : {"pre", "post"}, default="pre"
+        Put the padding zeros before (``"pre"``) or after (``"post"``) the ids of a short
+        text, as in ``keras.utils.pad_sequences``.
+    truncating : {"pre", "post"}, default="pre"
+        Drop the first (``"pre"``) or the last (``"post"``) tokens of a text longer than
+        ``max_len_``, as in ``keras.utils.pad_sequences``.
+    filters : str, default=KERAS_FILTERS
+        Characters replaced by spaces before splitting; the default is Keras' default,
+        ``'!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\\t\\n'`` (the apostrophe is kept: ``"don't"``
+        is one token).
+
+    Attributes
+    ----------
+    vocabulary_ : dict[str, int]
+        Word -> id for every word that received an id below ``max_words``.
+    vocabulary_size_ : int
+        Largest id + 1: the ``input_dim`` of the ``Embedding`` that reads the output.
+    max_len_ : int
+        Length of the output sequences.
+    n_features_in_ : int
+        Always 1: the number of input columns.
+    feature_names_in_ : ndarray of shape (1,)
+        The column name, when fit on a one-column DataFrame.
+
+    See Also
+    --------
+    sklearn.feature_extraction.text.CountVectorizer : bag-of-words counts instead of
+        ordered sequences.
+
+    Notes
+    -----
+    Values that are not strings are accepted: missing values (``None``, ``NaN``,
+    ``pd.NA``) become empty texts, i.e. a row of padding; bytes are decoded as UTF-8;
+    anything else becomes ``str(value)`` and is tokenized like a text (``3.5`` gives the
+    tokens ``"3"`` and ``"5"`` because ``.`` is a filter).
+
+    Unicode: accented letters are kept and lowercased with ``str.lower``; any Unicode
+    whitespace separates words. Scripts written without spaces (CJK ideographs) and emoji
+    become one token per character, so ``"我爱猫"`` gives three tokens and ``"great😀"``
+    gives ``"great"`` and ``"😀"``; emoji modifiers (skin tones, variation selectors,
+    zero-width joiners) are dropped.
+
+    All texts are joined, lowercased and filtered in one pass, then split and grouped into
+    distinct words with numpy and a pandas hash table, so the cost is linear in the total text
+    length (a very long text is truncated by vectorized indexing) and Python-level work is
+    done once per distinct word, not per token.
+
+    Examples
+    --------
+    >>> from skmultimodal.text import TextTokenizer
+    >>> texts = ["The cat sat.", "The dog sat on the mat!", "A cat"]
+    >>> tokenizer = TextTokenizer(max_len=4).fit(texts)
+    >>> tokenizer.vocabulary_
+    {'the': 2, 'cat': 3, 'sat': 4, 'dog': 5, 'on': 6, 'mat': 7, 'a': 8}
+    >>> tokenizer.transform(["the cat sat on the bird"])
+    array([[4, 6, 2, 1]], dtype=int32)
+    >>> TextTokenizer(max_words=4, padding="post").fit_transform(texts)
+    array([[2, 3, 1, 0, 0, 0],
+           [2, 1, 1, 1, 2, 1],
+           [1, 3, 0, 0, 0, 0]], dtype=int32)
+    """
+
+    _parameter_constraints: dict = {
+        "max_words": [Interval(Integral, 3, None, closed="left"), None],
+        "max_len": [Interval(Integral, 1, None, closed="left"), None],
+        "lowercase": ["boolean"],
+        "padding": [StrOptions({"pre", "post"})],
+        "truncating": [StrOptions({"pre", "post"})],
+        "filters": [str],
+    }
+
+    def __init__(
+        self,
+        max_words: int | None = None,
+        max_len: int | None = None,
+        lowercase: bool = True,
+        padding: str = "pre",
+        truncating: str = "pre",
+        filters: str = KERAS_FILTERS,
+    ) -> None:
+        self.max_words = max_words
+        self.max_len = max_len
+        self.lowercase = lowercase
+        self.padding = padding
+        self.truncating = truncating
+        self.filters = filters
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: Any, y: Any = None) -> "TextTokenizer":
+        """Learn the vocabulary and the sequence length from a column of texts.
+
+        Parameters
+        ----------
+        X : list of str, pandas Series, 1-D array or one-column DataFrame / 2-D array
+            The texts, one per sample.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : TextTokenizer
+            The fitted tokenizer.
+        """
+        self._fit_vocabulary(X)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
+        """Fit to ``X`` and return its id sequences, tokenizing ``X`` only once.
+
+        Parameters
+        ----------
+        X : list of str, pandas Series, 1-D array or one-column DataFrame / 2-D array
+            The texts, one per sample.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        sequences : ndarray of shape (n_samples, max_len_), dtype int32
+            The same as ``fit(X).transform(X)``.
+        """
+        codes, id_by_code = self._fit_vocabulary(X)
+        return _pad_sequences(
+            id_by_code[codes], codes == 0, self.max_len_, self.padding, self.truncating
+        )
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Return the padded id sequences of the texts in ``X``.
+
+        Parameters
+        ----------
+        X : list of str, pandas Series, 1-D array or one-column DataFrame / 2-D array
+            The texts, one per sample.
+
+        Returns
+        -------
+        sequences : ndarray of shape (n_samples, max_len_), dtype int32
+            Word ids; ``0`` for padding, ``1`` for words outside ``vocabulary_``.
+        """
+        check_is_fitted(self)
+        codes, words = self._tokenize_column(X, reset=False)
+        # One dict lookup per distinct token, not per token.
+        id_by_code = np.fromiter(
+            (self.vocabulary_.get(word, OOV_ID) for word in words), np.int32, len(words)
+        )
+        return _pad_sequences(
+            id_by_code[codes], codes == 0, self.max_len_, self.padding, self.truncating
+        )
+
+    def _tokenize_column(self, X: Any, *, reset: bool) -> tuple[np.ndarray, list[str]]:
+        """Validate ``X`` (one column, feature names) and tokenize it (see ``_tokenize``)."""
+        name = type(self).__name__
+        values = _column_values(X, name)
+        if reset and not values:
+            raise ValueError(f"{name} needs at least one text to fit, got 0 samples.")
+        if reset or getattr(X, "ndim", 1) == 2:
+            validate_data(self, X, reset=reset, skip_check_array=True)
+        if reset:
+            self.n_features_in_ = 1
+        texts = [value if type(value) is str else _as_text(value) for value in values]
+        return _tokenize(texts, lowercase=self.lowercase, filters=self.filters)
+
+    def _fit_vocabulary(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Fit the vocabulary; return the token codes of ``X`` (see ``_tokenize``) and the id
+        of each code."""
+        codes, words = self._tokenize_column(X, reset=True)
+        if len(words) == 1:
+            raise ValueError(
+                f"{type(self).__name__} found no words in the fit data: every text is empty, "
+                "missing or made only of filtered characters."
+            )
+        # Codes are numbered by first appearance, so a stable sort breaks ties that way.
+        frequencies = np.bincount(codes)
+        frequencies[0] = 0
+        ranking = np.argsort(-frequencies[1:], kind="stable") + 1
+
+        n_ids = len(words) - 1 + _FIRST_WORD_ID
+        if self.max_words is not None:
+            n_ids = min(n_ids, self.max_words)
+        kept_codes = ranking[: n_ids - _FIRST_WORD_ID]
+        self.vocabulary_ = {
+            words[code]: _FIRST_WORD_ID + rank for rank, code in enumerate(kept_codes.tolist())
+        }
+        self.vocabulary_size_ = n_ids
+        lengths = np.diff(np.append(np.flatnonzero(codes == 0), len(codes))) - 1
+        self.max_len_ = max(int(lengths.max()), 1) if self.max_len is None else self.max_len
+
+        id_by_code = np.full(len(words), OOV_ID, dtype=np.int32)
+        id_by_code[kept_codes] = np.arange(_FIRST_WORD_ID, n_ids)
+        return codes, id_by_code
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.one_d_array = True
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.input_tags.allow_nan = True
+        tags.transformer_tags.preserves_dtype = []
+        return tags
