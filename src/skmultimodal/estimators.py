@@ -177,7 +177,8 @@ class _MultiInputWrapper:
         if y is not None:
             y = self._validate_target(y, reset=reset, y_numeric=y_numeric)
         if X is not None:
-            if isinstance(X, Mapping):
+            # scipy's DOK sparse format is a dict subclass: rule sparse input out first.
+            if isinstance(X, Mapping) and not sparse.issparse(X):
                 X = self._validate_dict(X, reset=reset)
             else:
                 X = self._validate_array(X, reset=reset)
@@ -468,15 +469,21 @@ class _MultiInputWrapper:
             # Normalise to mean 1 so the weighted loss is the mean over the "repeated"
             # data set: weights change which samples matter, not the learning rate.
             sample_weight = sample_weight * (len(sample_weight) / sample_weight.sum())
-        super()._fit_keras_model(
-            X,
-            y,
-            sample_weight=sample_weight,
-            warm_start=warm_start,
-            epochs=epochs,
-            initial_epoch=initial_epoch,
-            **kwargs,
-        )
+        # SciKeras silently drops ``callbacks`` given to ``fit``; add them to this call.
+        configured = self._fit_callbacks
+        self._fit_callbacks = [*configured, *(kwargs.pop("callbacks", None) or [])]
+        try:
+            super()._fit_keras_model(
+                X,
+                y,
+                sample_weight=sample_weight,
+                warm_start=warm_start,
+                epochs=epochs,
+                initial_epoch=initial_epoch,
+                **kwargs,
+            )
+        finally:
+            self._fit_callbacks = configured
 
     def _predict_raw(self, X, **kwargs):
         check_is_fitted(self, "model_")

@@ -1,0 +1,319 @@
+"""MultiInputKerasClassifier / MultiInputKerasRegressor: sklearn contract, dict input, seeding."""
+
+import os
+import pickle
+import random
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+from sklearn.base import clone, is_classifier, is_regressor
+from sklearn.model_selection import StratifiedKFold, check_cv
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skmultimodal.estimators import MultiInputKerasClassifier, MultiInputKerasRegressor
+
+SAMPLE_WEIGHT_REASON = (
+    "float32 training: weighted and repeated fits agree to ~1e-7 relative (a few ulps), "
+    "the check demands rtol=1e-7; test_sample_weight_matches_repeated_samples checks 1e-5"
+)
+
+
+def _expected_failures(estimator):
+    return {"check_sample_weight_equivalence_on_dense_data": SAMPLE_WEIGHT_REASON}
+
+
+@parametrize_with_checks(
+    [MultiInputKerasClassifier(), MultiInputKerasRegressor()],
+    expected_failed_checks=_expected_failures,
+)
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+TINY = dict(
+    text_embedding_dim=4,
+    text_units=4,
+    sequence_units=4,
+    tabular_units=4,
+    image_filters=(4,),
+    epochs=3,
+    batch_size=64,
+    random_state=0,
+)
+
+
+def make_dict(n=48, seed=0):
+    rng = np.random.RandomState(seed)
+    X = {
+        "image": rng.randint(0, 256, size=(n, 8, 8, 1)).astype(np.uint8),
+        "text": rng.randint(0, 30, size=(n, 5)).astype(np.int32),
+        "series": rng.normal(size=(n, 4, 2)).astype(np.float32),
+        "meta": rng.normal(size=(n, 3)).astype(np.float32),
+    }
+    y = (X["meta"][:, 0] + X["series"][:, -1, 0] > 0).astype(int)
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, y = make_dict()
+    return MultiInputKerasClassifier(**TINY).fit(X, y), X, y
+
+
+def test_is_classifier_and_regressor_so_cv_is_stratified():
+    assert is_classifier(MultiInputKerasClassifier())
+    assert is_regressor(MultiInputKerasRegressor())
+    cv = check_cv(3, np.array([0, 1] * 5), classifier=is_classifier(MultiInputKerasClassifier()))
+    assert isinstance(cv, StratifiedKFold)
+
+
+def test_kinds_and_metadata_recorded(fitted):
+    clf, X, _ = fitted
+    assert clf.input_names_ == ["image", "text", "series", "meta"]
+    assert clf.input_kinds_ == {
+        "image": "image",
+        "text": "tokens",
+        "series": "sequence",
+        "meta": "tabular",
+    }
+    assert clf.input_shapes_["image"] == (8, 8, 1)
+    assert clf.vocabulary_sizes_ == {"text": int(X["text"].max()) + 1}
+    assert sorted(t.name for t in clf.model_.inputs) == ["image", "meta", "series", "text"]
+    # Images stay uint8 up to the model, token ids int32.
+    assert clf.model_.get_layer("image").output.dtype == "uint8"
+    assert clf.model_.get_layer("text").output.dtype == "int32"
+
+
+def test_predict_proba_shapes_and_consistency(fitted):
+    clf, X, y = fitted
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(y), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-6)
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(axis=1)])
+    one = clf.predict_proba({k: v[:1] for k, v in X.items()})
+    assert one.shape == (1, 2)
+    np.testing.assert_allclose(one, proba[:1], rtol=1e-5)
+
+
+def test_single_batch_fast_path_equals_keras_predict(fitted):
+    clf, X, _ = fitted
+    expected = clf.model_.predict(X, verbose=0)
+    np.testing.assert_array_equal(clf.predict_proba(X)[:, 1:], expected)
+
+
+def test_larger_than_batch_uses_model_predict(fitted):
+    clf, X, _ = fitted
+    small_batches = clone(clf).set_params(predict__batch_size=8)
+    small_batches.model_ = clf.model_
+    vars(small_batches).update({k: v for k, v in vars(clf).items() if k.endswith("_")})
+    small_batches._predict_callbacks = []
+    np.testing.assert_allclose(small_batches.predict_proba(X), clf.predict_proba(X), rtol=1e-5)
+
+
+def test_pickle_round_trip_gives_identical_probabilities(fitted):
+    clf, X, _ = fitted
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+
+
+def test_same_random_state_same_probabilities(fitted):
+    clf, X, y = fitted
+    again = clone(clf).fit(X, y)
+    np.testing.assert_allclose(again.predict_proba(X), clf.predict_proba(X), rtol=0, atol=1e-6)
+
+
+def test_seeded_fit_restores_global_state_and_unseeded_fit_works():
+    from tensorflow.python.framework import config
+
+    X, y = make_dict(24)
+    random.seed(123)
+    np.random.seed(123)  # noqa: NPY002 (checking that fit leaves global state alone)
+    py_before, np_before = random.random(), np.random.rand()  # noqa: NPY002
+    random.seed(123)
+    np.random.seed(123)  # noqa: NPY002
+    MultiInputKerasClassifier(**TINY).fit(X, y)
+    assert random.random() == py_before
+    assert np.random.rand() == np_before  # noqa: NPY002
+    assert not config.is_op_determinism_enabled()
+    assert keras.utils.get_random_seed() is None if hasattr(keras.utils, "get_random_seed") else 1
+    unseeded = MultiInputKerasClassifier(**{**TINY, "random_state": None}).fit(X, y)
+    assert unseeded.predict_proba(X).shape == (24, 2)
+
+
+def test_two_unseeded_fits_differ():
+    X, y = make_dict(24)
+    params = {**TINY, "random_state": None}
+    a = MultiInputKerasClassifier(**params).fit(X, y).predict_proba(X)
+    b = MultiInputKerasClassifier(**params).fit(X, y).predict_proba(X)
+    assert not np.allclose(a, b)
+
+
+_CROSS_PROCESS = """
+import numpy as np, sys
+sys.path.insert(0, {tests!r})
+from test_estimators import TINY, make_dict
+from skmultimodal.estimators import MultiInputKerasClassifier
+X, y = make_dict()
+np.save({out!r}, MultiInputKerasClassifier(**TINY).fit(X, y).predict_proba(X))
+"""
+
+
+def test_same_random_state_same_probabilities_across_processes(fitted, tmp_path):
+    clf, X, _ = fitted
+    out = tmp_path / "proba.npy"
+    code = _CROSS_PROCESS.format(tests=os.path.dirname(__file__), out=str(out))
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, timeout=300)
+    np.testing.assert_allclose(np.load(out), clf.predict_proba(X), rtol=0, atol=1e-6)
+
+
+def test_random_state_instance_is_used_not_collapsed_to_zero():
+    X, y = make_dict(24)
+    a = MultiInputKerasClassifier(**{**TINY, "random_state": np.random.RandomState(1)})
+    b = MultiInputKerasClassifier(**{**TINY, "random_state": np.random.RandomState(2)})
+    pa = a.fit(X, y).predict_proba(X)
+    pb = b.fit(X, y).predict_proba(X)
+    assert not np.allclose(pa, pb)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda X: {k: v for k, v in X.items() if k != "text"}, r"missing \['text'\]"),
+        (lambda X: {**X, "extra": X["meta"]}, r"unexpected \['extra'\]"),
+        (lambda X: {**X, "meta": X["meta"][:, :2]}, r"'meta' has per-sample shape \(2,\).*\(3,\)"),
+        (lambda X: {**X, "meta": X["meta"][:5]}, "same number of samples"),
+        (lambda X: {k: v[:0] for k, v in X.items()}, "0 samples"),
+        (lambda X: {}, "empty dict"),
+        (lambda X: {**X, "text": X["text"] + 1000}, r"'text' holds token ids in"),
+        (lambda X: X["meta"], "fitted on a dict"),
+    ],
+)
+def test_dict_errors_name_the_key(fitted, change, message):
+    clf, X, _ = fitted
+    with pytest.raises(ValueError, match=message):
+        clf.predict(change(X))
+
+
+def test_nan_and_strings_in_dict_are_refused(fitted):
+    clf, X, y = fitted
+    bad = {**X, "meta": X["meta"].copy()}
+    bad["meta"][7, 1] = np.inf
+    with pytest.raises(ValueError, match=r"'meta' contains NaN or infinity \(first at row 7\)"):
+        clf.predict(bad)
+    with pytest.raises(TypeError, match="'text' has dtype <U"):
+        clone(clf).fit({**X, "text": np.array([["a"]] * len(y))}, y)
+
+
+def test_fit_errors_for_bad_targets():
+    X, y = make_dict(24)
+    clf = MultiInputKerasClassifier(**TINY)
+    with pytest.raises(ValueError, match="only one class"):
+        clf.fit(X, np.zeros(24))
+    y_nan = y.astype(float)
+    y_nan[3] = np.nan
+    with pytest.raises(ValueError, match="missing value.*row 3"):
+        clf.fit(X, y_nan)
+    with pytest.raises(ValueError, match="X has 24 samples but y has 23"):
+        clf.fit(X, y[:-1])
+
+
+def test_score_refuses_labels_unseen_in_fit(fitted):
+    clf, X, y = fitted
+    with pytest.raises(ValueError, match=r"label\(s\) \[7\] that were not seen in fit"):
+        clf.score(X, np.where(np.arange(len(y)) == 0, 7, y))
+
+
+def test_multiclass_string_labels():
+    X, _ = make_dict(30)
+    y = np.array(["cat", "dog", "eel"] * 10)
+    clf = MultiInputKerasClassifier(**TINY).fit(X, y)
+    assert clf.model_.output.shape == (None, 3)
+    assert clf.predict_proba(X).shape == (30, 3)
+    assert set(clf.predict(X)) <= {"cat", "dog", "eel"}
+
+
+def test_regressor_multi_output_float64():
+    X, _ = make_dict(30)
+    y = np.c_[X["meta"][:, 0], X["meta"][:, 1]]
+    reg = MultiInputKerasRegressor(**TINY).fit(X, y)
+    pred = reg.predict(X)
+    assert pred.shape == (30, 2) and pred.dtype == np.float64
+
+
+def test_failed_fit_keeps_previous_model(fitted):
+    clf, X, y = fitted
+    model = clf.model_
+    before = clf.predict_proba(X)
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        clf.fit(X, y, callbacks=[Interrupt()])
+    assert clf.model_ is model
+    np.testing.assert_array_equal(clf.predict_proba(X), before)
+
+
+def test_user_model_receives_meta():
+    X, y = make_dict(24)
+    seen = {}
+
+    def build(meta):
+        seen.update(meta)
+        inputs = {k: keras.Input(s, name=k) for k, s in meta["input_shapes_"].items()}
+        flat = [keras.layers.Flatten()(keras.ops.cast(t, "float32")) for t in inputs.values()]
+        out = keras.layers.Dense(1, activation="sigmoid")(keras.layers.concatenate(flat))
+        model = keras.Model(inputs, out)
+        model.compile("adam", "binary_crossentropy")
+        return model
+
+    clf = MultiInputKerasClassifier(model=build, epochs=1, random_state=0).fit(X, y)
+    assert seen["input_kinds_"]["text"] == "tokens"
+    assert seen["input_shapes_"]["series"] == (4, 2)
+    assert seen["vocabulary_sizes_"] == {"text": int(X["text"].max()) + 1}
+    assert "model_" not in seen
+    clf.fit(X, y)
+    assert "model_" not in seen and "history_" not in seen
+
+
+def test_class_weight_leaves_caller_weights_alone_and_accepts_ints():
+    X, y = make_dict(24)
+    weights = np.ones(24, dtype=int)
+    clf = MultiInputKerasClassifier(**TINY, class_weight="balanced")
+    clf.fit(X, y, sample_weight=weights)
+    np.testing.assert_array_equal(weights, np.ones(24, dtype=int))
+
+
+def test_sample_weight_through_pipeline_matches_repeated_samples():
+    # One full batch per epoch, so weighting and repeating differ only by float32
+    # rounding; 1e-5 is a few hundred ulps of the probabilities.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(20, 3)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    w = rng.randint(0, 4, size=20)
+    w[:2] = [0, 3]
+    params = dict(tabular_units=4, epochs=5, batch_size=-1, random_state=0)
+    weighted = Pipeline(
+        [("prep", FunctionTransformer()), ("clf", MultiInputKerasClassifier(**params))]
+    ).fit(X, y, clf__sample_weight=w)
+    repeated = MultiInputKerasClassifier(**params).fit(X.repeat(w, axis=0), y.repeat(w))
+    np.testing.assert_allclose(
+        weighted.predict_proba(X), repeated.predict_proba(X), rtol=0, atol=1e-5
+    )
+
+
+def test_class_weight_equals_matching_sample_weight():
+    X, y = make_dict(24)
+    class_weighted = MultiInputKerasClassifier(**TINY, class_weight={0: 1.0, 1: 3.0}).fit(X, y)
+    sample_weighted = MultiInputKerasClassifier(**TINY).fit(
+        X, y, sample_weight=np.where(y == 1, 3.0, 1.0)
+    )
+    np.testing.assert_allclose(
+        class_weighted.predict_proba(X), sample_weighted.predict_proba(X), rtol=0, atol=1e-6
+    )
