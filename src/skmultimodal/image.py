@@ -1,0 +1,617 @@
+"""Load images from a column of file paths into one uint8 array.
+
+:class:`ImageLoader` is the image step of a multimodal pipeline: a table column of
+paths becomes a ``(n, height, width, channels)`` uint8 array that a Keras model
+rescales inside the graph. Pillow and numpy only; no Keras or TensorFlow import.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import struct
+import threading
+import warnings
+import zlib
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from numbers import Integral
+from typing import Any
+
+import numpy as np
+from joblib import effective_n_jobs
+from PIL import Image, ImageOps
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+__all__ = ["DEFAULT_MAX_PIXELS", "ImageLoader", "load_image"]
+
+#: Default decompression-bomb guard: Pillow's own default ``Image.MAX_IMAGE_PIXELS``
+#: (about 89.5 million pixels, a 0.25 GiB RGB image). Fixed here rather than read from
+#: Pillow's global, so that the limit of a fitted loader does not change behind its back.
+DEFAULT_MAX_PIXELS = 89_478_485
+
+_PIL_MODES = {"rgb": "RGB", "grayscale": "L", "rgba": "RGBA"}
+_CHANNELS = {"rgb": 3, "grayscale": 1, "rgba": 4}
+_RESAMPLING = {
+    "nearest": Image.Resampling.NEAREST,
+    "bilinear": Image.Resampling.BILINEAR,
+    "bicubic": Image.Resampling.BICUBIC,
+    "lanczos": Image.Resampling.LANCZOS,
+    "box": Image.Resampling.BOX,
+    "hamming": Image.Resampling.HAMMING,
+}
+_EXIF_ORIENTATION = 0x0112
+# Orientations 5-8 swap width and height once the EXIF transposition is applied.
+_ORIENTATIONS_SWAPPING_AXES = (5, 6, 7, 8)
+# What Pillow raises while decoding a corrupt or truncated file.
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error)
+
+
+@dataclass(frozen=True)
+class _DecodeSpec:
+    """Everything needed to turn one file into one output image."""
+
+    width: int
+    height: int
+    pil_mode: str
+    resample: Image.Resampling
+    keep_aspect_ratio: bool
+    max_pixels: int | None
+    formats: tuple[str, ...] | None = None
+
+
+def _validate_target_size(target_size: Any) -> tuple[int, int]:
+    if (
+        isinstance(target_size, str)
+        or not isinstance(target_size, Sequence)
+        or len(target_size) != 2
+        or not all(isinstance(v, Integral) and not isinstance(v, bool) for v in target_size)
+        or not all(v > 0 for v in target_size)
+    ):
+        raise ValueError(
+            f"target_size must be a (height, width) pair of positive integers, got {target_size!r}."
+        )
+    return int(target_size[0]), int(target_size[1])
+
+
+def _center_crop_box(size: tuple[int, int], target_wh: tuple[int, int]) -> tuple[int, ...]:
+    """Largest centred box of ``size`` with the aspect ratio of ``target_wh``."""
+    width, height = size
+    target_w, target_h = target_wh
+    crop_w = min(width, height * target_w // target_h)
+    crop_h = min(height, width * target_h // target_w)
+    left = (width - crop_w) // 2
+    top = (height - crop_h) // 2
+    return (left, top, left + crop_w, top + crop_h)
+
+
+def _draft_request(size: tuple[int, int], spec: _DecodeSpec, swap_axes: bool) -> tuple[int, int]:
+    """Smallest stored (un-rotated) size that JPEG draft mode may decode to.
+
+    Draft mode downscales by 1/2, 1/4 or 1/8 in the DCT domain while keeping the
+    decoded size at least the requested one, so the final resize always
+    downsamples and never upsamples.
+    """
+    target_wh = (spec.height, spec.width) if swap_axes else (spec.width, spec.height)
+    if not spec.keep_aspect_ratio:
+        return target_wh
+    left, top, right, bottom = _center_crop_box(size, target_wh)
+    # The crop, not the whole image, must stay at least target_wh after draft scaling.
+    return (
+        math.ceil(target_wh[0] * size[0] / max(right - left, 1)),
+        math.ceil(target_wh[1] * size[1] / max(bottom - top, 1)),
+    )
+
+
+def _to_mode(img: Image.Image, pil_mode: str) -> Image.Image:
+    """Convert ``img`` to ``pil_mode`` ("RGB", "L" or "RGBA"), scaling deep images to 8 bits."""
+    mode = img.mode
+    if mode == pil_mode:
+        return img
+    if mode.startswith("I;16"):
+        # 16-bit samples: keep the 8 most significant bits (Pillow itself would clip
+        # everything above 255 to white).
+        img = Image.fromarray((np.asarray(img).astype(np.uint16) >> 8).astype(np.uint8), "L")
+    elif mode == "I":
+        # 32-bit integer images are nearly always 16-bit data (16-bit PNG/TIFF): same scale.
+        values = np.clip(np.asarray(img), 0, 65535).astype(np.uint32) >> 8
+        img = Image.fromarray(values.astype(np.uint8), "L")
+    elif mode == "F":
+        # Float images follow Pillow's convention of the 0-255 scale; round, don't truncate.
+        values = np.nan_to_num(np.asarray(img), nan=0.0, posinf=255.0, neginf=0.0)
+        img = Image.fromarray(np.clip(np.rint(values), 0, 255).astype(np.uint8), "L")
+    elif mode in ("P", "PA"):
+        # Going through RGBA keeps the palette's transparency (Pillow warns otherwise).
+        has_alpha = mode == "PA" or "transparency" in img.info
+        img = img.convert("RGBA" if has_alpha else "RGB")
+    elif mode == "La":
+        img = img.convert("LA")
+    return img if img.mode == pil_mode else img.convert(pil_mode)
+
+
+def _validate_formats(formats: Any) -> tuple[str, ...] | None:
+    if formats is None:
+        return None
+    Image.init()
+    names = [formats] if isinstance(formats, str) else list(formats)
+    unknown = [name for name in names if str(name).upper() not in Image.OPEN]
+    if unknown or not names:
+        raise ValueError(
+            f"formats must be None or a non-empty list of Pillow format names, got "
+            f"{formats!r}; unknown: {unknown}. Known: {sorted(Image.OPEN)}."
+        )
+    return tuple(str(name).upper() for name in names)
+
+
+def _open_checked(
+    path: str, max_pixels: int | None, formats: tuple[str, ...] | None = None
+) -> Image.Image:
+    """Open ``path`` lazily (header only) and refuse decompression bombs."""
+    try:
+        img = Image.open(path, formats=formats)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"image file not found: {path!r}") from None
+    except Image.DecompressionBombError as exc:
+        raise ValueError(
+            f"image {path!r} is larger than Pillow's global Image.MAX_IMAGE_PIXELS guard "
+            f"allows ({exc}); raise PIL.Image.MAX_IMAGE_PIXELS as well as max_pixels "
+            "if the file is trusted"
+        ) from exc
+    except Image.UnidentifiedImageError as exc:
+        allowed = "" if formats is None else f" in the allowed formats {list(formats)}"
+        raise ValueError(f"{path!r} is not an image file Pillow can identify{allowed}") from exc
+    except OSError as exc:
+        raise ValueError(f"could not read image file {path!r}: {exc}") from exc
+    width, height = img.size
+    if max_pixels is not None and width * height > max_pixels:
+        img.close()
+        raise ValueError(
+            f"image {path!r} declares {width}x{height} = {width * height} pixels, more than "
+            f"max_pixels={max_pixels}; refused as a possible decompression bomb. Pass a "
+            "larger max_pixels (or None) if the file is trusted"
+        )
+    return img
+
+
+def _decode(path: str, spec: _DecodeSpec) -> Image.Image:
+    """Decode ``path`` into a Pillow image of the target size and mode."""
+    with _open_checked(path, spec.max_pixels, spec.formats) as img:
+        try:
+            if img.format == "JPEG":
+                orientation = img.getexif().get(_EXIF_ORIENTATION, 1)
+                swap = orientation in _ORIENTATIONS_SWAPPING_AXES
+                # Decoding only the luma plane is enough for grayscale output.
+                img.draft(
+                    "L" if spec.pil_mode == "L" else None, _draft_request(img.size, spec, swap)
+                )
+            img.load()
+            ImageOps.exif_transpose(img, in_place=True)
+            converted = _to_mode(img, spec.pil_mode)
+            target_wh = (spec.width, spec.height)
+            box = _center_crop_box(converted.size, target_wh) if spec.keep_aspect_ratio else None
+            if converted.size == target_wh and box in (None, (0, 0, *target_wh)):
+                return converted.copy() if converted is img else converted
+            return converted.resize(target_wh, spec.resample, box=box)
+        except _DECODE_ERRORS as exc:
+            raise ValueError(f"could not decode image {path!r}: {exc}") from exc
+
+
+def _resolve(value: Any, base_dir: str | None, root: str | None) -> str:
+    """The file to open for one table cell; ``root`` set means confine to it."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
+        raise ValueError(
+            f"the image path is missing ({value!r}); expected a file path "
+            "(on_error='zeros' loads a blank image instead)"
+        )
+    if not isinstance(value, (str, os.PathLike)) or isinstance(os.fspath(value), bytes):
+        raise TypeError(
+            f"expected an image path (str or os.PathLike), got {type(value).__name__} {value!r}"
+        )
+    path = os.fspath(value)
+    if base_dir is not None:
+        path = os.path.join(base_dir, path)
+    if root is None:
+        return path
+    real = os.path.realpath(path)
+    try:
+        inside = os.path.commonpath([real, root]) == root
+    except ValueError:  # different drives on Windows
+        inside = False
+    if not inside:
+        raise ValueError(
+            f"image path {value!r} resolves to {real!r}, outside base_dir {root!r}; "
+            "refused because restrict_to_base_dir=True"
+        )
+    # Open the resolved path, so the file checked is the file read.
+    return real
+
+
+def _with_row(exc: Exception, row: int, labels: list | None) -> Exception:
+    """Same exception type, with the row position (and index label) in front."""
+    where = f"row {row}" if labels is None else f"row {row} (index {labels[row]!r})"
+    located = type(exc)(f"ImageLoader: {where}: {exc}")
+    located.__cause__ = exc.__cause__
+    return located
+
+
+def load_image(
+    path: str | os.PathLike,
+    target_size: tuple[int, int] = (224, 224),
+    color_mode: str = "rgb",
+    *,
+    interpolation: str = "bilinear",
+    keep_aspect_ratio: bool = False,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    formats: Sequence[str] | None = None,
+) -> np.ndarray:
+    """Load one image file as a uint8 array of shape ``(height, width, channels)``.
+
+    The single-image counterpart of :class:`ImageLoader` (same decoding rules).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Image file.
+    target_size : tuple of (int, int), default=(224, 224)
+        Output ``(height, width)``.
+    color_mode : {"rgb", "grayscale", "rgba"}, default="rgb"
+        3, 1 or 4 output channels.
+    interpolation : {"nearest", "bilinear", "bicubic", "lanczos", "box", "hamming"}, \
+            default="bilinear"
+        Pillow resampling filter.
+    keep_aspect_ratio : bool, default=False
+        Centre-crop to the target aspect ratio before resizing.
+    max_pixels : int or None, default=DEFAULT_MAX_PIXELS
+        Refuse files whose header declares more pixels than this.
+    formats : list of str, default=None
+        Pillow format names to accept (None: every format Pillow can open).
+
+    Returns
+    -------
+    image : ndarray of shape (height, width, channels), dtype uint8
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from PIL import Image
+    >>> from skmultimodal.image import load_image
+    >>> path = os.path.join(tempfile.mkdtemp(), "red.png")
+    >>> Image.new("RGB", (8, 4), (255, 0, 0)).save(path)
+    >>> image = load_image(path, target_size=(2, 2))
+    >>> image.shape, image.dtype, image[0, 0].tolist()
+    ((2, 2, 3), dtype('uint8'), [255, 0, 0])
+    """
+    height, width = _validate_target_size(target_size)
+    if color_mode not in _PIL_MODES:
+        raise ValueError(f"color_mode must be one of {sorted(_PIL_MODES)}, got {color_mode!r}.")
+    if interpolation not in _RESAMPLING:
+        raise ValueError(
+            f"interpolation must be one of {sorted(_RESAMPLING)}, got {interpolation!r}."
+        )
+    spec = _DecodeSpec(
+        width,
+        height,
+        _PIL_MODES[color_mode],
+        _RESAMPLING[interpolation],
+        bool(keep_aspect_ratio),
+        max_pixels,
+        _validate_formats(formats),
+    )
+    image = _decode(os.fspath(path), spec)
+    return np.asarray(image).reshape(height, width, _CHANNELS[color_mode])
+
+
+class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+    """Load a column of image paths into a uint8 array ``(n, height, width, channels)``.
+
+    Each file is decoded with Pillow, EXIF-rotated, converted to ``color_mode`` and
+    resized to ``target_size``, straight into one preallocated uint8 array (a quarter
+    of the memory of Keras' float32 ``img_to_array``; rescale inside the model, e.g.
+    with ``keras.layers.Rescaling(1 / 255)``). JPEG files are decoded in draft mode: the
+    decoder downscales by 1/2, 1/4 or 1/8 in the DCT domain as long as the result stays
+    at least ``target_size``, which makes decoding large photos several times faster.
+    Files are decoded in a thread pool (Pillow releases the GIL while decoding).
+
+    ``fit`` learns nothing from the images; it validates the parameters and records
+    the input's column count and name.
+
+    Parameters
+    ----------
+    target_size : tuple of (int, int), default=(224, 224)
+        Output ``(height, width)``, in Keras' order.
+    color_mode : {"rgb", "grayscale", "rgba"}, default="rgb"
+        Output channels: 3, 1 or 4. Conversion rules (Pillow's unless stated):
+        grayscale is ITU-R 601-2 luma; alpha is dropped, not composited, when the
+        output has none; palette images with transparency go through RGBA; an output
+        alpha channel is 255 for images without one; 16-bit images (modes ``I;16*``)
+        keep their 8 most significant bits (``value >> 8``); 32-bit integer images
+        (mode ``I``) are read as 16-bit data (clipped to 0-65535, then ``>> 8``); float
+        images (mode ``F``) are on Pillow's 0-255 scale, rounded and clipped; bilevel
+        images (mode ``1``) become 0/255. Animated and multi-page files give their
+        first frame.
+    base_dir : str or os.PathLike, default=None
+        Directory that relative paths are resolved against (the current working
+        directory when None). Absolute paths are used as they are.
+    n_jobs : int, default=None
+        Number of decoding threads, with joblib's semantics: None means 1 unless in a
+        :func:`joblib.parallel_config` context, -1 means all cores, -2 all but one.
+        One thread is the default, as everywhere in scikit-learn, so that a loader
+        inside a parallel cross-validation does not oversubscribe the machine.
+    interpolation : {"nearest", "bilinear", "bicubic", "lanczos", "box", "hamming"}, \
+            default="bilinear"
+        Pillow resampling filter. Pillow's filters are antialiased when downscaling,
+        so "bilinear" is both smooth and fast; Keras' ``load_img`` defaults to
+        "nearest", which aliases on downscaled photos.
+    keep_aspect_ratio : bool, default=False
+        If True, centre-crop each image to the aspect ratio of ``target_size`` before
+        resizing (as Keras' ``keep_aspect_ratio``); otherwise the image is stretched.
+    max_pixels : int or None, default=DEFAULT_MAX_PIXELS
+        Decompression-bomb guard: a file whose header declares more than
+        ``max_pixels`` pixels (width * height) is refused before any pixel is decoded.
+        The default is Pillow's default ``Image.MAX_IMAGE_PIXELS`` (89,478,485). Raise
+        it, or pass None, for trusted large images; Pillow itself still refuses files
+        above twice its global ``PIL.Image.MAX_IMAGE_PIXELS``, which must then be
+        raised too.
+    on_error : {"raise", "zeros"}, default="raise"
+        What to do with a row that cannot be loaded (missing value, missing or
+        unreadable file, not an image, truncated data, decompression bomb, path outside
+        ``base_dir`` under ``restrict_to_base_dir``, non-path value). "raise" raises
+        for the first such row, naming its position and path. "zeros" loads a blank
+        (all-zero) image for it, emits one warning counting the failed rows and
+        records them in ``failed_paths_``.
+    restrict_to_base_dir : bool, default=False
+        If True (``base_dir`` is then required), refuse every path that resolves
+        outside ``base_dir`` once symbolic links and ``..`` are resolved, absolute
+        paths included. Use it for tables from untrusted sources. The check is done
+        just before opening the resolved path; it does not protect against a
+        concurrent change of the file system.
+    formats : list of str, default=None
+        Pillow format names to accept, e.g. ``["JPEG", "PNG"]``; other files fail as
+        "not an image". None accepts every format Pillow can open. Restricting the
+        formats is advisable for untrusted files: some formats hand the file to
+        external programs (EPS is rendered by Ghostscript when installed).
+
+    Attributes
+    ----------
+    output_shape_ : tuple of int
+        Shape of one output image, ``(height, width, channels)``.
+    n_features_in_ : int
+        Number of columns seen in ``fit`` (always 1). Only set when ``X`` is 2-D.
+    feature_names_in_ : ndarray of shape (1,)
+        Column name seen in ``fit``. Only set when ``X`` is a DataFrame.
+    failed_paths_ : list of (int, object)
+        ``(row position, path as given)`` of the rows the last ``transform`` replaced
+        by blank images (always empty with ``on_error="raise"``).
+
+    See Also
+    --------
+    load_image : Load a single image with the same rules.
+
+    Notes
+    -----
+    The output is 4-D, so there is no ``get_feature_names_out`` and ``set_output`` is
+    not available. ``transform`` records ``failed_paths_``; do not share one fitted
+    loader between threads calling ``transform`` concurrently.
+
+    Draft-mode JPEG decoding averages 2x2 (4x4, 8x8) pixel areas before the resize, so
+    the output differs slightly from a full-size decode followed by the same resize;
+    it is no less accurate. Pillow emits its own ``DecompressionBombWarning`` when it
+    opens a file above its global ``Image.MAX_IMAGE_PIXELS``, before ``max_pixels``
+    refuses it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import pandas as pd
+    >>> from PIL import Image
+    >>> from skmultimodal.image import ImageLoader
+    >>> folder = tempfile.mkdtemp()
+    >>> Image.new("RGB", (32, 16), (255, 0, 0)).save(f"{folder}/red.png")
+    >>> Image.new("L", (8, 8), 128).save(f"{folder}/gray.png")
+    >>> X = pd.DataFrame({"photo": ["red.png", "gray.png"]})
+    >>> images = ImageLoader(target_size=(4, 4), base_dir=folder).fit_transform(X)
+    >>> images.shape, images.dtype
+    ((2, 4, 4, 3), dtype('uint8'))
+    >>> images[0, 0, 0].tolist(), images[1, 0, 0].tolist()
+    ([255, 0, 0], [128, 128, 128])
+    """
+
+    _parameter_constraints: dict = {
+        "target_size": ["array-like"],
+        "color_mode": [StrOptions(set(_PIL_MODES))],
+        "base_dir": [str, os.PathLike, None],
+        "n_jobs": [Integral, None],
+        "interpolation": [StrOptions(set(_RESAMPLING))],
+        "keep_aspect_ratio": ["boolean"],
+        "max_pixels": [Interval(Integral, 1, None, closed="left"), None],
+        "on_error": [StrOptions({"raise", "zeros"})],
+        "restrict_to_base_dir": ["boolean"],
+        "formats": [list, tuple, None],
+    }
+
+    def __init__(
+        self,
+        target_size: tuple[int, int] = (224, 224),
+        color_mode: str = "rgb",
+        base_dir: str | os.PathLike | None = None,
+        n_jobs: int | None = None,
+        *,
+        interpolation: str = "bilinear",
+        keep_aspect_ratio: bool = False,
+        max_pixels: int | None = DEFAULT_MAX_PIXELS,
+        on_error: str = "raise",
+        restrict_to_base_dir: bool = False,
+        formats: Sequence[str] | None = None,
+    ) -> None:
+        self.target_size = target_size
+        self.color_mode = color_mode
+        self.base_dir = base_dir
+        self.n_jobs = n_jobs
+        self.interpolation = interpolation
+        self.keep_aspect_ratio = keep_aspect_ratio
+        self.max_pixels = max_pixels
+        self.on_error = on_error
+        self.restrict_to_base_dir = restrict_to_base_dir
+        self.formats = formats
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: Any, y: Any = None) -> ImageLoader:
+        """Validate the parameters and record the input column; reads no file.
+
+        Parameters
+        ----------
+        X : DataFrame of one column, Series, list, or array of shape (n,) or (n, 1)
+            Image paths (str or os.PathLike).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : ImageLoader
+        """
+        height, width = _validate_target_size(self.target_size)
+        if self.n_jobs == 0:
+            raise ValueError("n_jobs=0 has no meaning; use None, a positive int, or -1.")
+        if self.restrict_to_base_dir and self.base_dir is None:
+            raise ValueError("restrict_to_base_dir=True requires base_dir to be set.")
+        _validate_formats(self.formats)
+        self._column_of_paths(X)
+        validate_data(self, X, reset=True, skip_check_array=True)
+        self.output_shape_ = (height, width, _CHANNELS[self.color_mode])
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Load the images.
+
+        Parameters
+        ----------
+        X : DataFrame of one column, Series, list, or array of shape (n,) or (n, 1)
+            Image paths (str or os.PathLike); relative ones are resolved against
+            ``base_dir``.
+
+        Returns
+        -------
+        images : ndarray of shape (n, height, width, channels), dtype uint8
+        """
+        check_is_fitted(self)
+        paths, labels, is_2d = self._column_of_paths(X)
+        if is_2d:
+            # A 1-D input is one column by construction; only 2-D input has a count to check.
+            validate_data(self, X, reset=False, skip_check_array=True)
+        images = np.zeros((len(paths), *self.output_shape_), dtype=np.uint8)
+        failures = self._load_all(paths, labels, images)
+        self.failed_paths_ = [(row, paths[row]) for row, _ in failures]
+        if failures:
+            first_row, first_error = failures[0]
+            warnings.warn(
+                f"ImageLoader: {len(failures)} of {len(paths)} images could not be loaded "
+                f"and were replaced by blank images (on_error='zeros'); see failed_paths_. "
+                f"First failure: {first_error}",
+                UserWarning,
+                stacklevel=2,
+            )
+        return images
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.one_d_array = True
+        tags.input_tags.two_d_array = False
+        tags.transformer_tags.preserves_dtype = []
+        return tags
+
+    def _column_of_paths(self, X: Any) -> tuple[list, list | None, bool]:
+        """The single column of ``X`` as a list, row labels worth reporting, and whether
+        ``X`` was 2-D."""
+        is_2d = hasattr(X, "columns")
+        if hasattr(X, "iloc") and hasattr(X, "columns"):
+            if X.shape[1] != 1:
+                raise ValueError(
+                    "ImageLoader expects exactly one column of image paths, got "
+                    f"{X.shape[1]} columns: {list(X.columns)!r}. Select the path column, "
+                    "e.g. with MultiInputTransformer or ColumnTransformer."
+                )
+            X = X.iloc[:, 0]
+        if hasattr(X, "iloc") and hasattr(X, "index"):
+            # na_value=None turns NaN, pd.NA and None alike into None.
+            values = X.to_numpy(dtype=object, na_value=None).tolist()
+            index = X.index
+            is_default = index.equals(type(index)(range(len(index)))) if len(index) else True
+            return values, None if is_default else index.tolist(), is_2d
+        if isinstance(X, (str, bytes, os.PathLike)):
+            raise TypeError(
+                f"ImageLoader expects a column of image paths, got a single path {X!r}; "
+                "wrap it in a list."
+            )
+        array = np.asarray(X, dtype=object)
+        is_2d = array.ndim == 2
+        if array.ndim == 2 and array.shape[1] == 1:
+            array = array[:, 0]
+        elif array.ndim == 2:
+            raise ValueError(
+                "ImageLoader expects exactly one column of image paths, got "
+                f"{array.shape[1]} columns (positions {list(range(array.shape[1]))})."
+            )
+        elif array.ndim != 1:
+            raise ValueError(
+                "ImageLoader expects a 1-D sequence or a single column of image paths, got "
+                f"an input of shape {array.shape}."
+            )
+        return array.tolist(), None, is_2d
+
+    def _load_all(
+        self, paths: list, labels: list | None, images: np.ndarray
+    ) -> list[tuple[int, Exception]]:
+        """Decode every path into ``images``; return the ``(row, error)`` failures."""
+        height, width, _ = self.output_shape_
+        spec = _DecodeSpec(
+            width,
+            height,
+            _PIL_MODES[self.color_mode],
+            _RESAMPLING[self.interpolation],
+            bool(self.keep_aspect_ratio),
+            self.max_pixels,
+            _validate_formats(self.formats),
+        )
+        base_dir = None if self.base_dir is None else os.fspath(self.base_dir)
+        root = os.path.realpath(base_dir) if self.restrict_to_base_dir else None
+        stop_at_first = self.on_error == "raise"
+        # Under "raise", rows after the lowest failure found so far are skipped, but rows
+        # before it are still loaded: the error raised is that of the first failing row,
+        # whatever the thread timing.
+        first_failure = [math.inf]
+        lock = threading.Lock()
+
+        def load_rows(rows: range) -> list[tuple[int, Exception]]:
+            failures = []
+            for row in rows:
+                if row > first_failure[0]:
+                    break
+                try:
+                    path = _resolve(paths[row], base_dir, root)
+                    images[row] = np.asarray(_decode(path, spec)).reshape(images.shape[1:])
+                except (FileNotFoundError, ValueError, TypeError) as exc:
+                    failures.append((row, _with_row(exc, row, labels)))
+                    if stop_at_first:
+                        with lock:
+                            first_failure[0] = min(first_failure[0], row)
+                        break
+            return failures
+
+        n_rows = len(paths)
+        n_workers = max(1, min(effective_n_jobs(self.n_jobs), n_rows))
+        if n_workers == 1:
+            failures = load_rows(range(n_rows))
+        else:
+            # A few chunks per thread balances uneven files without one task per row.
+            chunk = max(1, min(256, math.ceil(n_rows / (4 * n_workers))))
+            chunks = [range(i, min(i + chunk, n_rows)) for i in range(0, n_rows, chunk)]
+            with ThreadPoolExecutor(max_workers=n_workers) as pool:
+                failures = [f for part in pool.map(load_rows, chunks) for f in part]
+        failures.sort(key=lambda failure: failure[0])
+        if failures and stop_at_first:
+            raise failures[0][1]
+        return failures
