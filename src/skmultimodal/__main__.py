@@ -1,0 +1,8 @@
+"""``python -m skmultimodal``: see :mod:`skmultimodal.cli`."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
