@@ -18,6 +18,7 @@ _PUBLIC = {
     "MultiInputKerasClassifier": "estimators",
     "MultiInputKerasRegressor": "estimators",
     "datasets": None,
+    "persistence": None,
 }
 
 __all__ = [*_PUBLIC, "__version__"]

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 
 import keras
 import numpy as np
-from keras import layers
+from keras import layers, ops
 
 INPUT_KINDS = ("image", "tokens", "sequence", "tabular")
+TEXT_CELLS = ("lstm", "gru", "pool", "conv")
+IMAGE_POOLINGS = ("flatten", "avg", "max")
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ def build_image_branch(
     filters: Sequence[int] = (32, 64),
     kernel_size: int = 3,
     pool_size: int = 2,
+    pooling: str = "flatten",
 ):
     """Convolutional branch: one ``Conv2D(f, 3, relu) -> MaxPool(2)`` block per filter.
 
@@ -98,11 +101,15 @@ def build_image_branch(
         Number of filters of each convolution block.
     kernel_size, pool_size : int
         Convolution kernel and max-pooling window.
+    pooling : {"flatten", "avg", "max"}, default="flatten"
+        How the last feature map becomes a vector: ``Flatten`` (the origin example;
+        features grow with the image size) or ``GlobalAveragePooling2D`` /
+        ``GlobalMaxPooling2D`` (one feature per filter, whatever the image size).
 
     Returns
     -------
     keras tensor of shape (batch, features)
-        The flattened feature map.
+        The flattened or pooled feature map.
 
     Examples
     --------
@@ -110,7 +117,11 @@ def build_image_branch(
     >>> x = keras.Input((16, 16, 3), dtype="uint8")
     >>> build_image_branch(x, filters=(4,)).shape
     (None, 196)
+    >>> build_image_branch(x, filters=(4,), pooling="avg").shape
+    (None, 4)
     """
+    if pooling not in IMAGE_POOLINGS:
+        raise ValueError(f"Unknown image pooling {pooling!r}; expected one of {IMAGE_POOLINGS}.")
     x = inputs
     if inputs.dtype == "uint8":
         x = layers.Rescaling(1.0 / 255)(x)
@@ -123,14 +134,47 @@ def build_image_branch(
             )
         x = layers.Conv2D(n_filters, kernel_size, activation="relu")(x)
         x = layers.MaxPooling2D(pool_size)(x)
+    if pooling == "avg":
+        return layers.GlobalAveragePooling2D()(x)
+    if pooling == "max":
+        return layers.GlobalMaxPooling2D()(x)
     return layers.Flatten()(x)
 
 
 def _recurrent_layer(
-    units: int, dropout: float, recurrent_dropout: float, bidirectional: bool = False
+    units: int,
+    dropout: float,
+    recurrent_dropout: float,
+    bidirectional: bool = False,
+    cell: str = "lstm",
 ):
-    lstm = layers.LSTM(units, dropout=dropout, recurrent_dropout=recurrent_dropout)
-    return layers.Bidirectional(lstm) if bidirectional else lstm
+    layer_class = layers.GRU if cell == "gru" else layers.LSTM
+    recurrent = layer_class(units, dropout=dropout, recurrent_dropout=recurrent_dropout)
+    return layers.Bidirectional(recurrent) if bidirectional else recurrent
+
+
+@keras.saving.register_keras_serializable(package="skmultimodal")
+class MaskedGlobalAveragePooling1D(layers.GlobalAveragePooling1D):
+    """Mean over the unmasked time steps; a fully masked row gives zeros, not NaN.
+
+    Keras' ``GlobalAveragePooling1D`` divides by the number of unmasked steps, which is
+    0 for an empty text (all padding) and turns the whole model's loss into NaN.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[[1.0], [3.0]], [[5.0], [7.0]]], dtype="float32")
+    >>> mask = np.array([[True, True], [False, False]])
+    >>> np.asarray(MaskedGlobalAveragePooling1D()(x, mask=mask)).tolist()
+    [[2.0], [0.0]]
+    """
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return super().call(inputs)
+        weights = ops.cast(ops.expand_dims(mask, -1), inputs.dtype)
+        total = ops.sum(ops.where(weights > 0, inputs, 0.0), axis=1)
+        return total / ops.maximum(ops.sum(weights, axis=1), 1.0)
 
 
 def build_text_branch(
@@ -141,10 +185,21 @@ def build_text_branch(
     bidirectional: bool = False,
     dropout: float = 0.0,
     recurrent_dropout: float = 0.0,
+    cell: str = "lstm",
 ):
-    """Token-id branch: ``Embedding(vocabulary, dim, mask_zero=True) -> [Bidirectional] LSTM``.
+    """Token-id branch: ``Embedding(vocabulary, dim) ->`` an LSTM, a GRU, pooling or a 1-D conv.
 
-    Id 0 is padding and is masked, so padded positions do not reach the LSTM.
+    ``cell`` chooses what reads the embedded tokens:
+
+    - ``"lstm"`` (the origin examples) / ``"gru"``: ``Embedding(mask_zero=True) ->
+      [Bidirectional] LSTM(units)`` or ``GRU(units)``; padding (id 0) is masked.
+    - ``"pool"``: a bag of embeddings, ``Embedding(mask_zero=True) ->
+      MaskedGlobalAveragePooling1D`` (the mean over the non-padding tokens, as fastText;
+      zeros for an empty text); ``units`` is not used. Fast and strong for sentiment or
+      topic labels.
+    - ``"conv"``: ``Embedding -> Conv1D(units, 3, relu, padding="same") ->
+      GlobalMaxPooling1D``: the strongest 3-gram detectors (padding is not masked,
+      its embedding is learned like any word's).
 
     Parameters
     ----------
@@ -153,14 +208,17 @@ def build_text_branch(
         Largest id + 1 (``TextTokenizer.vocabulary_size_``).
     embedding_dim : int, default=100
     units : int, default=256
-        LSTM units (per direction when bidirectional).
+        Recurrent units (per direction when bidirectional) or convolution filters.
     bidirectional : bool, default=False
+        Only for the recurrent cells.
     dropout, recurrent_dropout : float, default=0.0
-        Passed to the LSTM.
+        Passed to the recurrent layer; for ``"pool"`` and ``"conv"``, ``dropout`` is a
+        ``Dropout`` layer after the pooling.
+    cell : {"lstm", "gru", "pool", "conv"}, default="lstm"
 
     Returns
     -------
-    keras tensor of shape (batch, units) or (batch, 2 * units)
+    keras tensor of shape (batch, units), (batch, 2 * units) or (batch, embedding_dim)
 
     Examples
     --------
@@ -169,9 +227,28 @@ def build_text_branch(
     >>> build_text_branch(x, vocabulary_size=50, embedding_dim=4, units=3,
     ...                   bidirectional=True).shape
     (None, 6)
+    >>> build_text_branch(x, vocabulary_size=50, embedding_dim=4, cell="pool").shape
+    (None, 4)
+    >>> build_text_branch(x, vocabulary_size=50, embedding_dim=4, units=5, cell="conv").shape
+    (None, 5)
     """
-    x = layers.Embedding(vocabulary_size, embedding_dim, mask_zero=True)(inputs)
-    return _recurrent_layer(units, dropout, recurrent_dropout, bidirectional)(x)
+    if cell not in TEXT_CELLS:
+        raise ValueError(f"Unknown text cell {cell!r}; expected one of {TEXT_CELLS}.")
+    if bidirectional and cell not in ("lstm", "gru"):
+        raise ValueError(
+            f"text_bidirectional=True needs a recurrent text cell ('lstm' or 'gru'), got {cell!r}."
+        )
+    # Conv1D does not consume a mask, so a masked embedding would only hide padding
+    # from nothing; the convolution learns what padding looks like instead.
+    x = layers.Embedding(vocabulary_size, embedding_dim, mask_zero=cell != "conv")(inputs)
+    if cell in ("lstm", "gru"):
+        return _recurrent_layer(units, dropout, recurrent_dropout, bidirectional, cell)(x)
+    if cell == "pool":
+        x = MaskedGlobalAveragePooling1D()(x)
+    else:
+        x = layers.Conv1D(units, 3, activation="relu", padding="same")(x)
+        x = layers.GlobalMaxPooling1D()(x)
+    return layers.Dropout(dropout)(x) if dropout else x
 
 
 def build_sequence_branch(
@@ -284,14 +361,20 @@ def build_branch(inputs, spec: InputSpec, params: Mapping):
     params : mapping
         Hyper-parameters, named as the estimator parameters (``image_filters``,
         ``text_embedding_dim``, ``text_units``, ``text_bidirectional``,
-        ``sequence_units``, ``tabular_units``, ``dropout``, ``recurrent_dropout``).
+        ``sequence_units``, ``tabular_units``, ``dropout``, ``recurrent_dropout``;
+        optional ``text_cell``, default "lstm", and ``image_pooling``, default
+        "flatten").
 
     Returns
     -------
     keras tensor of shape (batch, features)
     """
     if spec.kind == "image":
-        return build_image_branch(inputs, filters=params["image_filters"])
+        return build_image_branch(
+            inputs,
+            filters=params["image_filters"],
+            pooling=params.get("image_pooling", "flatten"),
+        )
     if spec.kind == "tokens":
         return build_text_branch(
             inputs,
@@ -301,6 +384,7 @@ def build_branch(inputs, spec: InputSpec, params: Mapping):
             bidirectional=params["text_bidirectional"],
             dropout=params["dropout"],
             recurrent_dropout=params["recurrent_dropout"],
+            cell=params.get("text_cell", "lstm"),
         )
     if spec.kind == "sequence":
         return build_sequence_branch(
@@ -350,8 +434,8 @@ def build_multi_input_model(
     ...               tabular_units=2, dropout=0.0, recurrent_dropout=0.0,
     ...               head_units=(8,), batch_norm=False)
     >>> model = build_multi_input_model(specs, 1, "sigmoid", params)
-    >>> [tuple(t.shape) for t in model.inputs], tuple(model.output.shape)
-    ([(None, 6), (None, 3)], (None, 1))
+    >>> {name: tuple(t.shape) for name, t in model.input.items()}, tuple(model.output.shape)
+    ({'text': (None, 6), 'num': (None, 3)}, (None, 1))
     """
     if isinstance(specs, InputSpec):
         inputs = keras.Input(specs.shape, dtype=specs.dtype, name="input")

@@ -9,16 +9,28 @@ private hooks (``_validate_data``, ``_initialize``, ``_build_keras_model``, ``_f
 
 from __future__ import annotations
 
+import copy
+import tempfile
 import warnings
+from collections import defaultdict
 from collections.abc import Mapping
 from contextlib import contextmanager
+from pathlib import Path
 
+import keras
 import numpy as np
 from scikeras._utils import route_params
 from scikeras.wrappers import BaseWrapper, KerasClassifier, KerasRegressor
 from scipy import sparse
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, TransformerMixin
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    RegressorMixin,
+    TransformerMixin,
+    is_classifier,
+)
 from sklearn.exceptions import DataConversionWarning
+from sklearn.model_selection import train_test_split
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -28,12 +40,21 @@ from sklearn.utils.validation import (
 )
 
 from ._seeding import seed_from_random_state, tensorflow_seed
-from .architecture import INPUT_KINDS, InputSpec, build_multi_input_model, infer_input_kind
+from .architecture import (
+    IMAGE_POOLINGS,
+    INPUT_KINDS,
+    TEXT_CELLS,
+    InputSpec,
+    build_multi_input_model,
+    infer_input_kind,
+)
 
 __all__ = ["MultiInputKerasClassifier", "MultiInputKerasRegressor"]
 
 _SKLEARN_MIXINS = (ClassifierMixin, RegressorMixin, TransformerMixin)
 _SINGLE_INPUT = "input"
+# Share of the training data held out for early stopping when validation_split is 0.
+_EARLY_STOPPING_FRACTION = 0.1
 _CATEGORICAL_LOSSES = {
     "categorical_crossentropy",
     "sparse_categorical_crossentropy",
@@ -129,6 +150,8 @@ class _MultiInputWrapper:
         "text_embedding_dim",
         "text_units",
         "text_bidirectional",
+        "text_cell",
+        "image_pooling",
         "sequence_units",
         "tabular_units",
         "head_units",
@@ -166,6 +189,18 @@ class _MultiInputWrapper:
             value = getattr(self, name)
             if not isinstance(value, (int, float, np.number)) or not 0 <= value < 1:
                 raise ValueError(f"{name} must be a float in [0, 1), got {value!r}.")
+        for name, options in (("text_cell", TEXT_CELLS), ("image_pooling", IMAGE_POOLINGS)):
+            if getattr(self, name) not in options:
+                raise ValueError(f"{name} must be one of {options}, got {getattr(self, name)!r}.")
+        if self.text_bidirectional and self.text_cell not in ("lstm", "gru"):
+            raise ValueError(
+                "text_bidirectional=True needs text_cell='lstm' or 'gru', got "
+                f"text_cell={self.text_cell!r}."
+            )
+        if not isinstance(self.early_stopping, (bool, np.bool_)):
+            raise ValueError(f"early_stopping must be True or False, got {self.early_stopping!r}.")
+        if not _is_int_at_least(self.patience, 1):
+            raise ValueError(f"patience must be a positive integer, got {self.patience!r}.")
         if self.input_kinds is not None and not isinstance(self.input_kinds, (Mapping, str)):
             raise TypeError(
                 "input_kinds must be None, a dict {input name: kind} or (for a single array "
@@ -472,6 +507,8 @@ class _MultiInputWrapper:
         # SciKeras silently drops ``callbacks`` given to ``fit``; add them to this call.
         configured = self._fit_callbacks
         self._fit_callbacks = [*configured, *(kwargs.pop("callbacks", None) or [])]
+        if self.early_stopping:
+            X, y, sample_weight = self._add_early_stopping(X, y, sample_weight, kwargs)
         try:
             super()._fit_keras_model(
                 X,
@@ -484,6 +521,54 @@ class _MultiInputWrapper:
             )
         finally:
             self._fit_callbacks = configured
+
+    def _add_early_stopping(self, X, y, sample_weight, fit_kwargs: dict):
+        """Add the early-stopping callback and, if none is set, hold out validation data.
+
+        Keras' ``validation_split`` takes the last rows, which is wrong for data sorted by
+        label; the default hold-out is a random, stratified 10% instead.
+        """
+        import keras
+
+        self._fit_callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=self.patience, restore_best_weights=True
+            )
+        )
+        split = fit_kwargs.get("validation_split", self.validation_split)
+        if split or fit_kwargs.get("validation_data") is not None:
+            return X, y, sample_weight
+        n_samples = self._n_samples(X)
+        if n_samples < 2:
+            raise ValueError(
+                f"early_stopping=True needs at least 2 training samples, got {n_samples}."
+            )
+        indices = np.arange(n_samples)
+        rng = np.random.RandomState(seed_from_random_state(self.random_state))
+        try:
+            train, held_out = train_test_split(
+                indices,
+                test_size=_EARLY_STOPPING_FRACTION,
+                random_state=rng,
+                stratify=y if is_classifier(self) else None,
+            )
+        except ValueError:
+            # Too few samples of some class to stratify: an unstratified split still works.
+            train, held_out = train_test_split(
+                indices, test_size=_EARLY_STOPPING_FRACTION, random_state=rng
+            )
+        train, held_out = np.sort(train), np.sort(held_out)
+
+        def rows(data, index):
+            if isinstance(data, Mapping):
+                return {key: array[index] for key, array in data.items()}
+            return None if data is None else data[index]
+
+        validation = (rows(X, held_out), rows(y, held_out))
+        if sample_weight is not None:
+            validation += (rows(sample_weight, held_out),)
+        fit_kwargs["validation_data"] = validation
+        return rows(X, train), rows(y, train), rows(sample_weight, train)
 
     def _predict_raw(self, X, **kwargs):
         check_is_fitted(self, "model_")
@@ -518,6 +603,90 @@ class _MultiInputWrapper:
         tags.input_tags.allow_nan = False
         tags.non_deterministic = False
         return tags
+
+    # -- persistence ------------------------------------------------------------------
+    # Keras objects that are stored as the bytes of a ``.keras`` archive: the fitted
+    # model, and the ``model`` parameter when it is a model instance.
+    _keras_model_attributes = ("model", "model_")
+
+    def __getstate__(self) -> dict:
+        """Plain-data state for pickle, joblib and ``skops.io``.
+
+        A Keras model becomes the bytes of a ``.keras`` archive (architecture, weights,
+        optimizer state), so the state holds only numbers, strings, arrays, bytes and a
+        few estimator classes, and ``skops.io`` has no Keras type to trust. The compiled
+        callback lists and the stateless feature encoder are not stored
+        (``__setstate__`` rebuilds them); callbacks given as parameters are stored
+        without the link to the model they last trained, which Keras sets at each fit.
+        """
+        state = dict(super().__getstate__())
+        for transient in ("_fit_callbacks", "_predict_callbacks"):
+            state.pop(transient, None)
+        for name in state:
+            if name == "callbacks" or name.endswith("__callbacks"):
+                state[name] = _detached_callbacks(state[name])
+        if type(state.get("feature_encoder_")) is _FeaturePassthrough:
+            del state["feature_encoder_"]
+        if isinstance(state.get("history_"), Mapping):
+            state["history_"] = {key: list(values) for key, values in state["history_"].items()}
+        for name in self._keras_model_attributes:
+            if isinstance(state.get(name), keras.Model):
+                state[name] = _keras_model_to_bytes(state[name])
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        state = dict(state)
+        for name in self._keras_model_attributes:
+            if isinstance(state.get(name), bytes):
+                state[name] = _keras_model_from_bytes(state[name], type(self).__name__)
+        super().__setstate__(state)
+        if "model_" not in state:
+            return
+        vars(self).setdefault("feature_encoder_", _FeaturePassthrough())
+        # SciKeras appends to the lists of ``history_`` on partial_fit / warm_start.
+        self.history_ = defaultdict(list, state.get("history_", {}))
+        self._initialize_callbacks()
+
+
+def _detached_callbacks(value):
+    """A callbacks parameter with copies of its callbacks that reference no model."""
+    if isinstance(value, keras.callbacks.Callback):
+        detached = copy.copy(value)
+        detached.set_model(None)
+        return detached
+    if isinstance(value, (list, tuple)):
+        return type(value)(_detached_callbacks(item) for item in value)
+    if isinstance(value, Mapping):
+        return {key: _detached_callbacks(item) for key, item in value.items()}
+    return value
+
+
+def _keras_model_to_bytes(model) -> bytes:
+    # keras.saving only writes ``.keras`` archives to paths, not to file objects.
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder, "model.keras")
+        keras.saving.save_model(model, path)
+        return path.read_bytes()
+
+
+def _keras_model_from_bytes(archive: bytes, owner: str):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder, "model.keras")
+        path.write_bytes(archive)
+        try:
+            # safe_mode=True refuses Lambda layers and other serialized Python code, so
+            # loading a file runs no code that came from it. The ``.keras`` name keeps
+            # Keras on its zip loader whatever the bytes are (its HDF5 loader has no
+            # safe mode).
+            return keras.saving.load_model(path, safe_mode=True)
+        except Exception as error:
+            raise ValueError(
+                f"The Keras model stored with this {owner} cannot be restored in Keras' "
+                f"safe mode ({type(error).__name__}: {error}). Safe mode refuses Lambda "
+                "layers and custom layers that are not registered; register custom layers "
+                "with keras.saving.register_keras_serializable and import their module "
+                "before loading."
+            ) from error
 
 
 def _is_int_at_least(value, minimum: int) -> bool:
@@ -593,12 +762,22 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         (kinds: "image", "tokens", "sequence", "tabular"). Inference: 4-D -> image,
         3-D -> sequence, 2-D integer -> tokens, 2-D float -> tabular.
     image_filters : tuple of int, default=(32, 64)
-        One ``Conv2D(f, 3, relu) -> MaxPool(2)`` block per entry, then Flatten.
+        One ``Conv2D(f, 3, relu) -> MaxPool(2)`` block per entry, then ``image_pooling``.
+    image_pooling : {"flatten", "avg", "max"}, default="flatten"
+        ``Flatten`` or global average / max pooling of the last feature map; "avg" keeps
+        the branch small (one feature per filter) and generalises better on real images.
     text_embedding_dim : int, default=100
     text_units : int, default=256
+        Recurrent units (per direction) or, for ``text_cell="conv"``, filters.
     text_bidirectional : bool, default=False
         Token branch ``Embedding(vocabulary, dim, mask_zero=True) -> [Bidirectional]
         LSTM(units)``.
+    text_cell : {"lstm", "gru", "pool", "conv"}, default="lstm"
+        What reads the embedded tokens: an LSTM or GRU, ``"pool"`` (the mean of the
+        embeddings of the non-padding tokens, a bag of embeddings: the fastest) or
+        ``"conv"`` (``Conv1D(text_units, 3) -> GlobalMaxPooling1D``: 3-gram detectors, the
+        best on the review benchmarks with ``dropout=0.5``, see benchmarks/RESULTS.md).
+        See :func:`skmultimodal.architecture.build_text_branch`.
     sequence_units : int, default=64
         Sequence branch ``LSTM(units)``.
     tabular_units : int, default=32
@@ -606,7 +785,8 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
     head_units : tuple of int, default=()
         One ``Dense(u, relu)`` per entry after the concatenation.
     dropout, recurrent_dropout : float, default=0.0
-        Dropout of the LSTM layers.
+        Dropout of the LSTM layers; with ``text_cell="pool"`` or ``"conv"``, ``dropout``
+        is applied to the pooled text features.
     batch_norm : bool, default=False
         ``BatchNormalization`` after each head layer.
     optimizer : str or keras optimizer, default="adam"
@@ -621,6 +801,15 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
     verbose : int, default=0
     callbacks : list of keras callbacks, default=None
     validation_split : float, default=0.0
+        Fraction of the training data, taken from its end, that Keras holds out.
+    early_stopping : bool, default=False
+        Stop when the validation loss has not improved for ``patience`` epochs and
+        restore the weights of the best epoch (``epochs`` is then a maximum). The
+        validation data is the ``validation_split`` fraction when it is set, otherwise a
+        random 10% of the training data, stratified for classifiers and drawn with
+        ``random_state``.
+    patience : int, default=5
+        Epochs without improvement of the validation loss before early stopping.
     shuffle : bool, default=True
         Set False for time-ordered data.
     run_eagerly : bool, default=False
@@ -670,9 +859,11 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         *,
         input_kinds=None,
         image_filters=(32, 64),
+        image_pooling="flatten",
         text_embedding_dim=100,
         text_units=256,
         text_bidirectional=False,
+        text_cell="lstm",
         sequence_units=64,
         tabular_units=32,
         head_units=(),
@@ -688,6 +879,8 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         verbose=0,
         callbacks=None,
         validation_split=0.0,
+        early_stopping=False,
+        patience=5,
         shuffle=True,
         run_eagerly=False,
         warm_start=False,
@@ -847,11 +1040,11 @@ class MultiInputKerasRegressor(_MultiInputWrapper, KerasRegressor, metaclass=_Sk
 
     Parameters
     ----------
-    model, input_kinds, image_filters, text_embedding_dim, text_units, \
-text_bidirectional, sequence_units, tabular_units, head_units, dropout, \
+    model, input_kinds, image_filters, image_pooling, text_embedding_dim, text_units, \
+text_bidirectional, text_cell, sequence_units, tabular_units, head_units, dropout, \
 recurrent_dropout, batch_norm, optimizer, loss, metrics, batch_size, \
-validation_batch_size, epochs, verbose, callbacks, validation_split, shuffle, \
-run_eagerly, warm_start, random_state, **kwargs
+validation_batch_size, epochs, verbose, callbacks, validation_split, early_stopping, \
+patience, shuffle, run_eagerly, warm_start, random_state, **kwargs
         As in :class:`MultiInputKerasClassifier`.
 
     Attributes
@@ -880,9 +1073,11 @@ vocabulary_sizes_
         *,
         input_kinds=None,
         image_filters=(32, 64),
+        image_pooling="flatten",
         text_embedding_dim=100,
         text_units=256,
         text_bidirectional=False,
+        text_cell="lstm",
         sequence_units=64,
         tabular_units=32,
         head_units=(),
@@ -898,6 +1093,8 @@ vocabulary_sizes_
         verbose=0,
         callbacks=None,
         validation_split=0.0,
+        early_stopping=False,
+        patience=5,
         shuffle=True,
         run_eagerly=False,
         warm_start=False,

@@ -1,0 +1,306 @@
+"""Fitted pipelines round-trip through pickle, joblib and skops.io (safe loading)."""
+
+import copy
+import importlib
+import io
+import json
+import os
+import pickle
+import warnings
+import zipfile
+
+import joblib
+import keras
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from skmultimodal.compose import MultiInputTransformer
+from skmultimodal.datasets import make_multimodal_classification
+from skmultimodal.estimators import MultiInputKerasClassifier, MultiInputKerasRegressor
+from skmultimodal.image import ImageLoader
+from skmultimodal.persistence import trusted_types
+from skmultimodal.sequence import TimeStepReshaper
+from skmultimodal.text import TextTokenizer
+
+sio = pytest.importorskip("skops.io")
+from skops.io.exceptions import UntrustedTypesFoundException  # noqa: E402
+
+SERIES = [f"t{i}" for i in range(8)]
+TINY = dict(
+    image_filters=(4,),
+    text_embedding_dim=4,
+    text_units=4,
+    sequence_units=4,
+    tabular_units=4,
+    epochs=2,
+    batch_size=64,
+    random_state=0,
+)
+
+
+def make_pipe(estimator):
+    prep = MultiInputTransformer(
+        [
+            ("image", ImageLoader(target_size=(16, 16)), "image"),
+            ("text", TextTokenizer(max_words=30), "text"),
+            ("series", make_pipeline(StandardScaler(), TimeStepReshaper(timesteps=8)), SERIES),
+            ("meta", OneHotEncoder(sparse_output=False), ["category"]),
+        ]
+    )
+    return Pipeline([("prep", prep), ("clf", estimator)])
+
+
+def build_small_model(meta):
+    """A user ``model`` callable: every input flattened, one sigmoid unit."""
+    inputs = {key: keras.Input(shape, name=key) for key, shape in meta["input_shapes_"].items()}
+    flat = [keras.layers.Flatten()(keras.ops.cast(x, "float32")) for x in inputs.values()]
+    output = keras.layers.Dense(1, activation="sigmoid")(keras.layers.concatenate(flat))
+    model = keras.Model(inputs, output)
+    model.compile("adam", "binary_crossentropy")
+    return model
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return make_multimodal_classification(
+        48, image_dir=tmp_path_factory.mktemp("images"), random_state=0
+    )
+
+
+@pytest.fixture(scope="module")
+def classifier(data):
+    X, y = data
+    return make_pipe(MultiInputKerasClassifier(**TINY)).fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def regressor(data):
+    X, _ = data
+    return make_pipe(MultiInputKerasRegressor(**TINY)).fit(X, X["t7"].to_numpy())
+
+
+@pytest.fixture(scope="module")
+def user_model(data):
+    X, y = data
+    clf = MultiInputKerasClassifier(model=build_small_model, epochs=2, random_state=0)
+    return make_pipe(clf).fit(X, y)
+
+
+def skops_trusted_for(obj):
+    """Our list, plus the dotted name of a user ``model`` callable when there is one."""
+    extra = []
+    model = obj.named_steps["clf"].model
+    if callable(model):
+        extra.append(f"{model.__module__}.{model.__qualname__}")
+    return trusted_types() + extra
+
+
+def round_trip(obj, how, tmp_path):
+    if how == "pickle":
+        return pickle.loads(pickle.dumps(obj))
+    if how == "joblib":
+        joblib.dump(obj, tmp_path / "model.joblib")
+        return joblib.load(tmp_path / "model.joblib")
+    sio.dump(obj, tmp_path / "model.skops")
+    return sio.load(tmp_path / "model.skops", trusted=skops_trusted_for(obj))
+
+
+@pytest.mark.parametrize("how", ["pickle", "joblib", "skops"])
+@pytest.mark.parametrize("fitted", ["classifier", "user_model"])
+def test_round_trip_gives_identical_probabilities(request, data, tmp_path, how, fitted):
+    pipe = request.getfixturevalue(fitted)
+    X, _ = data
+    restored = round_trip(pipe, how, tmp_path)
+    assert restored is not pipe
+    np.testing.assert_array_equal(restored.predict_proba(X), pipe.predict_proba(X))
+    np.testing.assert_array_equal(
+        restored.named_steps["clf"].classes_, pipe.named_steps["clf"].classes_
+    )
+
+
+@pytest.mark.parametrize("how", ["pickle", "joblib", "skops"])
+def test_regressor_round_trip_gives_identical_predictions(regressor, data, tmp_path, how):
+    X, _ = data
+    restored = round_trip(regressor, how, tmp_path)
+    np.testing.assert_array_equal(restored.predict(X), regressor.predict(X))
+
+
+def test_stored_state_is_plain_data(classifier):
+    clf = classifier.named_steps["clf"]
+    state = clf.__getstate__()
+    assert type(state["model_"]) is bytes and state["model_"][:2] == b"PK"  # a zip archive
+    assert not {"_fit_callbacks", "_predict_callbacks", "feature_encoder_"} & set(state)
+    assert type(state["history_"]) is dict
+    top_modules = {type(value).__module__.split(".")[0] for value in state.values()}
+    assert top_modules <= {"builtins", "numpy", "scikeras"}
+    # Storing the state does not touch the live estimator.
+    assert isinstance(clf.model_, keras.Model) and clf._fit_callbacks == []
+
+
+def test_loaded_estimator_refits_and_trains_on(classifier, data, tmp_path):
+    X, y = data
+    restored = round_trip(classifier, "skops", tmp_path)
+    clf = restored.named_steps["clf"]
+    clf.partial_fit(restored.named_steps["prep"].transform(X), y)
+    assert len(clf.history_["loss"]) == TINY["epochs"] + 1
+    restored.fit(X, y)
+    # Same data and random_state: the refit reproduces the original fit.
+    np.testing.assert_allclose(
+        restored.predict_proba(X), classifier.predict_proba(X), rtol=0, atol=1e-6
+    )
+
+
+def test_unfitted_estimator_round_trips(tmp_path):
+    clf = MultiInputKerasClassifier(**TINY, head_units=(8,))
+    restored = round_trip(make_pipe(clf), "skops", tmp_path).named_steps["clf"]
+    assert restored.get_params() == clf.get_params()
+    assert not hasattr(restored, "model_")
+
+
+def test_untrusted_types_are_exactly_our_list(classifier, regressor):
+    data = sio.dumps({"classifier": classifier, "regressor": regressor})
+    assert sorted(sio.get_untrusted_types(data=data)) == sorted(trusted_types())
+
+
+def test_user_model_callable_is_the_only_extra_type(user_model, tmp_path):
+    sio.dump(user_model, tmp_path / "model.skops")
+    untrusted = set(sio.get_untrusted_types(file=tmp_path / "model.skops"))
+    assert untrusted - set(trusted_types()) == {f"{__name__}.build_small_model"}
+    with pytest.raises(UntrustedTypesFoundException, match="build_small_model"):
+        sio.load(tmp_path / "model.skops", trusted=trusted_types())
+
+
+def test_trusted_names_are_our_real_classes():
+    names = trusted_types()
+    assert names == sorted(names)
+    for name in names:
+        module, _, attribute = name.rpartition(".")
+        assert isinstance(getattr(importlib.import_module(module), attribute), type), name
+
+
+@pytest.mark.parametrize("version, warns", [("3.13.2", True), ("3.14.0", False), ("4.0", False)])
+def test_trusted_types_warns_with_a_keras_whose_safe_mode_has_bypasses(monkeypatch, version, warns):
+    from skmultimodal import persistence
+
+    monkeypatch.setattr(persistence, "_installed_keras_version", lambda: version)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        names = trusted_types()
+    messages = [str(w.message) for w in caught]
+    assert names == sorted(names)
+    if warns:
+        assert len(messages) == 1 and messages[0].startswith(f"Keras {version} is installed")
+    else:
+        assert messages == []
+
+
+def test_loading_without_trusting_our_types_is_refused(classifier, tmp_path):
+    sio.dump(classifier, tmp_path / "model.skops")
+    with pytest.raises(UntrustedTypesFoundException, match="MultiInputKerasClassifier"):
+        sio.load(tmp_path / "model.skops", trusted=[])
+
+
+def _replace_in_schema(data: bytes, edit) -> bytes:
+    """Rewrite ``schema.json`` of a skops archive, as an attacker editing the file would."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "schema.json":
+                schema = json.loads(content)
+                edit(schema)
+                content = json.dumps(schema).encode()
+            target.writestr(item, content)
+    return out.getvalue()
+
+
+def _find_node(node, class_name):
+    if isinstance(node, dict):
+        if node.get("__class__") == class_name:
+            return node
+        children = node.values()
+    elif isinstance(node, list):
+        children = node
+    else:
+        return None
+    for child in children:
+        found = _find_node(child, class_name)
+        if found is not None:
+            return found
+    return None
+
+
+def test_crafted_file_with_a_dangerous_callable_is_refused(classifier, data):
+    X, _ = data
+    # What skops writes for a reference to os.system.
+    system_node = json.loads(
+        zipfile.ZipFile(io.BytesIO(sio.dumps([os.system]))).read("schema.json")
+    )["content"][0]
+
+    def plant_system_as_model(schema):
+        estimator = _find_node(schema, "MultiInputKerasClassifier")
+        estimator["content"]["content"]["model"] = system_node
+
+    crafted = _replace_in_schema(sio.dumps(classifier), plant_system_as_model)
+    assert f"{os.system.__module__}.system" in sio.get_untrusted_types(data=crafted)
+    with pytest.raises(UntrustedTypesFoundException, match="system"):
+        sio.loads(crafted, trusted=trusted_types())
+    # The untouched file still loads.
+    restored = sio.loads(sio.dumps(classifier), trusted=trusted_types())
+    np.testing.assert_array_equal(restored.predict_proba(X), classifier.predict_proba(X))
+
+
+def test_model_bytes_with_python_code_are_refused_by_keras_safe_mode(tmp_path):
+    rng = np.random.RandomState(0)
+    X = rng.rand(20, 3).astype(np.float32)
+    clf = MultiInputKerasClassifier(tabular_units=2, epochs=1, random_state=0)
+    clf.fit(X, (X[:, 0] > 0.5).astype(int))
+    # Bytes are trusted by skops; the code a Lambda layer carries must not run on load.
+    inputs = keras.Input((3,))
+    outputs = keras.layers.Dense(1)(keras.layers.Lambda(lambda x: x * 2)(inputs))
+    clf.model_ = keras.Model(inputs, outputs)
+    data = sio.dumps(clf)
+    assert sorted(sio.get_untrusted_types(data=data)) == [
+        "numpy.dtype",
+        "scikeras.utils.transformers.ClassifierLabelEncoder",
+        "scikeras.utils.transformers.TargetReshaper",
+        "skmultimodal.estimators.MultiInputKerasClassifier",
+    ]
+    with pytest.raises(ValueError, match="cannot be restored in Keras' safe mode") as error:
+        sio.loads(data, trusted=trusted_types())
+    assert "Lambda" in str(error.value)
+    with pytest.raises(ValueError, match="safe mode"):
+        pickle.loads(pickle.dumps(clf))
+
+
+def test_callback_parameter_is_stored_without_its_model():
+    rng = np.random.RandomState(0)
+    X = rng.rand(20, 3).astype(np.float32)
+    y = (X[:, 0] > 0.5).astype(int)
+    stopper = keras.callbacks.EarlyStopping(monitor="loss", patience=1)
+    clf = MultiInputKerasClassifier(tabular_units=2, epochs=2, callbacks=[stopper])
+    clf.fit(X, y)
+    assert stopper.model is clf.model_  # Keras links the callback to the model it trains
+    data = sio.dumps(clf)
+    extra = set(sio.get_untrusted_types(data=data)) - set(trusted_types())
+    # The callback is a user object: its Keras types need trusting, nothing else does.
+    assert f"{type(stopper).__module__}.EarlyStopping" in extra
+    assert all(name.startswith("keras.") for name in extra)
+    restored = sio.loads(data, trusted=trusted_types() + sorted(extra))
+    assert restored.callbacks[0].patience == 1 and restored.callbacks[0].model is None
+    assert stopper.model is clf.model_
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    restored.fit(X, y)
+    assert restored.callbacks[0].model is restored.model_
+
+
+def test_deepcopy_and_clone_still_work(classifier, data):
+    X, _ = data
+    copied = copy.deepcopy(classifier)
+    np.testing.assert_array_equal(copied.predict_proba(X), classifier.predict_proba(X))
+    assert copied.named_steps["clf"].model_ is not classifier.named_steps["clf"].model_
+    assert not hasattr(clone(classifier).named_steps["clf"], "model_")

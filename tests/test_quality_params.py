@@ -1,0 +1,174 @@
+"""Estimator-level quality levers: text_cell, image_pooling, early_stopping, patience."""
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from skmultimodal.estimators import MultiInputKerasClassifier, MultiInputKerasRegressor
+
+TINY = dict(text_embedding_dim=4, text_units=4, tabular_units=2, batch_size=64)
+
+
+def _layer_names(model):
+    return [type(layer).__name__ for layer in model.layers]
+
+
+@pytest.fixture(scope="module")
+def tiny_data():
+    rng = np.random.RandomState(0)
+    X = {
+        "text": rng.randint(0, 12, size=(60, 6)).astype("int32"),
+        "image": rng.randint(0, 256, size=(60, 8, 8, 1)).astype("uint8"),
+        "num": rng.rand(60, 2).astype("float32"),
+    }
+    y = (X["num"][:, 0] > 0.5).astype(int)
+    return X, y
+
+
+@pytest.mark.parametrize("estimator", [MultiInputKerasClassifier, MultiInputKerasRegressor])
+def test_new_parameters_and_their_defaults(estimator):
+    params = estimator().get_params()
+    assert params["text_cell"] == "lstm"
+    assert params["image_pooling"] == "flatten"
+    assert params["early_stopping"] is False
+    assert params["patience"] == 5
+
+
+def test_text_cell_and_image_pooling_reach_the_model(tiny_data):
+    X, y = tiny_data
+    clf = MultiInputKerasClassifier(
+        **TINY, image_filters=(2,), text_cell="pool", image_pooling="avg", epochs=1
+    )
+    names = _layer_names(clf.initialize(X, y).model_)
+    assert "MaskedGlobalAveragePooling1D" in names and "GlobalAveragePooling2D" in names
+    assert "LSTM" not in names and "Flatten" not in names
+    names = _layer_names(clf.set_params(text_cell="gru").initialize(X, y).model_)
+    assert "GRU" in names
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (dict(text_cell="rnn"), r"text_cell must be one of \('lstm', 'gru', 'pool', 'conv'\)"),
+        (dict(image_pooling="mean"), "image_pooling must be one of"),
+        (dict(text_cell="pool", text_bidirectional=True), "needs text_cell='lstm' or 'gru'"),
+        (dict(early_stopping="yes"), "early_stopping must be True or False"),
+        (dict(patience=0), "patience must be a positive integer"),
+    ],
+)
+def test_invalid_quality_parameters_are_rejected_in_fit(tiny_data, params, message):
+    X, y = tiny_data
+    with pytest.raises(ValueError, match=message):
+        MultiInputKerasClassifier(**TINY, epochs=1, **params).fit(X, y)
+
+
+def test_early_stopping_restores_the_best_epoch(tiny_data):
+    X, y = tiny_data
+    # Random labels: the validation loss soon stops improving.
+    y_noise = np.random.RandomState(1).randint(0, 2, size=len(y))
+    clf = MultiInputKerasClassifier(
+        **TINY,
+        image_filters=(2,),
+        text_cell="pool",
+        epochs=200,
+        early_stopping=True,
+        patience=2,
+        validation_split=0.25,
+        optimizer__learning_rate=0.05,
+        random_state=0,
+    ).fit(X, y_noise)
+    val_loss = clf.history_["val_loss"]
+    assert len(val_loss) < 200
+    best = int(np.argmin(val_loss))
+    # Patience 2: training ran exactly two epochs past the best one.
+    assert len(val_loss) == best + 3
+    # Keras' validation_split holds out the last 25% of the rows; the restored model's
+    # loss on them is the best epoch's validation loss.
+    held_out = {key: array[45:] for key, array in X.items()}
+    loss = clf.model_.evaluate(held_out, y_noise[45:].reshape(-1, 1), verbose=0)
+    np.testing.assert_allclose(loss, val_loss[best], rtol=1e-4)
+
+
+def test_early_stopping_holds_out_a_reproducible_random_split(tiny_data):
+    X, y = tiny_data
+    clf = MultiInputKerasClassifier(
+        **TINY,
+        image_filters=(2,),
+        text_cell="pool",
+        epochs=3,
+        early_stopping=True,
+        random_state=0,
+    )
+    first = clf.fit(X, y)
+    assert set(first.history_) >= {"loss", "val_loss"}
+    proba = first.predict_proba(X)
+    np.testing.assert_array_equal(clone(clf).fit(X, y).predict_proba(X), proba)
+
+
+def test_early_stopping_validation_is_drawn_from_training_rows(tiny_data):
+    # The hold-out comes from rows sorted by label: Keras' tail split would hold out only
+    # class 1, the stratified 10% holds out both classes (y has 28 zeros, 32 ones).
+    X, y = tiny_data
+    order = np.argsort(y, kind="stable")
+    X_sorted = {key: array[order] for key, array in X.items()}
+    y_sorted = y[order]
+    seen = {}
+
+    class Spy(MultiInputKerasClassifier):
+        def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kw):
+            train_X, train_y, _ = self._add_early_stopping(X, y, sample_weight, kw)
+            seen["train"], seen["validation"] = (
+                np.ravel(train_y),
+                np.ravel(kw["validation_data"][1]),
+            )
+            self._fit_callbacks = []
+
+    Spy(**TINY, image_filters=(2,), epochs=1, early_stopping=True, random_state=0).fit(
+        X_sorted, y_sorted
+    )
+    assert len(seen["validation"]) == 6 and len(seen["train"]) == 54
+    assert np.bincount(seen["validation"].astype(int)).tolist() == [3, 3]
+
+
+def test_regressor_early_stopping_and_grid_search_over_text_cell(tiny_data):
+    X, y = tiny_data
+    reg = MultiInputKerasRegressor(
+        **TINY,
+        image_filters=(2,),
+        text_cell="conv",
+        image_pooling="max",
+        epochs=2,
+        early_stopping=True,
+        random_state=0,
+    ).fit(X, X["num"].sum(axis=1))
+    assert len(reg.history_["val_loss"]) == 2
+    frame = np.arange(60).reshape(-1, 1)
+    pipe = Pipeline(
+        [
+            ("prep", FunctionTransformer(lambda rows: {k: a[rows[:, 0]] for k, a in X.items()})),
+            (
+                "clf",
+                MultiInputKerasClassifier(**TINY, image_filters=(2,), epochs=1, random_state=0),
+            ),
+        ]
+    )
+    search = GridSearchCV(pipe, {"clf__text_cell": ["pool", "conv"]}, cv=2).fit(frame, y)
+    assert search.best_params_["clf__text_cell"] in ("pool", "conv")
+    assert search.best_estimator_[-1].text_cell == search.best_params_["clf__text_cell"]
+
+
+def test_pool_model_with_empty_texts_trains_and_pickles(tiny_data):
+    import pickle
+
+    X, y = tiny_data
+    X = dict(X, text=X["text"].copy())
+    X["text"][:10] = 0  # ten empty texts: all padding
+    clf = MultiInputKerasClassifier(
+        **TINY, image_filters=(2,), text_cell="pool", epochs=2, random_state=0
+    ).fit(X, y)
+    proba = clf.predict_proba(X)
+    assert np.isfinite(clf.history_["loss"]).all() and np.isfinite(proba).all()
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(clf)).predict_proba(X), proba)
