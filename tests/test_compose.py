@@ -618,3 +618,20 @@ class _SingleArrayOutput(MultiInputTransformer):
 def test_single_array_checks(estimator, check):
     """Without the dict container every check passes: the expected failures are about it only."""
     check(estimator)
+
+
+def test_step_errors_name_the_step_and_its_columns():
+    X = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [1.0, 2.0, 3.0], "c": ["x", "y", "z"]})
+    mit = MultiInputTransformer([("num", StandardScaler(), ["a", "b"])])
+    with pytest.raises(ValueError, match="infinity") as info:
+        mit.fit(X.assign(a=[1.0, np.inf, 3.0]))
+    assert (
+        "Raised by step 'num' of MultiInputTransformer (columns ['a', 'b'])."
+        in info.value.__notes__
+    )
+    fitted = mit.fit(X)
+    with pytest.raises(ValueError) as info:
+        fitted.transform(X.assign(a=[1.0, 2.0, np.inf]))
+    assert info.value.__notes__ == [
+        "Raised by step 'num' of MultiInputTransformer (columns ['a', 'b'])."
+    ]

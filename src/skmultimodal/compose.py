@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -303,7 +304,8 @@ class MultiInputTransformer(TransformerMixin, _BaseComposition):
             if not _is_drop(trans)
         ]
         outputs = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(_transform_one)(trans, _select(X, cols)) for _, trans, cols in steps
+            delayed(_transform_one)(trans, _select(X, cols), self._describe_step(name, cols))
+            for name, trans, cols in steps
         )
         n_samples = X.shape[0]
         return {
@@ -328,7 +330,12 @@ class MultiInputTransformer(TransformerMixin, _BaseComposition):
 
         active = [(name, trans) for name, trans, _ in steps if not _is_drop(trans)]
         results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(_fit_transform_one)(_clone_step(trans), _select(X, positions[name]), y)
+            delayed(_fit_transform_one)(
+                _clone_step(trans),
+                _select(X, positions[name]),
+                y,
+                self._describe_step(name, positions[name]),
+            )
             for name, trans in active
         )
         n_samples = X.shape[0]
@@ -370,6 +377,14 @@ class MultiInputTransformer(TransformerMixin, _BaseComposition):
         for name, trans, _ in steps:
             _check_transformer(name, trans)
         return steps
+
+    def _describe_step(self, name: str, positions: tuple[list[int], bool]) -> str:
+        columns = positions[0]
+        names = getattr(self, "feature_names_in_", None)
+        shown = [str(names[i]) for i in columns] if names is not None else list(columns)
+        if len(shown) > 10:
+            shown = [*shown[:10], f"... ({len(shown)} in all)"]
+        return f"step {name!r} of {type(self).__name__} (columns {shown})"
 
     def _positions_by_name(self, X):
         """Positions in `X` of the columns each step used in fit, found by name."""
@@ -633,18 +648,30 @@ def _clone_step(trans: Any) -> Any:
     return trans if isinstance(trans, str) else clone(trans)
 
 
-def _fit_transform_one(trans: Any, X: Any, y: Any) -> tuple[Any, Any]:
+def _fit_transform_one(trans: Any, X: Any, y: Any, step: str) -> tuple[Any, Any]:
     if isinstance(trans, str):  # "passthrough"
         return X, trans
-    if hasattr(trans, "fit_transform"):
-        return trans.fit_transform(X, y), trans
-    return trans.fit(X, y).transform(X), trans
+    with _naming_step(step):
+        if hasattr(trans, "fit_transform"):
+            return trans.fit_transform(X, y), trans
+        return trans.fit(X, y).transform(X), trans
 
 
-def _transform_one(trans: Any, X: Any) -> Any:
+def _transform_one(trans: Any, X: Any, step: str) -> Any:
     if isinstance(trans, str):  # "passthrough"
         return X
-    return trans.transform(X)
+    with _naming_step(step):
+        return trans.transform(X)
+
+
+@contextmanager
+def _naming_step(step: str):
+    """Say which step and columns an error came from (a step only sees its own columns)."""
+    try:
+        yield
+    except Exception as error:
+        error.add_note(f"Raised by {step}.")
+        raise
 
 
 def _as_model_input(name: str, output: Any, n_samples: int) -> np.ndarray:
