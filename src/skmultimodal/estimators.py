@@ -528,8 +528,6 @@ class _MultiInputWrapper:
         Keras' ``validation_split`` takes the last rows, which is wrong for data sorted by
         label; the default hold-out is a random, stratified 10% instead.
         """
-        import keras
-
         self._fit_callbacks.append(
             keras.callbacks.EarlyStopping(
                 monitor="val_loss", patience=self.patience, restore_best_weights=True
