@@ -106,13 +106,13 @@ def test_single_batch_fast_path_equals_keras_predict(fitted):
     np.testing.assert_array_equal(clf.predict_proba(X)[:, 1:], expected)
 
 
-def test_larger_than_batch_uses_model_predict(fitted):
+def test_predict_in_padded_batches_matches_keras_predict(fitted):
     clf, X, _ = fitted
-    small_batches = clone(clf).set_params(predict__batch_size=8)
-    small_batches.model_ = clf.model_
-    vars(small_batches).update({k: v for k, v in vars(clf).items() if k.endswith("_")})
-    small_batches._predict_callbacks = []
-    np.testing.assert_allclose(small_batches.predict_proba(X), clf.predict_proba(X), rtol=1e-5)
+    batched = pickle.loads(pickle.dumps(clf)).set_params(predict__batch_size=10)
+    expected = batched.model_.predict(X, batch_size=10, verbose=0)
+    proba = batched.predict_proba(X)  # 48 rows: 4 batches of 10 and one of 8 padded to 10
+    assert proba.shape == (48, 2)
+    np.testing.assert_allclose(proba[:, 1:], expected, rtol=0, atol=1e-6)
 
 
 def test_pickle_round_trip_gives_identical_probabilities(fitted):

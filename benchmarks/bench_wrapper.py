@@ -1,0 +1,299 @@
+"""Benchmark the overhead of MultiInputKerasClassifier.fit over a hand-written Keras fit.
+
+Ours: ``MultiInputKerasClassifier(...).fit(X, y)`` on a synthetic image + text + tabular dict
+(uint8 images, int32 token ids, float32 table). Baseline: the identical functional model built
+by hand with ``skmultimodal.architecture.build_multi_input_model`` (the same builder a user can
+call), ``model.compile(optimizer="adam", loss="binary_crossentropy")`` and
+``model.fit(X, y, epochs=..., batch_size=...)``. Both sides build, compile and trace a fresh
+model inside the timed region. Runs are interleaved (ours and baseline once per round, in a
+random order) and the table shows median wall and process CPU time.
+
+The script also checks that the arrays reaching ``keras.Model.fit`` are the caller's arrays
+(no copy, same dtype), splits one fit into its parts (validation, model build, Model.fit,
+the rest) and prints a cProfile of the wrapper's own functions (everything outside
+``keras.Model.fit`` and the model build). Appends a section to ``benchmarks/RESULTS.md``.
+
+Usage::
+
+    python benchmarks/bench_wrapper.py --n-samples 2000 --epochs 3
+"""
+
+import argparse
+import cProfile
+import io
+import os
+import platform
+import pstats
+import shlex
+import statistics
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+
+MODEL_PARAMS = dict(
+    image_filters=(8, 16),
+    text_embedding_dim=16,
+    text_units=16,
+    text_bidirectional=False,
+    sequence_units=8,
+    tabular_units=8,
+    head_units=(16,),
+    dropout=0.0,
+    recurrent_dropout=0.0,
+    batch_norm=False,
+)
+
+
+def make_data(n_samples, image_size, text_length, vocabulary, n_tabular, random_state):
+    """Return a dict of uint8 images, int32 token ids, float32 table, and binary labels that
+    depend on every input."""
+    rng = np.random.default_rng(random_state)
+    image = rng.integers(0, 256, size=(n_samples, image_size, image_size, 3), dtype=np.uint8)
+    text = rng.integers(0, vocabulary, size=(n_samples, text_length), dtype=np.int32)
+    table = rng.normal(size=(n_samples, n_tabular)).astype(np.float32)
+    score = image[:, :, :, 0].mean(axis=(1, 2)) / 128 - 1 + (text < 10).mean(axis=1) + table[:, 0]
+    y = (score > np.median(score)).astype(np.int64)
+    return {"image": image, "text": text, "table": table}, y
+
+
+class FitSpy:
+    """Wrap ``keras.Model.fit`` to time it and to keep what it was given."""
+
+    def __init__(self, keras):
+        self.model_class = keras.Model
+        self.original = keras.Model.fit
+        self.seconds = 0.0
+        self.x = None
+        self.y = None
+
+    def __enter__(self):
+        spy = self
+
+        def fit(model, x=None, y=None, **kwargs):
+            spy.x, spy.y = x, y
+            start = time.perf_counter()
+            try:
+                return spy.original(model, x, y, **kwargs)
+            finally:
+                spy.seconds += time.perf_counter() - start
+
+        self.model_class.fit = fit
+        return self
+
+    def __exit__(self, *exc):
+        self.model_class.fit = self.original
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-samples", type=int, default=2000)
+    parser.add_argument("--image-size", type=int, default=32)
+    parser.add_argument("--text-length", type=int, default=20)
+    parser.add_argument("--vocabulary", type=int, default=200)
+    parser.add_argument("--n-tabular", type=int, default=8)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=5, help="interleaved rounds")
+    parser.add_argument("--random-state", type=int, default=0, help="data and run order")
+    parser.add_argument(
+        "--results", type=Path, default=Path(__file__).with_name("RESULTS.md"), help="append here"
+    )
+    parser.add_argument("--no-append", action="store_true", help="do not write RESULTS.md")
+    args = parser.parse_args(argv)
+
+    import keras
+    import tensorflow as tf
+
+    from skmultimodal import estimators
+    from skmultimodal.architecture import InputSpec, build_multi_input_model
+    from skmultimodal.estimators import MultiInputKerasClassifier
+
+    load_before = os.getloadavg()
+    X, y = make_data(
+        args.n_samples,
+        args.image_size,
+        args.text_length,
+        args.vocabulary,
+        args.n_tabular,
+        args.random_state,
+    )
+    specs = {
+        "image": InputSpec(X["image"].shape[1:], "uint8", "image"),
+        "text": InputSpec(X["text"].shape[1:], "int32", "tokens", int(X["text"].max()) + 1),
+        "table": InputSpec(X["table"].shape[1:], "float32", "tabular"),
+    }
+
+    def ours():
+        return MultiInputKerasClassifier(
+            **MODEL_PARAMS, epochs=args.epochs, batch_size=args.batch_size
+        ).fit(X, y)
+
+    def baseline():
+        model = build_multi_input_model(specs, 1, "sigmoid", MODEL_PARAMS)
+        model.compile(optimizer="adam", loss="binary_crossentropy")
+        model.fit(X, y, epochs=args.epochs, batch_size=args.batch_size, verbose=0)
+        return model
+
+    # Warm-up: the first fit in a process pays TensorFlow's one-off start-up.
+    clf = ours()
+    hand = baseline()
+    same_layers = [type(layer).__name__ for layer in clf.model_.layers] == [
+        type(layer).__name__ for layer in hand.layers
+    ]
+    same_compile = (
+        clf.model_.get_compile_config()["loss"] == hand.get_compile_config()["loss"]
+        and type(clf.model_.optimizer) is type(hand.optimizer)
+        and clf.model_.optimizer.get_config()["learning_rate"]
+        == hand.optimizer.get_config()["learning_rate"]
+    )
+    same_params = clf.model_.count_params() == hand.count_params()
+
+    methods = {"MultiInputKerasClassifier.fit": ours, "build + compile + model.fit": baseline}
+    times = {name: ([], []) for name in methods}
+    rng = np.random.default_rng(args.random_state)
+    for _ in range(args.repeats):
+        for name in rng.permutation(list(methods)):
+            wall, cpu = time.perf_counter(), time.process_time()
+            methods[name]()
+            times[name][1].append(time.process_time() - cpu)
+            times[name][0].append(time.perf_counter() - wall)
+
+    # One more fit of ours, split into its parts, and the arrays that reach Model.fit.
+    build_seconds = []
+    original_build = estimators.MultiInputKerasClassifier._build_keras_model
+
+    def timed_build(self):
+        start = time.perf_counter()
+        try:
+            return original_build(self)
+        finally:
+            build_seconds.append(time.perf_counter() - start)
+
+    estimators.MultiInputKerasClassifier._build_keras_model = timed_build
+    try:
+        with FitSpy(keras) as spy:
+            start = time.perf_counter()
+            ours()
+            total = time.perf_counter() - start
+    finally:
+        estimators.MultiInputKerasClassifier._build_keras_model = original_build
+    shared = {key: bool(np.shares_memory(spy.x[key], X[key])) for key in X}
+    dtypes = {key: str(spy.x[key].dtype) for key in X}
+    y_seen = f"{spy.y.dtype} {spy.y.shape}"
+
+    # The wrapper's own code: profile one fit and report functions outside Keras.
+    profiler = cProfile.Profile()
+    profiler.enable()
+    ours()
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    watched = {
+        "fit (MultiInputKerasClassifier)": ("estimators.py", "fit"),
+        "_validate_data (X and y)": ("estimators.py", "_validate_data"),
+        "_validate_input_array": ("estimators.py", "_validate_input_array"),
+        "_first_non_finite_row": ("estimators.py", "_first_non_finite_row"),
+        "_record_inputs (token min/max)": ("estimators.py", "_record_inputs"),
+        "_validate_target (SciKeras + type_of_target)": ("estimators.py", "_validate_target"),
+        "ClassifierLabelEncoder.fit": ("transformers.py", "fit"),
+        "target_encoder_.transform": ("_set_output.py", "wrapped"),
+        "_build_keras_model (build + compile)": ("estimators.py", "_build_keras_model"),
+        "tensorflow_seed": ("_seeding.py", "tensorflow_seed"),
+        "BaseEstimator.get_params": ("base.py", "get_params"),
+        "keras Model.fit": ("trainer.py", "fit"),
+    }
+    profile_rows = []
+    for label, (file_suffix, function) in watched.items():
+        best = None
+        for (filename, _, name), (_, calls, _, cumulative, _) in stats.stats.items():
+            if name == function and filename.endswith(file_suffix):
+                if best is None or cumulative > best[1]:
+                    best = (calls, cumulative)
+        if best is not None:
+            profile_rows.append((label, best[0], 1e3 * best[1]))
+    stream = io.StringIO()
+    pstats.Stats(profiler, stream=stream).sort_stats("cumulative").print_stats(
+        r"skmultimodal|scikeras|sklearn", 15
+    )
+    load_after = os.getloadavg()
+
+    baseline_name = "build + compile + model.fit"
+    base_wall = statistics.median(times[baseline_name][0])
+    base_cpu = statistics.median(times[baseline_name][1])
+    header = [
+        "| method | median wall s | min wall s | median CPU s | wall vs baseline "
+        "| CPU vs baseline |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    lines = []
+    for name, (wall, cpu) in times.items():
+        lines.append(
+            f"| {name} | {statistics.median(wall):.3f} | {min(wall):.3f} | "
+            f"{statistics.median(cpu):.3f} | {statistics.median(wall) / base_wall:.3f}x | "
+            f"{statistics.median(cpu) / base_cpu:.3f}x |"
+        )
+    ours_wall = statistics.median(times["MultiInputKerasClassifier.fit"][0])
+    outside = total - spy.seconds - sum(build_seconds)
+    summary = [
+        f"ratio ours / baseline: {ours_wall / base_wall:.3f}x wall, "
+        f"{statistics.median(times['MultiInputKerasClassifier.fit'][1]) / base_cpu:.3f}x CPU "
+        f"(goal <= 1.10x); medians of {args.repeats} interleaved rounds after one warm-up fit "
+        "each; all runs ours "
+        f"{[round(t, 2) for t in times['MultiInputKerasClassifier.fit'][0]]}, baseline "
+        f"{[round(t, 2) for t in times[baseline_name][0]]}",
+        f"same model: layer types {same_layers}, parameter count {same_params}, loss and "
+        f"optimizer {same_compile}",
+        f"one fit of ours split up: total {total:.3f} s = keras Model.fit {spy.seconds:.3f} s "
+        f"+ build and compile {sum(build_seconds):.3f} s + wrapper rest {outside * 1e3:.1f} ms",
+        f"arrays reaching Model.fit share memory with the caller's: {shared}; dtypes {dtypes}; "
+        f"y given to Keras: {y_seen} (SciKeras' ordinal target encoding)",
+        f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (2 shared cores)",
+    ]
+    profile_header = [
+        "| function (cProfile of one fit) | calls | cumulative ms |",
+        "|---|---:|---:|",
+    ]
+    profile_lines = [f"| {label} | {calls} | {ms:.1f} |" for label, calls, ms in profile_rows]
+    for line in [*header, *lines, "", *summary, "", *profile_header, *profile_lines]:
+        print(line)
+    print(stream.getvalue())
+
+    if not args.no_append:
+        command = "python benchmarks/bench_wrapper.py " + shlex.join(sys.argv[1:])
+        section = [
+            "",
+            f"## Wrapper overhead: MultiInputKerasClassifier.fit vs a hand-written Keras fit "
+            f"({datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC)",
+            "",
+            f"Command: `{command.strip()}`",
+            "",
+            f"Environment: {platform.platform()}, {os.cpu_count()} CPUs, Python "
+            f"{platform.python_version()}, numpy {np.__version__}, keras {keras.__version__}, "
+            f"tensorflow {tf.__version__}. Data: {args.n_samples} rows, dict of uint8 images "
+            f"{args.image_size}x{args.image_size}x3, int32 ids (length {args.text_length}), "
+            f"float32 table ({args.n_tabular} columns); {args.epochs} epochs, batch size "
+            f"{args.batch_size}; model image_filters=(8, 16), Embedding(16)+LSTM(16), Dense(8), "
+            "head (16,). Baseline: `build_multi_input_model` + `compile(optimizer='adam', "
+            "loss='binary_crossentropy')` + `model.fit`, a fresh model each run.",
+            "",
+            *header,
+            *lines,
+            "",
+            *[f"- {line}" for line in summary],
+            "",
+            *profile_header,
+            *profile_lines,
+            "",
+        ]
+        with args.results.open("a", encoding="utf-8") as results_file:
+            results_file.write("\n".join(section))
+        print(f"appended to {args.results}")
+    return ours_wall / base_wall
+
+
+if __name__ == "__main__":
+    main()
