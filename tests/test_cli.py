@@ -4,6 +4,7 @@ import io
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from skmultimodal import cli
@@ -30,6 +31,7 @@ def test_main_passes_quick_defaults(monkeypatch):
     assert seen == {"n_samples": 120, "epochs": 5, "cv": 3, "random_state": 0}
 
 
+@pytest.mark.slow
 def test_run_demo_prints_every_model_and_the_grid(monkeypatch):
     out = io.StringIO()
     rows = cli.run_demo(n_samples=40, epochs=1, cv=2, out=out)
@@ -53,3 +55,187 @@ def test_module_entry_point_quick_demo():
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "fused: image + text + series + category" in result.stdout
+
+
+# ---------------------------------------------------------------------------------------
+# cv / fit / predict on a CSV file
+
+
+@pytest.fixture(scope="module")
+def csv_data(tmp_path_factory):
+    """data.csv with image paths relative to its folder, and new.csv in another folder whose
+    image paths exist only relative to that other folder."""
+    from skmultimodal.datasets import make_multimodal_classification
+
+    root = tmp_path_factory.mktemp("csv")
+    X, y = make_multimodal_classification(
+        40, image_dir=root / "images", n_timesteps=2, image_size=(8, 8), random_state=0
+    )
+    X["image"] = ["images/" + path.rsplit("/", 1)[-1] for path in X["image"]]
+    X.insert(0, "id", np.arange(1000, 1040))
+    X["label"] = np.where(y == 1, "good", "bad")
+    X.to_csv(root / "data.csv", index=False)
+
+    other = root / "other"
+    (other / "pics").mkdir(parents=True)
+    new = X.drop(columns="label").head(6).copy()
+    for i, name in enumerate(new["image"]):
+        (other / "pics" / f"new_{i}.png").write_bytes((root / name).read_bytes())
+    new["image"] = [f"pics/new_{i}.png" for i in range(6)]
+    new.to_csv(other / "new.csv", index=False)
+    return root
+
+
+TINY = ["--epochs", "1"]
+
+
+def test_cv_prints_roles_folds_and_mean(csv_data, capsys):
+    assert (
+        cli.main(["cv", str(csv_data / "data.csv"), "--target", "label", "--cv", "2", *TINY]) == 0
+    )
+    lines = capsys.readouterr().out.splitlines()
+    assert (
+        lines[0]
+        == f"Read {csv_data / 'data.csv'}: 40 rows, 6 feature columns; target 'label' (binary)."
+    )
+    assert "  id        ignore       unique integer per row (an id)" in lines
+    assert "  image     image        40 paths to existing .png files" in lines
+    assert "  category  categorical  4 categories" in lines
+    folds = [line for line in lines if line.startswith("  fold ")]
+    assert [line.split(":")[0] for line in folds] == ["  fold 1/2", "  fold 2/2"]
+    assert "(20 train / 20 test rows," in folds[0]
+    scores = [float(line.split("accuracy ")[1].split()[0]) for line in folds]
+    assert lines[-1] == (
+        f"accuracy: {sum(scores) / 2:.3f} +/- {abs(scores[0] - scores[1]) / 2:.3f} "
+        "(mean +/- std over 2 folds)"
+    )
+
+
+def test_fit_then_predict_from_another_folder(csv_data, tmp_path, capsys):
+    import pandas as pd
+    import skops.io as sio
+
+    from skmultimodal.auto import describe_roles
+    from skmultimodal.persistence import trusted_types
+
+    model = tmp_path / "model.skops"
+    args = ["fit", str(csv_data / "data.csv"), "--target", "label", "-o", str(model), *TINY]
+    assert cli.main([*args, "--role", "category=text"]) == 0
+    assert f"saved to {model}." in capsys.readouterr().out
+    pipe = sio.load(model, trusted=trusted_types())
+    assert describe_roles(pipe)["category"] == "text"
+    assert pipe.named_steps["clf"].epochs == 1
+
+    predictions = tmp_path / "predictions.csv"
+    new_csv = csv_data / "other" / "new.csv"
+    assert cli.main(["predict", str(model), str(new_csv), "-o", str(predictions)]) == 0
+    assert capsys.readouterr().out == f"Wrote 6 predictions to {predictions}.\n"
+    result = pd.read_csv(predictions)
+    assert result.columns.tolist() == ["prediction", "proba_bad", "proba_good"]
+    np.testing.assert_allclose(result[["proba_bad", "proba_good"]].sum(axis=1), 1.0, rtol=1e-6)
+    expected = np.where(result["proba_good"] > 0.5, "good", "bad")
+    assert result["prediction"].tolist() == expected.tolist()
+    # The same rows, read with paths relative to the training file, give the same output.
+    same_rows = pd.read_csv(csv_data / "data.csv").head(6)
+    pipe.named_steps["prep"].transformers_[0][1].base_dir = str(csv_data)
+    np.testing.assert_allclose(pipe.predict_proba(same_rows)[:, 1], result["proba_good"], rtol=1e-5)
+
+    # Without -o the predictions go to stdout.
+    assert cli.main(["predict", str(model), str(new_csv)]) == 0
+    assert capsys.readouterr().out.replace("\r\n", "\n") == predictions.read_text()
+
+
+def test_fit_writes_plots(csv_data, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    from PIL import Image
+
+    plots = tmp_path / "plots"
+    args = ["fit", str(csv_data / "data.csv"), "--target", "label", "--epochs", "2"]
+    args += ["-o", str(tmp_path / "m.skops"), "--validation-split", "0.25", "--plots", str(plots)]
+    assert cli.main(args) == 0
+    with Image.open(plots / "history.png") as image:
+        assert image.format == "PNG" and image.size[0] > 400 and image.size[1] > 200
+    if (plots / "model.png").exists():
+        with Image.open(plots / "model.png") as image:
+            assert image.size[0] > 400 and image.size[1] > 400
+    else:
+        assert "Total params" in (plots / "model.txt").read_text(encoding="utf-8")
+
+
+def _write(path, content: bytes):
+    path.write_bytes(content)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("make_args", "message"),
+    [
+        (
+            lambda d, t: ["cv", str(t / "nope.csv"), "--target", "label"],
+            "nope.csv' does not exist.",
+        ),
+        (
+            lambda d, t: ["cv", _write(t / "bin.csv", b"\xff\xfe\x00\x81abc"), "--target", "x"],
+            "Cannot read",
+        ),
+        (
+            lambda d, t: ["fit", _write(t / "ragged.csv", b"a,b\n1,2\n3,4,5,6\n"), "--target", "a"],
+            "Expected 2 fields in line 3, saw 4",
+        ),
+        (lambda d, t: ["cv", _write(t / "e.csv", b""), "--target", "a"], "e.csv' is empty."),
+        (lambda d, t: ["cv", _write(t / "h.csv", b"a,b\n"), "--target", "a"], "no rows"),
+        (
+            lambda d, t: ["cv", str(d / "data.csv"), "--target", "lbl"],
+            "Target column 'lbl' is not in",
+        ),
+        (
+            lambda d, t: ["cv", str(d / "data.csv"), "--target", "label", "--role", "x=text"],
+            "Override for column 'x', which is not in X",
+        ),
+        (
+            lambda d, t: ["cv", str(d / "data.csv"), "--target", "label", "--cv", "1"],
+            "--cv must be at least 2",
+        ),
+        (
+            lambda d, t: ["predict", str(d / "data.csv"), str(d / "data.csv")],
+            "is not a model file written by 'fit'",
+        ),
+    ],
+)
+def test_input_errors_are_one_line_with_status_2(csv_data, tmp_path, capsys, make_args, message):
+    assert cli.main(make_args(csv_data, tmp_path)) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
+    assert captured.err.startswith("skmultimodal ")
+    assert message in captured.err
+
+
+def test_missing_image_in_the_csv_is_reported(csv_data, tmp_path, capsys):
+    text = (csv_data / "data.csv").read_text().replace("images/image_05.png", "images/gone.png")
+    (tmp_path / "images").symlink_to(csv_data / "images")
+    (tmp_path / "data.csv").write_text(text)
+    assert cli.main(["cv", str(tmp_path / "data.csv"), "--target", "label"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("skmultimodal cv: error: Column 'image' looks like image paths")
+    assert "row 5: 'images/gone.png' is not an existing file" in err
+    assert "--role image=ignore" in err
+
+
+def test_predict_refuses_untrusted_types(tmp_path, capsys):
+    from pathlib import PurePosixPath
+
+    import skops.io as sio
+
+    sio.dump({"path": PurePosixPath("x")}, tmp_path / "odd.skops")
+    (tmp_path / "x.csv").write_text("a\n1\n")
+    assert cli.main(["predict", str(tmp_path / "odd.skops"), str(tmp_path / "x.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "holds types that skmultimodal does not trust: ['pathlib.PurePosixPath']" in err
+
+
+def test_main_passes_plots_to_the_demo(monkeypatch, tmp_path):
+    pytest.importorskip("matplotlib")
+    seen = {}
+    monkeypatch.setattr(cli, "run_demo", lambda **kwargs: seen.update(kwargs))
+    assert cli.main(["demo", "--quick", "--plots", str(tmp_path)]) == 0
+    assert seen["plots"] == str(tmp_path)

@@ -1,8 +1,22 @@
-"""Command line: ``python -m skmultimodal demo`` (also installed as ``skmultimodal``).
+"""Command line of skmultimodal: a demo, and cv / fit / predict on your own CSV file.
 
-The demo builds the built-in data set, cross-validates the fused pipeline against one
-pipeline per modality, runs a small grid search over one preprocessing and one model
-parameter, and prints the results as a table.
+Also installed as the ``skmultimodal`` script. Commands:
+
+- ``demo`` builds the built-in data set, cross-validates the fused pipeline against one
+  pipeline per modality, runs a small grid search over one preprocessing and one model
+  parameter, and prints the results as a table.
+- ``cv data.csv --target label`` detects the role of every column
+  (:func:`skmultimodal.auto.detect_column_roles`), prints them, and cross-validates the
+  pipeline of :func:`skmultimodal.auto.make_multimodal_pipeline`, one line per fold.
+- ``fit data.csv --target label -o model.skops`` fits that pipeline on every row and saves
+  it with ``skops.io`` (no pickle); ``--plots DIR`` also writes ``history.png`` and
+  ``model.png``.
+- ``predict model.skops new.csv -o predictions.csv`` writes the predictions (and the
+  class probabilities of a classifier) in the row order of ``new.csv``.
+
+Relative image paths in a CSV file are resolved against the folder of that file. Errors in
+the input (missing file, unreadable CSV, unknown column, missing image) end the command
+with exit status 2 and one line on stderr.
 """
 
 from __future__ import annotations
@@ -103,6 +117,7 @@ def run_demo(
     cv: int = 3,
     random_state: int = 0,
     out=sys.stdout,
+    plots: str | os.PathLike | None = None,
 ) -> list[dict]:
     """Cross-validate fused vs single-modality pipelines and run a small grid search.
 
@@ -115,6 +130,10 @@ def run_demo(
     random_state : int, default=0
     out : file-like, default=sys.stdout
         Where the progress lines and tables are written.
+    plots : str or os.PathLike, default=None
+        Folder where the training history and the architecture of the grid search's best
+        pipeline (refitted on all samples) are written as ``history.png`` and
+        ``model.png`` (see :func:`save_plots`); None writes no picture.
 
     Returns
     -------
@@ -178,9 +197,462 @@ def run_demo(
             sep="\n",
             file=out,
         )
+        if plots is not None:
+            save_plots(search.best_estimator_, plots, out=out)
     finally:
         shutil.rmtree(image_dir, ignore_errors=True)
     return rows
+
+
+class CommandError(Exception):
+    """An error in the user's input: ``main`` prints it as one line and exits with 2."""
+
+
+def _read_csv(path: str | os.PathLike):
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        what = "is a folder, not a file" if path.is_dir() else "does not exist"
+        raise CommandError(f"CSV file {str(path)!r} {what}.")
+    try:
+        frame = pd.read_csv(path)
+    except pd.errors.EmptyDataError as exc:
+        raise CommandError(f"CSV file {str(path)!r} is empty.") from exc
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        detail = " ".join(str(exc).split())
+        raise CommandError(f"Cannot read {str(path)!r} as a CSV file: {detail}") from exc
+    if len(frame) == 0:
+        raise CommandError(f"CSV file {str(path)!r} has a header but no rows.")
+    return frame
+
+
+def _split_target(frame, target: str, path, out):
+    if target not in frame.columns:
+        raise CommandError(
+            f"Target column {target!r} is not in {str(path)!r}; its columns are "
+            f"{list(frame.columns)}."
+        )
+    unlabeled = frame[target].isna().to_numpy()
+    if unlabeled.all():
+        raise CommandError(f"Target column {target!r} of {str(path)!r} has no values.")
+    if unlabeled.any():
+        print(
+            f"Skipping {int(unlabeled.sum())} rows without a value in {target!r}.",
+            file=out,
+        )
+        frame = frame[~unlabeled].reset_index(drop=True)
+    return frame.drop(columns=[target]), frame[target].to_numpy()
+
+
+def _parse_roles(pairs: Sequence[str] | None) -> dict[str, str]:
+    roles = {}
+    for pair in pairs or ():
+        column, sep, role = pair.rpartition("=")
+        if not sep or not column:
+            raise CommandError(f"--role expects COLUMN=ROLE (e.g. --role id=ignore), got {pair!r}.")
+        roles[column] = role
+    return roles
+
+
+def _prepare(csv, target, *, roles=None, task="auto", out=None):
+    """Read the CSV file, split the target off and detect the roles; print what was found."""
+    from sklearn.utils.multiclass import type_of_target
+
+    from .auto import detect_column_roles
+
+    out = sys.stdout if out is None else out
+    frame = _read_csv(csv)
+    X, y = _split_target(frame, target, csv, out)
+    base_dir = Path(csv).resolve().parent
+    column_roles = detect_column_roles(X, base_dir=base_dir, overrides=_parse_roles(roles))
+    target_type = type_of_target(y, input_name=target)
+    print(
+        f"Read {csv}: {len(X)} rows, {X.shape[1]} feature columns; target {target!r} "
+        f"({target_type}{', task ' + task if task != 'auto' else ''}).",
+        "Column roles (change them with --role COLUMN=ROLE):",
+        *repr(column_roles).splitlines()[1:-1],
+        sep="\n",
+        file=out,
+        flush=True,
+    )
+    return X, y, base_dir, column_roles
+
+
+def _make_pipeline(X, y, base_dir, column_roles, *, task, epochs, random_state, verbose, extra):
+    from .auto import make_multimodal_pipeline
+
+    params = {"verbose": verbose, **extra}
+    if epochs is not None:
+        params["epochs"] = epochs
+    return make_multimodal_pipeline(
+        X,
+        y,
+        base_dir=base_dir,
+        task=task,
+        roles=column_roles,
+        classifier_params=params,
+        regressor_params=params,
+        random_state=random_state,
+    )
+
+
+def run_cv(
+    csv: str | os.PathLike,
+    target: str,
+    *,
+    cv: int = 5,
+    epochs: int | None = None,
+    scoring: str | None = None,
+    task: str = "auto",
+    roles: Sequence[str] | None = None,
+    random_state: int = 0,
+    verbose: int = 0,
+    out=None,
+) -> dict:
+    """Cross-validate the auto-detected pipeline on a CSV file, printing one line per fold.
+
+    Parameters
+    ----------
+    csv : str or os.PathLike
+        The table; relative image paths are resolved against its folder.
+    target : str
+        Name of the target column.
+    cv : int, default=5
+        Number of folds: ``StratifiedKFold`` for classifiers, ``KFold`` for regressors,
+        both shuffled with ``random_state``.
+    epochs : int, default=None
+        Training epochs per fold (None: the default of
+        :func:`~skmultimodal.auto.make_multimodal_pipeline`).
+    scoring : str, default=None
+        A scikit-learn scorer name; None is ``"accuracy"`` for classifiers and ``"r2"``
+        for regressors.
+    task : {"auto", "classification", "regression"}, default="auto"
+    roles : sequence of str, default=None
+        Role overrides as ``"COLUMN=ROLE"``.
+    random_state : int, default=0
+        Seeds the folds and the models.
+    verbose : int, default=0
+        Keras' ``verbose`` (1: progress bar per epoch, 2: one line per epoch).
+    out : file-like, default=None
+        Where progress is printed (None: ``sys.stdout`` at call time).
+
+    Returns
+    -------
+    dict
+        ``scoring`` (the scorer name), ``scores`` (one per fold), ``mean``, ``std``.
+    """
+    import numpy as np
+    from sklearn.base import clone, is_classifier
+    from sklearn.metrics import get_scorer
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    out = sys.stdout if out is None else out
+
+    if cv < 2:
+        raise CommandError(f"--cv must be at least 2, got {cv}.")
+    X, y, base_dir, column_roles = _prepare(csv, target, roles=roles, task=task, out=out)
+    pipe = _make_pipeline(
+        X,
+        y,
+        base_dir,
+        column_roles,
+        task=task,
+        epochs=epochs,
+        random_state=random_state,
+        verbose=verbose,
+        extra={},
+    )
+    classifier = is_classifier(pipe)
+    scoring = scoring or ("accuracy" if classifier else "r2")
+    scorer = get_scorer(scoring)
+    splitter = (StratifiedKFold if classifier else KFold)(
+        cv, shuffle=True, random_state=random_state
+    )
+    clf = pipe.named_steps["clf"]
+    print(
+        f"{cv}-fold cross-validation of {type(clf).__name__} (epochs={clf.epochs}), "
+        f"scoring {scoring!r}:",
+        file=out,
+        flush=True,
+    )
+    scores = []
+    for fold, (train, test) in enumerate(splitter.split(X, y), start=1):
+        start = time.perf_counter()
+        model = clone(pipe).fit(X.iloc[train], y[train])
+        scores.append(float(scorer(model, X.iloc[test], y[test])))
+        print(
+            f"  fold {fold}/{cv}: {scoring} {scores[-1]:.3f}  "
+            f"({len(train)} train / {len(test)} test rows, {time.perf_counter() - start:.1f} s)",
+            file=out,
+            flush=True,
+        )
+    mean, std = float(np.mean(scores)), float(np.std(scores))
+    print(f"{scoring}: {mean:.3f} +/- {std:.3f} (mean +/- std over {cv} folds)", file=out)
+    return {"scoring": scoring, "scores": scores, "mean": mean, "std": std}
+
+
+def _require_skops():
+    try:
+        import skops.io as sio
+    except ImportError as exc:
+        raise CommandError(
+            "Saving and loading models needs skops: pip install skops "
+            "(or pip install 'skmultimodal[test]')."
+        ) from exc
+    return sio
+
+
+def _require_matplotlib() -> None:
+    from .plotting import _import_pyplot
+
+    try:
+        _import_pyplot()
+    except ImportError as exc:
+        raise CommandError(str(exc)) from exc
+
+
+def save_plots(estimator, folder: str | os.PathLike, out=None) -> list[Path]:
+    """Write ``history.png`` and ``model.png`` of a fitted estimator or pipeline to a folder.
+
+    ``model.png`` needs pydot and Graphviz; without them ``model.txt`` (the text of
+    ``model.summary()``) is written instead and a note says what to install.
+
+    Parameters
+    ----------
+    estimator : estimator, Pipeline or fitted search
+        See :func:`skmultimodal.plotting.plot_history`.
+    folder : str or os.PathLike
+        Created if missing.
+    out : file-like, default=None
+        Where progress is printed (None: ``sys.stdout`` at call time).
+        Where the names of the files written are printed.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+    import warnings
+
+    import matplotlib.pyplot as plt
+
+    from .plotting import plot_history, plot_model
+
+    out = sys.stdout if out is None else out
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    fig = plot_history(estimator)
+    history_path = folder / "history.png"
+    try:
+        fig.savefig(history_path, dpi=100)
+    finally:
+        plt.close(fig)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model_path = plot_model(estimator, folder / "model.png")
+    for warning in caught:
+        print(f"Note: {warning.message}", file=out)
+    print(f"Wrote {history_path} and {model_path}.", file=out)
+    return [history_path, model_path]
+
+
+def run_fit(
+    csv: str | os.PathLike,
+    target: str,
+    output: str | os.PathLike = "model.skops",
+    *,
+    epochs: int | None = None,
+    task: str = "auto",
+    roles: Sequence[str] | None = None,
+    validation_split: float = 0.0,
+    random_state: int = 0,
+    verbose: int = 0,
+    plots: str | os.PathLike | None = None,
+    out=None,
+):
+    """Fit the auto-detected pipeline on every row of a CSV file and save it with skops.
+
+    Parameters
+    ----------
+    csv, target, epochs, task, roles, random_state, verbose, out
+        As for :func:`run_cv`.
+    output : str or os.PathLike, default="model.skops"
+        File the fitted pipeline is written to with ``skops.io.dump``.
+    validation_split : float, default=0.0
+        Fraction of the rows (the last ones) Keras holds out to report validation
+        loss per epoch; it is not trained on.
+    plots : str or os.PathLike, default=None
+        Folder for ``history.png`` and ``model.png`` (see :func:`save_plots`).
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+        The fitted pipeline.
+    """
+    from sklearn.base import is_classifier
+
+    out = sys.stdout if out is None else out
+
+    sio = _require_skops()
+    if plots is not None:
+        _require_matplotlib()
+    output = Path(output)
+    if not output.parent.is_dir():
+        raise CommandError(f"The folder of the output file {str(output)!r} does not exist.")
+    X, y, base_dir, column_roles = _prepare(csv, target, roles=roles, task=task, out=out)
+    extra = {"validation_split": validation_split}
+    pipe = _make_pipeline(
+        X,
+        y,
+        base_dir,
+        column_roles,
+        task=task,
+        epochs=epochs,
+        random_state=random_state,
+        verbose=verbose,
+        extra=extra,
+    )
+    if plots is not None:
+        # A metric besides the loss makes the history plot more telling.
+        pipe.set_params(clf__metrics=["accuracy"] if is_classifier(pipe) else ["mae"])
+    clf = pipe.named_steps["clf"]
+    print(f"Fitting {type(clf).__name__} (epochs={clf.epochs}) on {len(X)} rows...", file=out)
+    start = time.perf_counter()
+    pipe.fit(X, y)
+    sio.dump(pipe, output)
+    print(
+        f"Fitted in {time.perf_counter() - start:.1f} s; saved to {output}. Load it with "
+        "skops.io.load(path, trusted=skmultimodal.persistence.trusted_types()).",
+        file=out,
+    )
+    if plots is not None:
+        save_plots(pipe, plots, out=out)
+    return pipe
+
+
+def _load_model(path: str | os.PathLike):
+    import zipfile
+
+    from .persistence import trusted_types
+
+    sio = _require_skops()
+    path = Path(path)
+    if not path.is_file():
+        raise CommandError(f"Model file {str(path)!r} does not exist.")
+    try:
+        untrusted = sorted(set(sio.get_untrusted_types(file=path)) - set(trusted_types()))
+        if untrusted:
+            raise CommandError(
+                f"Model file {str(path)!r} holds types that skmultimodal does not trust: "
+                f"{untrusted}. Load it in Python with skops.io.load(..., trusted=[...]) if "
+                "you know where it comes from."
+            )
+        model = sio.load(path, trusted=trusted_types())
+    except (zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise CommandError(f"{str(path)!r} is not a model file written by 'fit': {exc}") from exc
+    if not hasattr(model, "predict"):
+        raise CommandError(f"{str(path)!r} holds a {type(model).__name__}, not a model.")
+    return model
+
+
+def _image_loaders(estimator):
+    """Every fitted ImageLoader inside a fitted pipeline / MultiInputTransformer."""
+    from sklearn.pipeline import Pipeline
+
+    from .compose import MultiInputTransformer
+    from .image import ImageLoader
+
+    if isinstance(estimator, ImageLoader):
+        yield estimator
+    elif isinstance(estimator, Pipeline):
+        for _, step in estimator.steps:
+            yield from _image_loaders(step)
+    elif isinstance(estimator, MultiInputTransformer):
+        for _, trans, _ in getattr(estimator, "transformers_", ()):
+            yield from _image_loaders(trans)
+
+
+def run_predict(
+    model_path: str | os.PathLike,
+    csv: str | os.PathLike,
+    output: str | os.PathLike | None = None,
+    *,
+    out=None,
+):
+    """Predict every row of a CSV file with a pipeline saved by :func:`run_fit`.
+
+    Parameters
+    ----------
+    model_path : str or os.PathLike
+        File written by ``skmultimodal fit``; loaded with ``skops.io.load`` and the types
+        of :func:`skmultimodal.persistence.trusted_types` only.
+    csv : str or os.PathLike
+        New rows with the feature columns used in fit (extra columns, the target among
+        them, are ignored); relative image paths are resolved against its folder.
+    output : str or os.PathLike, default=None
+        CSV file for the predictions; None writes them to ``out``.
+    out : file-like, default=None
+        Where progress is printed (None: ``sys.stdout`` at call time).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Column ``prediction`` (``prediction_<j>`` for several targets) and, for a
+        classifier, ``proba_<class>`` per class, one row per input row, in order.
+    """
+    import pandas as pd
+    from sklearn.base import is_classifier
+
+    out = sys.stdout if out is None else out
+
+    model = _load_model(model_path)
+    frame = _read_csv(csv)
+    base_dir = str(Path(csv).resolve().parent)
+    for loader in _image_loaders(model):
+        # Paths in the new file are relative to its own folder, not to the training file's.
+        loader.base_dir = base_dir
+    predictions = model.predict(frame)
+    if predictions.ndim == 1:
+        result = pd.DataFrame({"prediction": predictions})
+    else:
+        result = pd.DataFrame(
+            predictions, columns=[f"prediction_{j}" for j in range(predictions.shape[1])]
+        )
+    classes = getattr(model, "classes_", None)
+    if is_classifier(model) and classes is not None and getattr(classes, "ndim", 0) == 1:
+        proba = model.predict_proba(frame)
+        for j, label in enumerate(classes):
+            result[f"proba_{label}"] = proba[:, j]
+    if output is None:
+        result.to_csv(out, index=False)
+    else:
+        result.to_csv(output, index=False)
+        print(f"Wrote {len(result)} predictions to {output}.", file=out)
+    return result
+
+
+def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("csv", help="CSV file; image paths relative to its folder")
+    parser.add_argument("--target", required=True, help="name of the target column")
+    parser.add_argument("--epochs", type=int, default=None, help="training epochs (default 20)")
+    parser.add_argument(
+        "--task",
+        choices=("auto", "classification", "regression"),
+        default="auto",
+        help="default: from the target (integers and strings are classes)",
+    )
+    parser.add_argument(
+        "--role",
+        action="append",
+        metavar="COLUMN=ROLE",
+        help="override a detected role (image, text, numeric, categorical, ignore); repeatable",
+    )
+    parser.add_argument("--random-state", type=int, default=0)
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="Keras progress (-v bar, -vv lines)"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -194,7 +666,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        Exit status.
+        Exit status: 0 on success, 2 for an error in the input (printed as one line).
     """
     parser = argparse.ArgumentParser(prog="skmultimodal", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -204,9 +676,75 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--epochs", type=int, default=None, help="default 20 (5 quick)")
     demo.add_argument("--cv", type=int, default=3, help="number of folds (default 3)")
     demo.add_argument("--random-state", type=int, default=0)
+    demo.add_argument("--plots", metavar="DIR", help="write history.png and model.png there")
+
+    cv = commands.add_parser("cv", help="cross-validate a model on a CSV file")
+    _add_data_arguments(cv)
+    cv.add_argument("--cv", type=int, default=5, help="number of folds (default 5)")
+    cv.add_argument("--scoring", default=None, help="sklearn scorer (default accuracy / r2)")
+
+    fit = commands.add_parser("fit", help="fit a model on a CSV file and save it")
+    _add_data_arguments(fit)
+    fit.add_argument("-o", "--output", default="model.skops", help="default model.skops")
+    fit.add_argument(
+        "--validation-split",
+        type=float,
+        default=0.0,
+        help="fraction of rows held out to report validation loss per epoch",
+    )
+    fit.add_argument("--plots", metavar="DIR", help="write history.png and model.png there")
+
+    predict = commands.add_parser("predict", help="predict a CSV file with a saved model")
+    predict.add_argument("model", help="file written by 'fit'")
+    predict.add_argument("csv", help="CSV file with the feature columns")
+    predict.add_argument("-o", "--output", default=None, help="CSV file (default: stdout)")
+
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    n_samples = args.n_samples or (120 if args.quick else 400)
-    epochs = args.epochs or (5 if args.quick else 20)
-    run_demo(n_samples=n_samples, epochs=epochs, cv=args.cv, random_state=args.random_state)
+    try:
+        if args.command == "demo":
+            # Checked first: a missing matplotlib should not surface after the whole demo.
+            if args.plots is not None:
+                _require_matplotlib()
+        elif args.command == "cv":
+            run_cv(
+                args.csv,
+                args.target,
+                cv=args.cv,
+                epochs=args.epochs,
+                scoring=args.scoring,
+                task=args.task,
+                roles=args.role,
+                random_state=args.random_state,
+                verbose=args.verbose,
+            )
+        elif args.command == "fit":
+            run_fit(
+                args.csv,
+                args.target,
+                args.output,
+                epochs=args.epochs,
+                task=args.task,
+                roles=args.role,
+                validation_split=args.validation_split,
+                random_state=args.random_state,
+                verbose=args.verbose,
+                plots=args.plots,
+            )
+        else:
+            run_predict(args.model, args.csv, args.output)
+    except (CommandError, FileNotFoundError, ValueError, TypeError) as exc:
+        message = " ".join(str(exc).split())
+        print(f"skmultimodal {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    if args.command == "demo":
+        kwargs = {
+            "n_samples": args.n_samples or (120 if args.quick else 400),
+            "epochs": args.epochs or (5 if args.quick else 20),
+            "cv": args.cv,
+            "random_state": args.random_state,
+        }
+        if args.plots is not None:
+            kwargs["plots"] = args.plots
+        run_demo(**kwargs)
     return 0

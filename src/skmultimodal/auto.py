@@ -1,0 +1,683 @@
+"""Build a multimodal pipeline from a DataFrame by detecting what each column holds.
+
+:func:`detect_column_roles` looks at every column of a table and gives it one role:
+``"image"`` (paths of existing image files), ``"text"`` (free text), ``"numeric"``,
+``"categorical"`` or ``"ignore"`` (ids, constant columns, unsupported types).
+:func:`make_multimodal_pipeline` turns those roles into a ready ``Pipeline`` of a
+:class:`~skmultimodal.MultiInputTransformer` and a Keras classifier or regressor chosen
+from the target. The step names of the transformer carry the roles, so
+:func:`describe_roles` recovers them from any pipeline made here, fitted or not, cloned or
+saved. This module imports neither Keras nor TensorFlow until an estimator is built.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.utils.multiclass import type_of_target
+
+from .compose import MultiInputTransformer
+from .image import ImageLoader
+from .text import TextTokenizer
+
+__all__ = [
+    "DEFAULT_MODEL_PARAMS",
+    "IMAGE_EXTENSIONS",
+    "ROLES",
+    "ColumnRoles",
+    "describe_roles",
+    "detect_column_roles",
+    "make_multimodal_pipeline",
+]
+
+#: The roles a column can take, in the order steps are built.
+ROLES = ("image", "text", "numeric", "categorical", "ignore")
+
+#: File name endings (lowercase) that make a string column a candidate for the image role.
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp")
+
+# Names that mark a unique integer column as a row identifier: "id", "user_id", "user id",
+# "userId", "ID"... but not "paid" or "valid".
+_ID_NAME = re.compile(r"^((?i:id|index|idx|key|uuid|guid|row)|.*(?i:[_\s-]id)|.*[a-z0-9]I[dD])$")
+# Images larger than this (on their longer side) are downscaled for the default model.
+_MAX_IMAGE_SIDE = 64
+# Longer texts are truncated (keeping their end, TextTokenizer's default) to this many words.
+_MAX_TEXT_LEN = 200
+_MAX_WORDS = 20_000
+
+#: Model parameters used unless ``classifier_params`` / ``regressor_params`` override them:
+#: small branches that train in seconds on a few thousand rows on a CPU.
+DEFAULT_MODEL_PARAMS = {
+    "image_filters": (16, 32),
+    "text_embedding_dim": 32,
+    "text_units": 32,
+    "sequence_units": 32,
+    "tabular_units": 32,
+    "head_units": (32,),
+    "epochs": 20,
+    "batch_size": 32,
+}
+
+_CLASSIFIER_TARGETS = ("binary", "multiclass", "multilabel-indicator", "multiclass-multioutput")
+_REGRESSOR_TARGETS = ("continuous", "continuous-multioutput")
+
+
+class ColumnRoles(Mapping):
+    """The role of each column of a table, with the reason it was chosen.
+
+    A read-only mapping ``column -> role`` in the column order of the table; it compares
+    equal to a plain dict with the same items. Its ``repr`` is a table of column, role and
+    reason, meant to be printed and checked.
+
+    Parameters
+    ----------
+    roles : mapping of str to str
+        Role of each column, one of :data:`ROLES`.
+    reasons : mapping of str to str, default=None
+        Why each column got its role (a short phrase).
+
+    Attributes
+    ----------
+    reasons : dict of str to str
+        Why each column got its role.
+
+    Examples
+    --------
+    >>> from skmultimodal.auto import ColumnRoles
+    >>> roles = ColumnRoles({"review": "text", "id": "ignore"}, {"id": "unique per row"})
+    >>> roles
+    ColumnRoles(
+      review  text
+      id      ignore  unique per row
+    )
+    >>> roles.columns("text")
+    ['review']
+    >>> roles == {"review": "text", "id": "ignore"}
+    True
+    """
+
+    def __init__(self, roles: Mapping[str, str], reasons: Mapping[str, str] | None = None):
+        unknown = {column: role for column, role in roles.items() if role not in ROLES}
+        if unknown:
+            raise ValueError(f"Unknown roles {unknown}; each role must be one of {list(ROLES)}.")
+        self._roles = dict(roles)
+        self.reasons = {column: (reasons or {}).get(column, "") for column in self._roles}
+
+    def __getitem__(self, column: str) -> str:
+        return self._roles[column]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._roles)
+
+    def __len__(self) -> int:
+        return len(self._roles)
+
+    def columns(self, role: str) -> list[str]:
+        """The columns with the given role, in table order.
+
+        Parameters
+        ----------
+        role : str
+            One of :data:`ROLES`.
+
+        Returns
+        -------
+        list of str
+        """
+        if role not in ROLES:
+            raise ValueError(f"Unknown role {role!r}; expected one of {list(ROLES)}.")
+        return [column for column, value in self._roles.items() if value == role]
+
+    def __repr__(self) -> str:
+        if not self._roles:
+            return "ColumnRoles()"
+        width = max(len(str(column)) for column in self._roles)
+        role_width = max(len(role) for role in self._roles.values())
+        lines = [
+            f"  {str(column).ljust(width)}  {role.ljust(role_width)}  {self.reasons[column]}"
+            for column, role in self._roles.items()
+        ]
+        return "ColumnRoles(\n" + "\n".join(line.rstrip() for line in lines) + "\n)"
+
+    __str__ = __repr__
+
+
+def _merge_overrides(
+    overrides: Mapping[str, str] | None, column_overrides: Mapping[str, str], columns
+) -> dict[str, str]:
+    merged = dict(overrides or {})
+    for column, role in column_overrides.items():
+        if column in merged and merged[column] != role:
+            raise ValueError(
+                f"Column {column!r} is overridden twice, as {merged[column]!r} in overrides "
+                f"and as {role!r} by keyword."
+            )
+        merged[column] = role
+    for column, role in merged.items():
+        if column not in columns:
+            raise ValueError(
+                f"Override for column {column!r}, which is not in X; columns: {list(columns)}."
+            )
+        if role not in ROLES:
+            raise ValueError(
+                f"Override for column {column!r} is {role!r}; expected one of {list(ROLES)}."
+            )
+    return merged
+
+
+def _check_frame(X: Any) -> pd.DataFrame:
+    if not isinstance(X, pd.DataFrame):
+        raise TypeError(f"X must be a pandas DataFrame with named columns, got {type(X).__name__}.")
+    bad = [column for column in X.columns if not isinstance(column, str)]
+    if bad:
+        raise ValueError(
+            f"Column names must be strings, got {bad[:5]!r}; name the columns "
+            "(e.g. X.columns = [...]) before detecting their roles."
+        )
+    if X.columns.has_duplicates:
+        duplicates = X.columns[X.columns.duplicated()].unique().tolist()
+        raise ValueError(f"Column names must be unique; duplicated: {duplicates}.")
+    if len(X) == 0:
+        raise ValueError("X has no rows; roles are detected from the values.")
+    return X
+
+
+def _is_image_path(value: Any) -> bool:
+    return isinstance(value, (str, os.PathLike)) and os.fspath(value).lower().endswith(
+        IMAGE_EXTENSIONS
+    )
+
+
+def _resolve(path: Any, base_dir: Path | None) -> Path:
+    path = Path(os.fspath(path))
+    if base_dir is not None and not path.is_absolute():
+        return base_dir / path
+    return path
+
+
+def _image_reason(column: str, values: pd.Series, base_dir: Path | None) -> str:
+    """Reason for the image role; FileNotFoundError naming the first missing file."""
+    for row, value in values.items():
+        path = _resolve(value, base_dir)
+        if not path.is_file():
+            where = f" under base_dir {str(base_dir)!r}" if base_dir is not None else ""
+            raise FileNotFoundError(
+                f"Column {column!r} looks like image paths (every value ends with an image "
+                f"extension), but row {row!r}: {value!r} is not an existing file{where}. "
+                f"Fix the path or base_dir, or give the column another role "
+                f"(overrides={{{column!r}: 'ignore'}}; on the command line "
+                f"--role {column}=ignore)."
+            )
+    extensions = sorted({Path(os.fspath(v)).suffix.lower() for v in values})
+    return f"{len(values)} paths to existing {'/'.join(extensions)} files"
+
+
+def _number_reason(column: str, values: pd.Series, n_rows: int, max_categories: int):
+    """Role and reason for a numeric column (missing values already dropped)."""
+    n_unique = values.nunique()
+    integral = pd.api.types.is_integer_dtype(values.dtype) or bool(
+        np.all(np.mod(values.to_numpy(dtype=float), 1) == 0)
+    )
+    if (
+        integral
+        and n_unique == n_rows
+        and (_ID_NAME.match(column) or _is_consecutive(values.to_numpy()))
+    ):
+        return "ignore", "unique integer per row (an id)"
+    # Integers are quantities first: a categorical reading needs few values, each seen twice
+    # on average.
+    if integral and n_unique <= max_categories and 2 * n_unique <= len(values):
+        return "categorical", f"{n_unique} distinct integers"
+    return "numeric", f"{values.dtype}, {n_unique} distinct values"
+
+
+def _is_consecutive(values: np.ndarray) -> bool:
+    ordered = np.sort(values.astype(np.int64))
+    return bool(np.all(np.diff(ordered) == 1))
+
+
+def _string_reason(column: str, values: pd.Series, n_rows: int, max_categories: int):
+    """Role and reason for a column of strings (missing values already dropped)."""
+    n_unique = values.nunique()
+    words = values.str.split().str.len()
+    mean_words = float(words.mean())
+    if n_unique == n_rows and bool((words <= 1).all()):
+        return "ignore", "unique single-token string per row (an id)"
+    if n_unique <= max_categories and n_unique < len(values):
+        return "categorical", f"{n_unique} categories"
+    return "text", f"{n_unique} distinct values, {mean_words:.1f} words on average"
+
+
+def _detect_one(
+    column: str, series: pd.Series, base_dir: Path | None, max_categories: int
+) -> tuple[str, str]:
+    n_rows = len(series)
+    n_missing = int(series.isna().sum())
+    values = series.dropna()
+    missing = f"; {n_missing} missing" if n_missing else ""
+    if series.nunique(dropna=False) <= 1:
+        return "ignore", "constant" if n_missing < n_rows else "all values missing"
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return "categorical", "boolean" + missing
+    if isinstance(dtype, pd.CategoricalDtype):
+        return "categorical", f"categorical dtype, {values.nunique()} categories{missing}"
+    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype):
+        role, reason = _number_reason(column, values, n_rows, max_categories)
+        return role, reason + missing
+    if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
+        return "ignore", f"{dtype} (convert dates to numbers to use them)"
+    python_values = values.tolist()
+    if python_values and all(_is_image_path(v) for v in python_values):
+        return "image", _image_reason(column, values, base_dir) + missing
+    if all(isinstance(v, bool) for v in python_values):
+        return "categorical", "boolean" + missing
+    if not all(isinstance(v, str) for v in python_values):
+        kinds = sorted({type(v).__name__ for v in python_values})
+        return "ignore", f"mixed value types {kinds}"
+    role, reason = _string_reason(column, values.astype(str), n_rows, max_categories)
+    return role, reason + missing
+
+
+def detect_column_roles(
+    X: pd.DataFrame,
+    *,
+    base_dir: str | os.PathLike | None = None,
+    max_categories: int = 20,
+    overrides: Mapping[str, str] | None = None,
+    **column_overrides: str,
+) -> ColumnRoles:
+    """Give each column of ``X`` a role: image, text, numeric, categorical or ignore.
+
+    The rules, applied to the non-missing values of each column in this order:
+
+    1. A constant column (one value, or all missing) is ``"ignore"``.
+    2. A boolean or pandas ``category`` column is ``"categorical"``.
+    3. Numbers (float or int): integer values that are unique per row and either form a
+       run of consecutive integers or sit in a column named like an id (``id``,
+       ``user_id``, ``customerId``, ``index``, ``key``...) are ``"ignore"``; integer values
+       with at most ``max_categories`` distinct values, each seen twice on average, are
+       ``"categorical"``; everything else is ``"numeric"``.
+    4. Dates and durations are ``"ignore"`` (convert them to numbers to use them).
+    5. Strings that all end with an image extension (:data:`IMAGE_EXTENSIONS`, any case)
+       are ``"image"``; every such file must exist (relative paths are resolved against
+       ``base_dir``), otherwise a ``FileNotFoundError`` names the first missing one.
+    6. Other strings: single-token strings unique per row (codes, ids) are ``"ignore"``;
+       at most ``max_categories`` distinct values, with at least one repeated, are
+       ``"categorical"``; everything else (sentences, or many distinct values) is
+       ``"text"``.
+    7. Columns mixing strings with other Python objects are ``"ignore"``.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame
+        The features, with string column names (the target excluded).
+    base_dir : str or os.PathLike, default=None
+        Folder that relative image paths are resolved against (the current working
+        directory when None).
+    max_categories : int, default=20
+        Most distinct values a column may have to be categorical.
+    overrides : mapping of str to str, default=None
+        Roles that replace the detected ones, by column name, e.g. ``{"zip code":
+        "categorical"}``. Needed for names that are not Python identifiers.
+    **column_overrides : str
+        The same, as keywords: ``detect_column_roles(X, comment="ignore")``.
+
+    Returns
+    -------
+    ColumnRoles
+        Mapping column -> role, in column order, with ``reasons``; print it to check.
+
+    Raises
+    ------
+    FileNotFoundError
+        A column looks like image paths but some file does not exist.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skmultimodal.auto import detect_column_roles
+    >>> X = pd.DataFrame({
+    ...     "id": [10, 11, 12, 13, 14, 15],
+    ...     "review": ["great value", "broke after a week", "fine", "love it",
+    ...                "would not buy again", "ok for the price"],
+    ...     "price": [9.5, 12.0, 7.25, 30.0, None, 15.5],
+    ...     "color": ["red", "blue", "red", None, "blue", "red"],
+    ...     "shop": ["A", "A", "A", "A", "A", "A"],
+    ... })
+    >>> detect_column_roles(X)
+    ColumnRoles(
+      id      ignore       unique integer per row (an id)
+      review  text         6 distinct values, 2.8 words on average
+      price   numeric      float64, 5 distinct values; 1 missing
+      color   categorical  2 categories; 1 missing
+      shop    ignore       constant
+    )
+    >>> detect_column_roles(X, color="text")["color"]
+    'text'
+    """
+    X = _check_frame(X)
+    if isinstance(max_categories, bool) or not isinstance(max_categories, (int, np.integer)):
+        raise TypeError(f"max_categories must be an int, got {max_categories!r}.")
+    if max_categories < 2:
+        raise ValueError(f"max_categories must be >= 2, got {max_categories}.")
+    merged = _merge_overrides(overrides, column_overrides, X.columns)
+    base = None if base_dir is None else Path(os.fspath(base_dir))
+    roles, reasons = {}, {}
+    for column in X.columns:
+        if column in merged:
+            roles[column], reasons[column] = merged[column], "set by override"
+            continue
+        roles[column], reasons[column] = _detect_one(column, X[column], base, max_categories)
+    return ColumnRoles(roles, reasons)
+
+
+def _step_name(role: str, column: str, n_with_role: int, taken: set[str]) -> str:
+    """Keras-friendly input name: the role alone, or ``role_column`` when several columns
+    share the role (one input per image or text column)."""
+    if n_with_role == 1:
+        name = role
+    else:
+        slug = re.sub(r"_+", "_", re.sub(r"[^0-9A-Za-z]", "_", column)).strip("_") or "column"
+        name = f"{role}_{slug}"
+    unique, i = name, 2
+    while unique in taken:
+        unique, i = f"{name}_{i}", i + 1
+    taken.add(unique)
+    return unique
+
+
+def _image_size(X: pd.DataFrame, column: str, base_dir: Path | None) -> tuple[int, int]:
+    """Size of the column's first image, scaled down to fit in 64x64 pixels."""
+    first = X[column].dropna().iloc[0]
+    with Image.open(_resolve(first, base_dir)) as image:
+        width, height = image.size
+    scale = min(1.0, _MAX_IMAGE_SIDE / max(width, height))
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def _text_len(X: pd.DataFrame, column: str) -> int:
+    words = X[column].dropna().astype(str).str.split().str.len()
+    return int(min(max(words.max() if len(words) else 1, 1), _MAX_TEXT_LEN))
+
+
+def _prep_steps(
+    X: pd.DataFrame,
+    roles: ColumnRoles,
+    base_dir: Path | None,
+    image_size: tuple[int, int] | None,
+) -> list[tuple[str, Any, Any]]:
+    steps, taken = [], set()
+    images, texts = roles.columns("image"), roles.columns("text")
+    for column in images:
+        # A missing path becomes a blank image (with a warning) rather than a failed fit.
+        on_error = "zeros" if X[column].isna().any() else "raise"
+        size = image_size or _image_size(X, column, base_dir)
+        # A str, not a Path: skops.io trusts str, and would refuse to load a PosixPath.
+        loader = ImageLoader(
+            target_size=size,
+            base_dir=None if base_dir is None else os.fspath(base_dir),
+            on_error=on_error,
+        )
+        steps.append((_step_name("image", column, len(images), taken), loader, column))
+    for column in texts:
+        tokenizer = TextTokenizer(max_words=_MAX_WORDS, max_len=_text_len(X, column))
+        steps.append((_step_name("text", column, len(texts), taken), tokenizer, column))
+    if roles.columns("numeric"):
+        numeric = make_pipeline(
+            # keep_empty_features: a column missing everywhere in one CV fold keeps its place.
+            SimpleImputer(strategy="median", keep_empty_features=True),
+            StandardScaler(),
+        )
+        steps.append(("numeric", numeric, roles.columns("numeric")))
+    if roles.columns("categorical"):
+        # Missing values (NaN/None) are a category of their own for OneHotEncoder.
+        encoder = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
+        steps.append(("categorical", encoder, roles.columns("categorical")))
+    if roles.columns("ignore"):
+        steps.append(("ignored", "drop", roles.columns("ignore")))
+    return steps
+
+
+def _conv_blocks_that_fit(side: int, kernel_size: int = 3, pool_size: int = 2) -> int:
+    """How many ``Conv2D(3) -> MaxPool(2)`` blocks of the default model an image side allows."""
+    n_blocks = 0
+    while n_blocks < len(DEFAULT_MODEL_PARAMS["image_filters"]) and side >= kernel_size + 1:
+        side = (side - kernel_size + 1) // pool_size
+        n_blocks += 1
+    return n_blocks
+
+
+def _task_for(y: Any, task: str) -> str:
+    if task not in ("auto", "classification", "regression"):
+        raise ValueError(f"task must be 'auto', 'classification' or 'regression', got {task!r}.")
+    if task != "auto":
+        return task
+    if y is None:
+        return "classification"
+    target_type = type_of_target(y, input_name="y")
+    if target_type in _CLASSIFIER_TARGETS:
+        return "classification"
+    if target_type in _REGRESSOR_TARGETS:
+        return "regression"
+    raise ValueError(
+        f"Cannot choose between a classifier and a regressor for a target of type "
+        f"{target_type!r}; pass task='classification' or task='regression'."
+    )
+
+
+def make_multimodal_pipeline(
+    X: pd.DataFrame,
+    y: Any = None,
+    *,
+    base_dir: str | os.PathLike | None = None,
+    task: str = "auto",
+    image_size: tuple[int, int] | None = None,
+    max_categories: int = 20,
+    classifier_params: Mapping[str, Any] | None = None,
+    regressor_params: Mapping[str, Any] | None = None,
+    random_state: int | None = None,
+    roles: Mapping[str, str] | None = None,
+    overrides: Mapping[str, str] | None = None,
+    **column_overrides: str,
+) -> Pipeline:
+    """A ready ``Pipeline`` for the table ``X``, with one model input per detected role.
+
+    The roles come from :func:`detect_column_roles` (or ``roles``). The pipeline is
+    ``Pipeline([("prep", MultiInputTransformer(steps)), ("clf", estimator)])`` with the
+    steps, in this order:
+
+    - one ``"image"`` step per image column: ``ImageLoader(target_size, base_dir)``;
+    - one ``"text"`` step per text column: ``TextTokenizer(max_words=20000, max_len=n)``
+      with ``n`` the number of words of the longest text in ``X`` (at most 200);
+    - ``"numeric"``: all numeric columns, ``SimpleImputer(strategy="median")`` then
+      ``StandardScaler``, one tabular input;
+    - ``"categorical"``: all categorical columns,
+      ``OneHotEncoder(handle_unknown="ignore", sparse_output=False)``; a missing value is a
+      category of its own;
+    - ``"ignored"``: ``"drop"`` for the ignored columns (no model input).
+
+    The estimator gets :data:`DEFAULT_MODEL_PARAMS`, except that images too small for two
+    convolution blocks (under 10 pixels on a side) get one block, or none under 4 pixels.
+
+    With several image (text) columns the steps are named ``image_<column>``
+    (``text_<column>``). The step names are the roles, so :func:`describe_roles` reads
+    them back from the pipeline, and they are the names of the Keras inputs.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame
+        The features (target excluded), with string column names.
+    y : array-like, default=None
+        The target; its :func:`~sklearn.utils.multiclass.type_of_target` chooses the
+        estimator: ``MultiInputKerasClassifier`` for binary, multiclass and multi-label
+        targets, ``MultiInputKerasRegressor`` for continuous ones. Integer targets count
+        as classes (scikit-learn's convention); pass ``task="regression"`` for counts.
+        Without ``y`` the task is classification unless ``task`` says otherwise.
+    base_dir : str or os.PathLike, default=None
+        Folder that relative image paths are resolved against, for detection and in the
+        ``ImageLoader`` steps (the working directory when None).
+    task : {"auto", "classification", "regression"}, default="auto"
+    image_size : tuple of (int, int), default=None
+        ``(height, width)`` images are resized to. None: the size of the column's first
+        image, scaled down to fit in 64x64 pixels.
+    max_categories : int, default=20
+        See :func:`detect_column_roles`.
+    classifier_params, regressor_params : mapping, default=None
+        Parameters of the estimator (whichever is built), over the defaults
+        :data:`DEFAULT_MODEL_PARAMS`: e.g. ``{"epochs": 50, "verbose": 1}``.
+    random_state : int, default=None
+        ``random_state`` of the estimator, unless the params set it.
+    roles : mapping of str to str, default=None
+        Use these roles (e.g. a :class:`ColumnRoles` you checked) instead of detecting
+        them; every column of ``X`` must have one.
+    overrides : mapping of str to str, default=None
+        Roles that replace detected ones, by column name.
+    **column_overrides : str
+        The same as keywords, e.g. ``make_multimodal_pipeline(X, y, notes="ignore")``.
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+        Unfitted; steps ``"prep"`` and ``"clf"``.
+
+    See Also
+    --------
+    describe_roles : The roles a pipeline made here uses.
+
+    Examples
+    --------
+    >>> import shutil, tempfile
+    >>> from skmultimodal.auto import describe_roles, make_multimodal_pipeline
+    >>> from skmultimodal.datasets import make_multimodal_classification
+    >>> folder = tempfile.mkdtemp()
+    >>> X, y = make_multimodal_classification(20, n_timesteps=2, image_dir=folder,
+    ...                                       random_state=0)
+    >>> pipe = make_multimodal_pipeline(X, y, random_state=0)
+    >>> describe_roles(pipe)
+    ColumnRoles(
+      image     image        step 'image'
+      text      text         step 'text'
+      t0        numeric      step 'numeric'
+      t1        numeric      step 'numeric'
+      category  categorical  step 'categorical'
+    )
+    >>> type(pipe.named_steps["clf"]).__name__
+    'MultiInputKerasClassifier'
+    >>> shutil.rmtree(folder)
+    """
+    X = _check_frame(X)
+    base = None if base_dir is None else Path(os.fspath(base_dir))
+    if roles is None:
+        roles = detect_column_roles(
+            X,
+            base_dir=base,
+            max_categories=max_categories,
+            overrides=overrides,
+            **column_overrides,
+        )
+    else:
+        if overrides or column_overrides:
+            raise ValueError("Pass either roles or overrides, not both.")
+        missing = [column for column in X.columns if column not in roles]
+        if missing:
+            raise ValueError(f"roles gives no role for the columns {missing}.")
+        roles = ColumnRoles({column: roles[column] for column in X.columns})
+    if not any(role != "ignore" for role in roles.values()):
+        raise ValueError(f"Every column is ignored, nothing to learn from:\n{roles!r}")
+    for column in roles.columns("numeric"):
+        dtype = X[column].dtype
+        if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
+            raise ValueError(
+                f"Column {column!r} has the role 'numeric' but dtype {dtype}; convert it to "
+                "numbers first, or give it the role 'categorical' or 'text'."
+            )
+    steps = _prep_steps(X, roles, base, image_size)
+
+    task = _task_for(y, task)
+    if task == "classification":
+        from .estimators import MultiInputKerasClassifier as Estimator
+
+        user_params = classifier_params
+    else:
+        from .estimators import MultiInputKerasRegressor as Estimator
+
+        user_params = regressor_params
+    params = {**DEFAULT_MODEL_PARAMS, "random_state": random_state, **(user_params or {})}
+    if "image_filters" not in (user_params or {}):
+        sizes = [trans.target_size for _, trans, _ in steps if isinstance(trans, ImageLoader)]
+        if sizes:
+            n_blocks = _conv_blocks_that_fit(min(min(size) for size in sizes))
+            params["image_filters"] = tuple(params["image_filters"][:n_blocks])
+    return Pipeline([("prep", MultiInputTransformer(steps)), ("clf", Estimator(**params))])
+
+
+def _role_of_step(name: str, trans: Any) -> str | None:
+    if isinstance(trans, str) and trans == "drop":
+        return "ignore"
+    for role in ("image", "text", "numeric", "categorical"):
+        if name == role or name.startswith(role + "_"):
+            return role
+    return None
+
+
+def describe_roles(pipeline: Any) -> ColumnRoles:
+    """The column roles used by a pipeline from :func:`make_multimodal_pipeline`.
+
+    Read from the step names of its ``MultiInputTransformer``, so it works on a fitted,
+    cloned or loaded pipeline as well.
+
+    Parameters
+    ----------
+    pipeline : Pipeline or MultiInputTransformer
+        A pipeline whose ``"prep"`` step (or first step) is a ``MultiInputTransformer``,
+        or that transformer itself.
+
+    Returns
+    -------
+    ColumnRoles
+        Column -> role; the reason names the step that reads the column.
+
+    Examples
+    --------
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skmultimodal.auto import describe_roles
+    >>> from skmultimodal.compose import MultiInputTransformer
+    >>> prep = MultiInputTransformer([("numeric", StandardScaler(), ["a", "b"]),
+    ...                               ("ignored", "drop", ["id"])])
+    >>> describe_roles(prep)
+    ColumnRoles(
+      a   numeric  step 'numeric'
+      b   numeric  step 'numeric'
+      id  ignore   step 'ignored'
+    )
+    """
+    prep = pipeline
+    if isinstance(pipeline, Pipeline):
+        prep = pipeline.named_steps.get("prep", pipeline.steps[0][1])
+    if not isinstance(prep, MultiInputTransformer):
+        raise TypeError(
+            "describe_roles expects a Pipeline whose 'prep' step is a MultiInputTransformer "
+            f"(as made by make_multimodal_pipeline), got {type(prep).__name__}."
+        )
+    roles, reasons = {}, {}
+    for name, trans, columns in prep.transformers:
+        role = _role_of_step(name, trans)
+        if role is None:
+            raise ValueError(
+                f"Step {name!r} is not named after a role ({', '.join(ROLES[:-1])}); "
+                "describe_roles reads pipelines made by make_multimodal_pipeline."
+            )
+        for column in [columns] if isinstance(columns, str) else list(columns):
+            roles[column], reasons[column] = role, f"step {name!r}"
+    return ColumnRoles(roles, reasons)
