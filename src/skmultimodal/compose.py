@@ -21,6 +21,8 @@ from sklearn.utils.metaestimators import _BaseComposition
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_array, check_is_fitted, get_tags, validate_data
 
+from .lazy import LazyImages
+
 __all__ = ["MultiInputTransformer", "make_multi_input_transformer"]
 
 _SPECIAL_STEPS = ("drop", "passthrough")
@@ -675,7 +677,17 @@ def _naming_step(step: str):
 
 
 def _as_model_input(name: str, output: Any, n_samples: int) -> np.ndarray:
-    """A step's output as a dense NumPy array with one row per sample; float64 -> float32."""
+    """A step's output as a dense NumPy array with one row per sample; float64 -> float32.
+
+    Lazily loaded images (``ImageLoader(lazy=True)``) pass through undecoded.
+    """
+    if isinstance(output, LazyImages):
+        if len(output) != n_samples:
+            raise ValueError(
+                f"Step {name!r} returned {len(output)} rows for {n_samples} input rows; every "
+                "step must return one row per sample."
+            )
+        return output
     if sparse.issparse(output):
         output = output.toarray()
     elif hasattr(output, "to_numpy"):

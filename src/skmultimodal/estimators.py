@@ -48,6 +48,8 @@ from .architecture import (
     build_multi_input_model,
     infer_input_kind,
 )
+from .lazy import LazyImages, has_lazy_input, load_inputs
+from .lazy_dataset import lazy_fit_arguments, lazy_predict_input, surfaced_decode_errors
 
 __all__ = ["MultiInputKerasClassifier", "MultiInputKerasRegressor"]
 
@@ -509,16 +511,25 @@ class _MultiInputWrapper:
         self._fit_callbacks = [*configured, *(kwargs.pop("callbacks", None) or [])]
         if self.early_stopping:
             X, y, sample_weight = self._add_early_stopping(X, y, sample_weight, kwargs)
-        try:
-            super()._fit_keras_model(
-                X,
-                y,
-                sample_weight=sample_weight,
-                warm_start=warm_start,
-                epochs=epochs,
-                initial_epoch=initial_epoch,
-                **kwargs,
+        if has_lazy_input(X):
+            # ImageLoader(lazy=True): Keras gets a PyDataset that decodes batch by batch.
+            fit_args = route_params(
+                self.get_params(), destination="fit", pass_filter=self._fit_kwargs
             )
+            X, overrides = lazy_fit_arguments(X, y, sample_weight, {**fit_args, **kwargs})
+            kwargs.update(overrides)
+            y = sample_weight = None
+        try:
+            with surfaced_decode_errors(X, kwargs.get("validation_data")):
+                super()._fit_keras_model(
+                    X,
+                    y,
+                    sample_weight=sample_weight,
+                    warm_start=warm_start,
+                    epochs=epochs,
+                    initial_epoch=initial_epoch,
+                    **kwargs,
+                )
         finally:
             self._fit_callbacks = configured
 
@@ -590,7 +601,9 @@ class _MultiInputWrapper:
         }
         predict_args["batch_size"] = batch_size
         predict_args["callbacks"] = self._predict_callbacks
-        return self.model_.predict(x=X, **predict_args)
+        X = lazy_predict_input(X, batch_size)
+        with surfaced_decode_errors(X):
+            return self.model_.predict(x=X, **predict_args)
 
     def _predict_in_batches(self, X, batch_size: int) -> np.ndarray:
         """``model_.predict_on_batch`` over consecutive batches (same numbers as predict).
@@ -600,12 +613,13 @@ class _MultiInputWrapper:
         """
         n_samples = self._n_samples(X)
         if n_samples <= batch_size:
-            return np.asarray(self.model_.predict_on_batch(X))
+            return np.asarray(self.model_.predict_on_batch(load_inputs(X)))
         outputs = []
         for start in range(0, n_samples, batch_size):
             rows = np.arange(start, min(start + batch_size, n_samples))
             padded = np.pad(rows, (0, batch_size - len(rows)), mode="edge")
-            batch = _take_rows(X, padded)
+            # load_inputs decodes the batch's lazily loaded images, if any.
+            batch = load_inputs(_take_rows(X, padded))
             outputs.append(np.asarray(self.model_.predict_on_batch(batch))[: len(rows)])
         return np.concatenate(outputs)
 
@@ -733,7 +747,8 @@ def _validate_input_array(key: str, value) -> np.ndarray:
             f"Input {key!r} is a sparse matrix; sparse input is not supported. Densify it "
             "(e.g. OneHotEncoder(sparse_output=False))."
         )
-    array = np.asarray(value)
+    # Lazily loaded images know their shape and dtype; decoding them here would defeat them.
+    array = value if isinstance(value, LazyImages) else np.asarray(value)
     if array.ndim < 2:
         raise ValueError(
             f"Input {key!r} has shape {array.shape}; expected at least 2 dimensions "

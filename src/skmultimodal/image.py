@@ -7,6 +7,7 @@ rescales inside the graph. Pillow and numpy only; no Keras or TensorFlow import.
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import struct
@@ -25,6 +26,8 @@ from PIL import Image, ImageOps
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .lazy import LazyImages
 
 __all__ = ["DEFAULT_MAX_PIXELS", "ImageLoader", "load_image"]
 
@@ -373,6 +376,17 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         "not an image". None accepts every format Pillow can open. Restricting the
         formats is advisable for untrusted files: some formats hand the file to
         external programs (EPS is rendered by Ghostscript when installed).
+    lazy : bool, default=False
+        If True, ``transform`` checks the paths (missing values, ``base_dir``
+        confinement, ``on_error``) but decodes nothing: it returns a
+        :class:`~skmultimodal.lazy.LazyImages`, a read-only stand-in for the
+        ``(n, height, width, channels)`` uint8 array that decodes only the rows asked
+        for. :class:`~skmultimodal.MultiInputKerasClassifier` and
+        :class:`~skmultimodal.MultiInputKerasRegressor` then decode one batch at a time
+        during ``fit`` and ``predict``, so memory no longer grows with the number of
+        images. Errors of individual files (missing, corrupt, too large) are raised
+        (or, with ``on_error="zeros"``, replaced by blank images with a warning) when
+        their batch is decoded.
 
     Attributes
     ----------
@@ -384,7 +398,9 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         Column name seen in ``fit``. Only set when ``X`` is a DataFrame.
     failed_paths_ : list of (int, object)
         ``(row position, path as given)`` of the rows the last ``transform`` replaced
-        by blank images (always empty with ``on_error="raise"``).
+        by blank images (always empty with ``on_error="raise"``). With ``lazy=True``
+        only the rows whose path itself was refused are listed here; files that fail
+        to decode are reported when their batch is decoded.
 
     See Also
     --------
@@ -430,6 +446,7 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         "on_error": [StrOptions({"raise", "zeros"})],
         "restrict_to_base_dir": ["boolean"],
         "formats": [list, tuple, None],
+        "lazy": ["boolean"],
     }
 
     def __init__(
@@ -445,6 +462,7 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         on_error: str = "raise",
         restrict_to_base_dir: bool = False,
         formats: Sequence[str] | None = None,
+        lazy: bool = False,
     ) -> None:
         self.target_size = target_size
         self.color_mode = color_mode
@@ -456,6 +474,7 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         self.on_error = on_error
         self.restrict_to_base_dir = restrict_to_base_dir
         self.formats = formats
+        self.lazy = lazy
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any = None) -> ImageLoader:
@@ -483,7 +502,7 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         self.output_shape_ = (height, width, _CHANNELS[self.color_mode])
         return self
 
-    def transform(self, X: Any) -> np.ndarray:
+    def transform(self, X: Any) -> np.ndarray | LazyImages:
         """Load the images.
 
         Parameters
@@ -495,14 +514,18 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         Returns
         -------
         images : ndarray of shape (n, height, width, channels), dtype uint8
+            A :class:`~skmultimodal.lazy.LazyImages` of that shape when ``lazy=True``.
         """
         check_is_fitted(self)
         paths, labels, is_2d = self._column_of_paths(X)
         if is_2d:
             # A 1-D input is one column by construction; only 2-D input has a count to check.
             validate_data(self, X, reset=False, skip_check_array=True)
-        images = np.zeros((len(paths), *self.output_shape_), dtype=np.uint8)
-        failures = self._load_all(paths, labels, images)
+        if self.lazy:
+            images, failures = self._lazy_images(paths, labels)
+        else:
+            images = np.zeros((len(paths), *self.output_shape_), dtype=np.uint8)
+            failures = self._load_all(paths, labels, images)
         self.failed_paths_ = [(row, paths[row]) for row, _ in failures]
         if failures:
             first_row, first_error = failures[0]
@@ -562,10 +585,36 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             )
         return array.tolist(), None, is_2d
 
+    def _lazy_images(self, paths: list, labels: list | None) -> tuple[LazyImages, list]:
+        """Resolve and check every path now; leave the decoding to :class:`LazyImages`."""
+        base_dir = None if self.base_dir is None else os.fspath(self.base_dir)
+        root = os.path.realpath(base_dir) if self.restrict_to_base_dir else None
+        resolved, failures = [], []
+        for row, value in enumerate(paths):
+            try:
+                resolved.append(_resolve(value, base_dir, root))
+            except (ValueError, TypeError) as exc:
+                if self.on_error == "raise":
+                    raise _with_row(exc, row, labels) from exc.__cause__
+                failures.append((row, _with_row(exc, row, labels)))
+                resolved.append(None)
+        # A copy, so that refitting this loader with other parameters later does not
+        # change how already transformed images decode.
+        return LazyImages(resolved, copy.copy(self), labels), failures
+
     def _load_all(
-        self, paths: list, labels: list | None, images: np.ndarray
+        self,
+        paths: list,
+        labels: list | None,
+        images: np.ndarray,
+        row_positions: Sequence[int] | None = None,
+        resolved: bool = False,
     ) -> list[tuple[int, Exception]]:
-        """Decode every path into ``images``; return the ``(row, error)`` failures."""
+        """Decode every path into ``images``; return the ``(row, error)`` failures.
+
+        ``row_positions`` are the row positions to name in errors (default: the positions in
+        ``paths``); ``resolved`` says that ``base_dir`` was already joined to the paths.
+        """
         height, width, _ = self.output_shape_
         spec = _DecodeSpec(
             width,
@@ -578,6 +627,8 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         )
         base_dir = None if self.base_dir is None else os.fspath(self.base_dir)
         root = os.path.realpath(base_dir) if self.restrict_to_base_dir else None
+        if resolved:
+            base_dir = None
         stop_at_first = self.on_error == "raise"
         # Under "raise", rows after the lowest failure found so far are skipped, but rows
         # before it are still loaded: the error raised is that of the first failing row,
@@ -594,7 +645,8 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
                     path = _resolve(paths[row], base_dir, root)
                     images[row] = np.asarray(_decode(path, spec)).reshape(images.shape[1:])
                 except (FileNotFoundError, ValueError, TypeError) as exc:
-                    failures.append((row, _with_row(exc, row, labels)))
+                    where = row if row_positions is None else int(row_positions[row])
+                    failures.append((row, _with_row(exc, where, labels)))
                     if stop_at_first:
                         with lock:
                             first_failure[0] = min(first_failure[0], row)

@@ -1,0 +1,196 @@
+"""Feed Keras batch by batch from inputs that hold :class:`~skmultimodal.lazy.LazyImages`.
+
+:class:`LazyBatches` is a ``keras.utils.PyDataset`` over a dict of model inputs: each
+batch decodes only its own images, so training and prediction memory does not grow
+with the number of images. Keras' TensorFlow backend runs the PyDataset in a
+``tf.data`` prefetch thread, so the next batch is decoded while the current one trains.
+The helpers below are the glue that :mod:`skmultimodal.estimators` calls.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import keras
+import numpy as np
+
+from .lazy import has_lazy_input, load_inputs
+
+__all__ = ["LazyBatches", "lazy_fit_arguments", "lazy_predict_input", "surfaced_decode_errors"]
+
+
+class LazyBatches(keras.utils.PyDataset):
+    """Batches ``(inputs[, y[, sample_weight]])`` of a dict of inputs, decoded on demand.
+
+    Parameters
+    ----------
+    X : dict of str to ndarray or LazyImages
+        Model inputs, all with the same number of rows.
+    y : ndarray, default=None
+        Targets; None for prediction (batches are then ``(inputs,)``).
+    sample_weight : ndarray, default=None
+    batch_size : int, default=32
+    shuffle : bool, default=False
+        Draw a new order of the rows for each epoch.
+    seed : int, default=None
+        Seed of the shuffling (None: unpredictable).
+
+    Attributes
+    ----------
+    error : Exception or None
+        The last exception raised while making a batch. Keras reports it wrapped in a
+        TensorFlow error; :func:`surfaced_decode_errors` raises this original instead.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> batches = LazyBatches({"x": np.arange(5.0).reshape(5, 1)}, np.arange(5), batch_size=2)
+    >>> len(batches), batches[2][0]["x"].tolist(), batches[2][1].tolist()
+    (3, [[4.0]], [4])
+    """
+
+    def __init__(
+        self,
+        X: Mapping[str, Any],
+        y: np.ndarray | None = None,
+        sample_weight: np.ndarray | None = None,
+        *,
+        batch_size: int = 32,
+        shuffle: bool = False,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.X = dict(X)
+        self.y = y
+        self.sample_weight = sample_weight
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.error = None
+        self._n_samples = len(next(iter(self.X.values())))
+        self._rng = np.random.default_rng(seed)
+        self._order = self._rng.permutation(self._n_samples) if shuffle else None
+
+    def __len__(self) -> int:
+        return math.ceil(self._n_samples / self.batch_size)
+
+    def __getitem__(self, index: int) -> tuple:
+        start = index * self.batch_size
+        rows = slice(start, min(start + self.batch_size, self._n_samples))
+        if self._order is not None:
+            # Sorted, so each batch reads its files in table order.
+            rows = np.sort(self._order[rows])
+        try:
+            batch = (load_inputs(self.X, rows),)
+        except Exception as error:
+            self.error = error
+            raise
+        if self.y is not None:
+            batch += (self.y[rows],)
+            if self.sample_weight is not None:
+                batch += (self.sample_weight[rows],)
+        return batch
+
+    def on_epoch_end(self) -> None:
+        # Keras creates the next epoch's iterator before this call but reads from it
+        # only after, so the new order applies to the whole next epoch.
+        if self.shuffle:
+            self._order = self._rng.permutation(self._n_samples)
+
+
+def lazy_fit_arguments(
+    X: Mapping[str, Any], y: Any, sample_weight: Any, fit_args: dict
+) -> tuple[LazyBatches, dict]:
+    """The ``x`` and the ``Model.fit`` keyword overrides for a fit on lazy inputs.
+
+    Parameters
+    ----------
+    X : dict holding LazyImages
+    y, sample_weight : ndarray or None
+    fit_args : dict
+        The ``Model.fit`` arguments the estimator would use (its routed parameters
+        updated with the call's keyword arguments).
+
+    Returns
+    -------
+    x : LazyBatches
+    overrides : dict
+        Keyword arguments for ``Model.fit``: the batching, shuffling and
+        ``validation_split`` are done by the PyDataset(s), so Keras gets none of them.
+    """
+    batch_size = fit_args.get("batch_size") or 32
+    n_samples = len(next(iter(X.values())))
+    validation_data = fit_args.get("validation_data")
+    split = fit_args.get("validation_split") or 0.0
+    if split and validation_data is None:
+        # The same hold-out as Keras' validation_split: the last rows, unshuffled.
+        at = int(math.floor(n_samples * (1.0 - split)))
+        validation_data = tuple(
+            None if part is None else load_rows(part, slice(at, None))
+            for part in (X, y, sample_weight)
+        )
+        X, y, sample_weight = (
+            None if part is None else load_rows(part, slice(0, at))
+            for part in (X, y, sample_weight)
+        )
+    # Python's random module is seeded from random_state for the duration of the fit
+    # (``_seeding.tensorflow_seed``), so this draw is reproducible when it should be.
+    seed = random.getrandbits(63)
+    train = LazyBatches(
+        X,
+        y,
+        sample_weight,
+        batch_size=batch_size,
+        shuffle=bool(fit_args.get("shuffle", True)),
+        seed=seed,
+    )
+    overrides = {
+        "batch_size": None,
+        "validation_batch_size": None,
+        "shuffle": False,
+        "validation_split": 0.0,
+    }
+    if validation_data is not None:
+        overrides["validation_data"] = _as_validation_batches(
+            validation_data, fit_args.get("validation_batch_size") or batch_size
+        )
+    return train, overrides
+
+
+def load_rows(part: Any, rows: slice) -> Any:
+    """Rows of a dict of inputs (still lazy) or of an array."""
+    if isinstance(part, Mapping):
+        return {key: value[rows] for key, value in part.items()}
+    return part[rows]
+
+
+def _as_validation_batches(validation_data: Any, batch_size: int) -> Any:
+    if not isinstance(validation_data, (tuple, list)) or not has_lazy_input(validation_data[0]):
+        return validation_data
+    x, y, sample_weight = (*validation_data, None, None)[:3]
+    return LazyBatches(x, y, sample_weight, batch_size=batch_size)
+
+
+def lazy_predict_input(X: Any, batch_size: int) -> Any:
+    """``X`` as a :class:`LazyBatches` when it holds lazy images, else unchanged."""
+    return LazyBatches(X, batch_size=batch_size) if has_lazy_input(X) else X
+
+
+@contextmanager
+def surfaced_decode_errors(*datasets: Any):
+    """Raise the original error of a :class:`LazyBatches`, not Keras' wrapped copy.
+
+    Errors raised inside a PyDataset reach the caller of ``Model.fit`` / ``predict``
+    as a TensorFlow error whose message embeds a traceback; the estimator's users
+    should get the loader's own ``FileNotFoundError`` / ``ValueError`` instead.
+    """
+    try:
+        yield
+    except Exception:
+        for dataset in datasets:
+            if isinstance(dataset, LazyBatches) and dataset.error is not None:
+                raise dataset.error from dataset.error.__cause__
+        raise

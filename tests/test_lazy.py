@@ -1,0 +1,288 @@
+"""Tests for lazy image loading: ImageLoader(lazy=True), LazyImages and batch-wise fitting."""
+
+import pickle
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+from sklearn.model_selection import cross_val_score
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder
+
+from skmultimodal.compose import MultiInputTransformer
+from skmultimodal.image import ImageLoader
+from skmultimodal.lazy import LazyImages, load_inputs
+
+N_IMAGES = 40
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    """PNG and JPEG files of various sizes whose mean brightness depends on the label."""
+    folder = tmp_path_factory.mktemp("lazy_images")
+    rng = np.random.default_rng(0)
+    for i in range(N_IMAGES):
+        label = i % 2
+        size = (20 + i % 5, 16 + i % 3, 3)
+        pixels = rng.integers(0, 128, size=size, dtype=np.uint8) + 100 * label
+        suffix = "jpg" if i % 4 == 3 else "png"
+        Image.fromarray(pixels.astype(np.uint8)).save(folder / f"img_{i:02d}.{suffix}")
+    (folder / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n not really a png")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def table(folder):
+    names = sorted(p.name for p in folder.glob("img_*"))
+    X = pd.DataFrame(
+        {"image": names, "group": [["a", "b", "c"][i % 3] for i in range(len(names))]},
+        index=[f"r{i}" for i in range(len(names))],
+    )
+    y = np.array([i % 2 for i in range(len(names))])
+    return X, y
+
+
+def loader(folder, **kwargs) -> ImageLoader:
+    return ImageLoader(target_size=(16, 16), base_dir=folder, **kwargs)
+
+
+# ------------------------------------------------------------------ LazyImages
+
+
+def test_lazy_transform_decodes_nothing_and_loads_the_same_pixels(folder, table):
+    X, _ = table
+    eager = loader(folder).fit_transform(X[["image"]])
+    lazy = loader(folder, lazy=True).fit_transform(X[["image"]])
+    assert isinstance(lazy, LazyImages)
+    assert (lazy.shape, lazy.dtype, lazy.ndim, len(lazy)) == (
+        eager.shape,
+        np.uint8,
+        4,
+        N_IMAGES,
+    )
+    assert lazy.paths[0] == str(folder / "img_00.png")
+    np.testing.assert_array_equal(lazy.load(), eager)
+    np.testing.assert_array_equal(np.asarray(lazy), eager)
+
+
+def test_grayscale_and_thread_pool_give_the_same_pixels(folder, table):
+    X, _ = table
+    eager = loader(folder, color_mode="grayscale").fit_transform(X["image"])
+    lazy = loader(folder, color_mode="grayscale", n_jobs=2, lazy=True).fit_transform(X["image"])
+    assert lazy.shape == (N_IMAGES, 16, 16, 1)
+    np.testing.assert_array_equal(lazy.load(), eager)
+
+
+def test_indexing_returns_lazy_subsets(folder, table):
+    X, _ = table
+    eager = loader(folder).fit_transform(X["image"])
+    lazy = loader(folder, lazy=True).fit_transform(X["image"])
+    mask = np.arange(N_IMAGES) % 3 == 0
+    for key in (slice(5, 12, 2), np.array([7, 0, 7, 33]), [3, 1], mask):
+        subset = lazy[key]
+        assert isinstance(subset, LazyImages)
+        np.testing.assert_array_equal(subset.load(), eager[key])
+    np.testing.assert_array_equal(lazy[4], eager[4])
+    np.testing.assert_array_equal(lazy[-1], eager[-1])
+    np.testing.assert_array_equal(lazy.load(np.array([2, 9])), eager[[2, 9]])
+    np.testing.assert_array_equal(lazy[10:20][mask[:10]].load(), eager[10:20][mask[:10]])
+    assert lazy[np.array([], dtype=int)].shape == (0, 16, 16, 3)
+    with pytest.raises(TypeError, match="row indexing only"):
+        lazy[0, 1]
+    with pytest.raises(IndexError):
+        lazy[np.ones(3, dtype=bool)]
+
+
+def test_missing_path_is_refused_at_transform_naming_the_row(folder):
+    with pytest.raises(ValueError, match=r"row 1: the image path is missing"):
+        loader(folder, lazy=True).fit_transform(["img_00.png", None, "img_01.png"])
+
+
+def test_path_outside_base_dir_is_refused_at_transform(folder, tmp_path):
+    outside = tmp_path / "outside.png"
+    Image.new("RGB", (4, 4)).save(outside)
+    with pytest.raises(ValueError, match=r"row 1: .*outside base_dir"):
+        loader(folder, restrict_to_base_dir=True, lazy=True).fit_transform(
+            ["img_00.png", str(outside)]
+        )
+
+
+def test_file_errors_surface_at_decode_time_with_path_and_row(folder, tmp_path):
+    doomed = tmp_path / "doomed.png"
+    Image.new("RGB", (4, 4)).save(doomed)
+    X = pd.Series(["img_00.png", "corrupt.png", str(doomed)], index=[10, 11, 12])
+    lazy = loader(folder, lazy=True).fit_transform(X)
+    doomed.unlink()
+    # Rows that do not touch the bad files decode fine.
+    assert lazy[:1].load().shape == (1, 16, 16, 3)
+    with pytest.raises(ValueError, match=r"row 1 \(index 11\): .*corrupt\.png"):
+        lazy.load()
+    # A subset keeps the row positions of the transform input.
+    with pytest.raises(FileNotFoundError, match=r"row 2 \(index 12\): .*doomed\.png"):
+        lazy[2:].load()
+
+
+def test_on_error_zeros_blanks_refused_and_undecodable_rows(folder):
+    with pytest.warns(UserWarning, match="1 of 3 images"):
+        step = loader(folder, on_error="zeros", lazy=True)
+        lazy = step.fit_transform(["img_00.png", None, "corrupt.png"])
+    assert step.failed_paths_ == [(1, None)]
+    with pytest.warns(UserWarning, match=r"1 of 3 images could not be decoded.*corrupt\.png"):
+        images = lazy.load()
+    expected = loader(folder).fit_transform(["img_00.png"])[0]
+    np.testing.assert_array_equal(images[0], expected)
+    assert not images[1:].any()
+
+
+def test_lazy_images_pickle(folder, table):
+    X, _ = table
+    lazy = loader(folder, lazy=True).fit_transform(X["image"])[3:9]
+    restored = pickle.loads(pickle.dumps(lazy))
+    np.testing.assert_array_equal(restored.load(), lazy.load())
+
+
+def test_multi_input_transformer_passes_lazy_images_through(folder, table):
+    X, _ = table
+    prep = MultiInputTransformer(
+        [
+            ("image", loader(folder, lazy=True), "image"),
+            ("group", OneHotEncoder(sparse_output=False), ["group"]),
+        ]
+    )
+    out = prep.fit_transform(X)
+    assert isinstance(out["image"], LazyImages)
+    assert out["group"].dtype == np.float32
+    assert prep.output_shapes_["image"] == (16, 16, 3)
+    np.testing.assert_array_equal(
+        load_inputs(prep.transform(X.iloc[:5]))["image"],
+        loader(folder).fit_transform(X["image"].iloc[:5]),
+    )
+
+
+# ------------------------------------------------------------------ estimators
+
+
+def make_pipeline(folder, lazy: bool, **clf_params) -> Pipeline:
+    from skmultimodal.estimators import MultiInputKerasClassifier
+
+    params = dict(image_filters=(4,), tabular_units=2, epochs=2, batch_size=16, random_state=0)
+    params.update(clf_params)
+    return Pipeline(
+        [
+            (
+                "prep",
+                MultiInputTransformer(
+                    [
+                        ("image", loader(folder, lazy=lazy), "image"),
+                        ("group", OneHotEncoder(sparse_output=False), ["group"]),
+                    ]
+                ),
+            ),
+            ("clf", MultiInputKerasClassifier(**params)),
+        ]
+    )
+
+
+@pytest.fixture(scope="module")
+def fitted_pair(folder, table):
+    """In-memory and lazy pipelines fitted identically without shuffling."""
+    X, y = table
+    eager = make_pipeline(folder, False, shuffle=False).fit(X, y)
+    lazy = make_pipeline(folder, True, shuffle=False).fit(X, y)
+    return eager, lazy
+
+
+def test_lazy_fit_equals_in_memory_fit_without_shuffling(fitted_pair, table):
+    X, _ = table
+    eager, lazy = fitted_pair
+    assert lazy[-1].history_["loss"] == eager[-1].history_["loss"]
+    assert (
+        lazy[-1].input_shapes_ == eager[-1].input_shapes_ == {"image": (16, 16, 3), "group": (3,)}
+    )
+    # 40 rows: the batched path (3 batches of 16) and the one-batch path.
+    np.testing.assert_array_equal(lazy.predict_proba(X), eager.predict_proba(X))
+    np.testing.assert_array_equal(lazy.predict_proba(X.iloc[:5]), eager.predict_proba(X.iloc[:5]))
+    np.testing.assert_array_equal(lazy.predict(X), eager.predict(X))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"validation_split": 0.25}, {"early_stopping": True, "patience": 1}],
+    ids=["validation_split", "early_stopping"],
+)
+def test_hold_outs_match_in_memory_mode(folder, table, params):
+    X, y = table
+    eager = make_pipeline(folder, False, shuffle=False, **params).fit(X, y)
+    lazy = make_pipeline(folder, True, shuffle=False, **params).fit(X, y)
+    assert lazy[-1].history_["val_loss"] == eager[-1].history_["val_loss"]
+    np.testing.assert_array_equal(lazy.predict_proba(X), eager.predict_proba(X))
+
+
+def test_zero_sample_weights_are_dropped_as_in_memory(folder, table):
+    X, y = table
+    weights = np.where(np.arange(N_IMAGES) % 5 == 0, 0.0, 1.0)
+    eager = make_pipeline(folder, False, shuffle=False).fit(X, y, clf__sample_weight=weights)
+    lazy = make_pipeline(folder, True, shuffle=False).fit(X, y, clf__sample_weight=weights)
+    np.testing.assert_array_equal(lazy.predict_proba(X), eager.predict_proba(X))
+
+
+def test_shuffled_lazy_fit_is_reproducible(folder, table):
+    X, y = table
+    first = make_pipeline(folder, True, shuffle=True).fit(X, y)
+    second = make_pipeline(folder, True, shuffle=True).fit(X, y)
+    proba = first.predict_proba(X)
+    assert proba.shape == (N_IMAGES, 2)
+    np.testing.assert_array_equal(proba, second.predict_proba(X))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+
+
+def test_decode_error_during_fit_is_the_loaders_error(folder, table):
+    X, y = table
+    broken = X.copy()
+    broken.iloc[37, 0] = "corrupt.png"
+    with pytest.raises(ValueError, match=r"row 37 \(index 'r37'\): .*corrupt\.png"):
+        make_pipeline(folder, True, shuffle=False, epochs=1).fit(broken, y)
+
+
+def test_decode_error_during_predict_is_the_loaders_error(fitted_pair, table):
+    X, _ = table
+    broken = X.copy()
+    broken.iloc[25, 0] = "corrupt.png"
+    _, lazy = fitted_pair
+    with pytest.raises(ValueError, match=r"row 25 \(index 'r25'\): .*corrupt\.png"):
+        lazy.predict_proba(broken)
+
+
+def test_fitted_lazy_pipeline_pickles(fitted_pair, table):
+    X, _ = table
+    _, lazy = fitted_pair
+    restored = pickle.loads(pickle.dumps(lazy))
+    assert restored.named_steps["prep"].named_transformers_["image"].lazy is True
+    np.testing.assert_array_equal(restored.predict_proba(X), lazy.predict_proba(X))
+
+
+def test_cross_val_score_on_a_dataframe_in_lazy_mode(folder, table):
+    X, y = table
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        lazy = cross_val_score(make_pipeline(folder, True, shuffle=False, epochs=1), X, y, cv=2)
+    eager = cross_val_score(make_pipeline(folder, False, shuffle=False, epochs=1), X, y, cv=2)
+    np.testing.assert_array_equal(lazy, eager)
+
+
+def test_regressor_accepts_lazy_images(folder, table):
+    from skmultimodal.estimators import MultiInputKerasRegressor
+
+    X, y = table
+    images = loader(folder, lazy=True).fit_transform(X["image"])
+    target = y.astype(float)
+    reg = MultiInputKerasRegressor(image_filters=(2,), epochs=1, batch_size=8, random_state=0)
+    eager = MultiInputKerasRegressor(image_filters=(2,), epochs=1, batch_size=8, random_state=0)
+    reg.fit({"image": images}, target, shuffle=False)
+    eager.fit({"image": images.load()}, target, shuffle=False)
+    np.testing.assert_array_equal(
+        reg.predict({"image": images}), eager.predict({"image": images.load()})
+    )
