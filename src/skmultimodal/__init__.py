@@ -19,6 +19,8 @@ _PUBLIC = {
     "MultiInputKerasRegressor": "estimators",
     "datasets": None,
     "persistence": None,
+    "auto": None,
+    "plotting": None,
 }
 
 __all__ = [*_PUBLIC, "__version__"]
