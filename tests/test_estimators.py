@@ -140,7 +140,9 @@ def test_seeded_fit_restores_global_state_and_unseeded_fit_works():
     assert random.random() == py_before
     assert np.random.rand() == np_before  # noqa: NPY002
     assert not config.is_op_determinism_enabled()
-    assert keras.utils.get_random_seed() is None if hasattr(keras.utils, "get_random_seed") else 1
+    from keras.src.backend.common import global_state
+
+    assert global_state.get_global_attribute("global_random_seed") is None
     unseeded = MultiInputKerasClassifier(**{**TINY, "random_state": None}).fit(X, y)
     assert unseeded.predict_proba(X).shape == (24, 2)
 
