@@ -3,8 +3,11 @@
 import io
 import os
 import pickle
+import re
 import struct
+import sys
 import time
+import types
 import warnings
 import zlib
 from pathlib import Path
@@ -617,3 +620,71 @@ def test_works_in_a_pipeline_without_warnings(folder):
 @parametrize_with_checks([ImageLoader()])
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+# ---------------------------------------------------------------- progress bar (verbose)
+
+
+def progress_counts(stderr: str) -> list[int]:
+    """Every ``done`` count written by the stderr fallback bar, in order."""
+    return [int(done) for done in re.findall(r"ImageLoader: (\d+)/\d+ images", stderr)]
+
+
+def test_verbose_shows_a_stderr_line_when_tqdm_is_missing(folder, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    paths = ["red_16x8.png", "blue_8x8.png", "blocks_16x16.png"]
+    quiet = ImageLoader(target_size=(4, 4), base_dir=folder).fit_transform(paths)
+    assert capsys.readouterr().err == ""
+    loud = ImageLoader(target_size=(4, 4), base_dir=folder, verbose=1).fit_transform(paths)
+    err = capsys.readouterr().err
+    assert "ImageLoader: 3/3 images" in err
+    assert err.endswith("\n")
+    np.testing.assert_array_equal(loud, quiet)
+
+
+def test_verbose_counts_every_row_once_with_threads(folder, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    paths = noise_paths(folder) * 3
+    ImageLoader(target_size=(4, 4), base_dir=folder, n_jobs=2, verbose=1).fit_transform(paths)
+    counts = progress_counts(capsys.readouterr().err)
+    assert counts[-1] == len(paths) == 72
+    assert counts == sorted(counts) and max(counts) == len(paths)
+
+
+def test_verbose_uses_tqdm_when_installed(folder, monkeypatch, capsys):
+    calls = []
+
+    class FakeTqdm:
+        def __init__(self, total, desc, unit):
+            calls.append(("init", total, desc, unit))
+
+        def update(self, n):
+            calls.append(("update", n))
+
+        def close(self):
+            calls.append(("close",))
+
+    monkeypatch.setitem(sys.modules, "tqdm.auto", types.SimpleNamespace(tqdm=FakeTqdm))
+    paths = noise_paths(folder)
+    ImageLoader(target_size=(4, 4), base_dir=folder, n_jobs=2, verbose=1).fit_transform(paths)
+    assert calls[0] == ("init", 24, "ImageLoader", "img")
+    assert calls[-1] == ("close",)
+    assert sum(call[1] for call in calls if call[0] == "update") == 24
+    assert capsys.readouterr().err == ""
+
+
+def test_verbose_lazy_transform_shows_nothing(folder, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    loader = ImageLoader(target_size=(4, 4), base_dir=folder, lazy=True, verbose=1)
+    images = loader.fit_transform(noise_paths(folder))
+    assert images.shape == (24, 4, 4, 3)
+    assert capsys.readouterr().err == ""
+
+
+def test_verbose_bar_is_closed_when_loading_raises(folder, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    loader = ImageLoader(target_size=(4, 4), base_dir=folder, verbose=1)
+    with pytest.raises(FileNotFoundError, match="row 1"):
+        loader.fit_transform(["red_16x8.png", "missing.png", "blue_8x8.png"])
+    err = capsys.readouterr().err
+    assert err.startswith("\rImageLoader: 0/3 images") and err.endswith("\n")

@@ -11,7 +11,9 @@ import copy
 import math
 import os
 import struct
+import sys
 import threading
+import time
 import warnings
 import zlib
 from collections.abc import Sequence
@@ -232,6 +234,53 @@ def _resolve(value: Any, base_dir: str | None, root: str | None) -> str:
     return real
 
 
+class _Progress:
+    """Thread-safe count of loaded images, shown as a progress bar on stderr.
+
+    Uses tqdm when it is installed (a widget in notebooks); otherwise rewrites one
+    stderr line, at most every 0.1 s so that the terminal does not slow the loading.
+    """
+
+    _MIN_INTERVAL = 0.1
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.done = 0
+        self._lock = threading.Lock()
+        self._last_write = -math.inf
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            self._bar = None
+            self._write(force=True)
+        else:
+            self._bar = tqdm(total=total, desc="ImageLoader", unit="img")
+
+    def update(self, n: int) -> None:
+        with self._lock:
+            self.done += n
+            if self._bar is not None:
+                self._bar.update(n)
+            else:
+                self._write(force=False)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._bar is not None:
+                self._bar.close()
+            else:
+                self._write(force=True)
+                sys.stderr.write("\n")
+                sys.stderr.flush()
+
+    def _write(self, force: bool) -> None:
+        now = time.monotonic()
+        if force or now - self._last_write >= self._MIN_INTERVAL:
+            self._last_write = now
+            sys.stderr.write(f"\rImageLoader: {self.done}/{self.total} images")
+            sys.stderr.flush()
+
+
 def _with_row(exc: Exception, row: int, labels: list | None) -> Exception:
     """Same exception type, with the row position (and index label) in front."""
     where = f"row {row}" if labels is None else f"row {row} (index {labels[row]!r})"
@@ -387,6 +436,11 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         images. Errors of individual files (missing, corrupt, too large) are raised
         (or, with ``on_error="zeros"``, replaced by blank images with a warning) when
         their batch is decoded.
+    verbose : int, default=0
+        If positive, ``transform`` shows a progress bar of the images loaded on
+        stderr: tqdm's when tqdm is installed, otherwise one line rewritten in place
+        (``ImageLoader: 120/1000 images``). Nothing is shown with ``lazy=True``, where
+        ``transform`` loads no image.
 
     Attributes
     ----------
@@ -447,6 +501,7 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         "restrict_to_base_dir": ["boolean"],
         "formats": [list, tuple, None],
         "lazy": ["boolean"],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -463,6 +518,7 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         restrict_to_base_dir: bool = False,
         formats: Sequence[str] | None = None,
         lazy: bool = False,
+        verbose: int = 0,
     ) -> None:
         self.target_size = target_size
         self.color_mode = color_mode
@@ -475,6 +531,7 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         self.restrict_to_base_dir = restrict_to_base_dir
         self.formats = formats
         self.lazy = lazy
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any = None) -> ImageLoader:
@@ -525,7 +582,7 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             images, failures = self._lazy_images(paths, labels)
         else:
             images = np.zeros((len(paths), *self.output_shape_), dtype=np.uint8)
-            failures = self._load_all(paths, labels, images)
+            failures = self._load_all(paths, labels, images, progress=bool(self.verbose))
         self.failed_paths_ = [(row, paths[row]) for row, _ in failures]
         if failures:
             first_row, first_error = failures[0]
@@ -609,11 +666,13 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         images: np.ndarray,
         row_positions: Sequence[int] | None = None,
         resolved: bool = False,
+        progress: bool = False,
     ) -> list[tuple[int, Exception]]:
         """Decode every path into ``images``; return the ``(row, error)`` failures.
 
         ``row_positions`` are the row positions to name in errors (default: the positions in
-        ``paths``); ``resolved`` says that ``base_dir`` was already joined to the paths.
+        ``paths``); ``resolved`` says that ``base_dir`` was already joined to the paths;
+        ``progress`` shows a progress bar on stderr.
         """
         height, width, _ = self.output_shape_
         spec = _DecodeSpec(
@@ -638,9 +697,11 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
 
         def load_rows(rows: range) -> list[tuple[int, Exception]]:
             failures = []
+            n_done = 0
             for row in rows:
                 if row > first_failure[0]:
                     break
+                n_done += 1
                 try:
                     path = _resolve(paths[row], base_dir, root)
                     images[row] = np.asarray(_decode(path, spec)).reshape(images.shape[1:])
@@ -651,18 +712,27 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
                         with lock:
                             first_failure[0] = min(first_failure[0], row)
                         break
+            if bar is not None:
+                # Once per chunk, not per row, so that the threads rarely meet on its lock.
+                bar.update(n_done)
             return failures
 
         n_rows = len(paths)
         n_workers = max(1, min(effective_n_jobs(self.n_jobs), n_rows))
-        if n_workers == 1:
-            failures = load_rows(range(n_rows))
-        else:
-            # A few chunks per thread balances uneven files without one task per row.
-            chunk = max(1, min(256, math.ceil(n_rows / (4 * n_workers))))
-            chunks = [range(i, min(i + chunk, n_rows)) for i in range(0, n_rows, chunk)]
-            with ThreadPoolExecutor(max_workers=n_workers) as pool:
-                failures = [f for part in pool.map(load_rows, chunks) for f in part]
+        # A few chunks per thread balances uneven files without one task per row; a bar
+        # needs chunks small enough to move, even on one thread.
+        chunk = max(1, min(32 if progress else 256, math.ceil(n_rows / (4 * n_workers))))
+        chunks = [range(i, min(i + chunk, n_rows)) for i in range(0, n_rows, chunk)]
+        bar = _Progress(n_rows) if progress else None
+        try:
+            if n_workers == 1:
+                failures = [f for rows in chunks for f in load_rows(rows)]
+            else:
+                with ThreadPoolExecutor(max_workers=n_workers) as pool:
+                    failures = [f for part in pool.map(load_rows, chunks) for f in part]
+        finally:
+            if bar is not None:
+                bar.close()
         failures.sort(key=lambda failure: failure[0])
         if failures and stop_at_first:
             raise failures[0][1]

@@ -1,0 +1,115 @@
+"""Hyper-parameter search on a real Dask cluster gives the local search's results.
+
+The cluster runs two worker processes on the loopback interface; each fold is fitted in a
+worker process, so this checks that a whole pipeline (tokenizer, encoders, Keras model)
+pickles to another process and that ``random_state`` makes a fit reproducible there.
+"""
+
+import os
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+distributed = pytest.importorskip(
+    "dask.distributed",
+    reason="dask.distributed is not installed (pip install 'skmultimodal[dask]')",
+)
+
+from joblib import parallel_backend  # noqa: E402
+from sklearn.model_selection import GridSearchCV, StratifiedKFold  # noqa: E402
+from sklearn.pipeline import Pipeline  # noqa: E402
+from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: E402
+
+from skmultimodal.compose import MultiInputTransformer  # noqa: E402
+from skmultimodal.estimators import MultiInputKerasClassifier  # noqa: E402
+from skmultimodal.text import TextTokenizer  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+WORDS_POS = ["good", "great", "fast", "nice"]
+WORDS_NEG = ["bad", "slow", "broken", "poor"]
+
+
+def make_table(n: int = 24) -> tuple[pd.DataFrame, np.ndarray]:
+    """``n`` rows: a review, a brand and a price; the label follows the review's words."""
+    rng = np.random.RandomState(0)
+    y = np.array([0, 1] * (n // 2))
+    reviews = [
+        " ".join(rng.choice(WORDS_POS if label else WORDS_NEG, size=3)) + " phone" for label in y
+    ]
+    X = pd.DataFrame(
+        {
+            "review": reviews,
+            "brand": rng.choice(["a", "b", "c"], size=n),
+            "price": rng.normal(100.0, 20.0, size=n),
+        }
+    )
+    return X, y
+
+
+def make_search() -> GridSearchCV:
+    prep = MultiInputTransformer(
+        [
+            ("text", TextTokenizer(max_len=4), "review"),
+            ("brand", OneHotEncoder(sparse_output=False), ["brand"]),
+            ("price", StandardScaler(), ["price"]),
+        ]
+    )
+    model = MultiInputKerasClassifier(
+        text_embedding_dim=4,
+        text_cell="pool",
+        epochs=2,
+        batch_size=8,
+        random_state=0,
+    )
+    return GridSearchCV(
+        Pipeline([("prep", prep), ("model", model)]),
+        {"model__tabular_units": [2, 3]},
+        cv=StratifiedKFold(n_splits=2),
+        # A continuous score: equal log-losses mean equal fitted models, not a lucky tie.
+        scoring="neg_log_loss",
+    )
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    """A two-process cluster on the loopback interface, closed whatever the test does."""
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client
+
+
+@pytest.fixture(scope="module")
+def searches(dask_client):
+    """The same search fitted locally (n_jobs=1) and on the cluster, plus the cluster's tasks."""
+    X, y = make_table()
+    local = make_search().fit(X, y)
+    remote = make_search()
+    remote.n_jobs = -1
+    with distributed.get_task_stream(dask_client) as tasks, parallel_backend("dask"):
+        remote.fit(X, y)
+    return local, remote, tasks.data
+
+
+def test_grid_search_folds_are_fitted_by_the_dask_worker_processes(dask_client, searches):
+    local, remote, tasks = searches
+    # joblib names each task "batch_of_<function>_<number of calls>_calls-<id>".
+    fits = [re.match(r"batch_of__fit_and_score_(\d+)_calls", task["key"]) for task in tasks]
+    assert sum(int(match.group(1)) for match in fits if match) == 4  # 2 candidates x 2 folds
+    assert {task["worker"] for task in tasks} <= set(dask_client.scheduler_info()["workers"])
+    worker_pids = set(dask_client.run(os.getpid).values())
+    assert os.getpid() not in worker_pids and len(worker_pids) == 2
+    assert remote.cv_results_["params"] == local.cv_results_["params"]
+    assert np.isfinite(remote.cv_results_["mean_test_score"]).all()
+    X, _ = make_table()
+    assert remote.predict_proba(X).shape == (24, 2)
