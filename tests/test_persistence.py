@@ -162,7 +162,10 @@ def test_unfitted_estimator_round_trips(tmp_path):
 
 def test_untrusted_types_are_exactly_our_list(classifier, regressor):
     data = sio.dumps({"classifier": classifier, "regressor": regressor})
-    assert sorted(sio.get_untrusted_types(data=data)) == sorted(trusted_types())
+    # The one type these two do not contain is the multi-output target encoder
+    # (tests/test_multioutput.py loads a multi-output classifier with the same list).
+    expected = set(trusted_types()) - {"skmultimodal.estimators._MultiOutputLabelEncoder"}
+    assert set(sio.get_untrusted_types(data=data)) == expected
 
 
 def test_user_model_callable_is_the_only_extra_type(user_model, tmp_path):

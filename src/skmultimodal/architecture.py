@@ -400,14 +400,16 @@ def build_branch(inputs, spec: InputSpec, params: Mapping):
 
 def build_multi_input_model(
     specs: Mapping[str, InputSpec] | InputSpec,
-    n_outputs: int,
+    n_outputs: int | None,
     output_activation: str | None,
     params: Mapping,
+    output_heads: Sequence[tuple[int, str | None, str]] | None = None,
 ) -> keras.Model:
     """Assemble the functional multi-input model (not compiled).
 
     One ``keras.Input`` per input (named after its key), one branch per input,
-    ``concatenate`` when there are several, the head, then the output layer.
+    ``concatenate`` when there are several, the head, then the output layer (or one
+    output layer per entry of ``output_heads``, all fed by the same head).
 
     Parameters
     ----------
@@ -421,6 +423,11 @@ def build_multi_input_model(
     params : mapping
         Branch and head hyper-parameters (see :func:`build_branch`, plus
         ``head_units`` and ``batch_norm``).
+    output_heads : sequence of (units, activation, name), default=None
+        Several outputs: one ``Dense(units, activation, name=name)`` per entry, and the
+        model returns a list of tensors in this order (``n_outputs`` and
+        ``output_activation`` are then ignored). Names must be unique and differ from
+        the input names.
 
     Returns
     -------
@@ -436,6 +443,10 @@ def build_multi_input_model(
     >>> model = build_multi_input_model(specs, 1, "sigmoid", params)
     >>> {name: tuple(t.shape) for name, t in model.input.items()}, tuple(model.output.shape)
     ({'text': (None, 6), 'num': (None, 3)}, (None, 1))
+    >>> heads = [(1, "sigmoid", "output_0"), (3, "softmax", "output_1")]
+    >>> model = build_multi_input_model(specs, None, None, params, output_heads=heads)
+    >>> [(layer.name, tuple(t.shape)) for layer, t in zip(model.layers[-2:], model.outputs)]
+    [('output_0', (None, 1)), ('output_1', (None, 3))]
     """
     if isinstance(specs, InputSpec):
         inputs = keras.Input(specs.shape, dtype=specs.dtype, name="input")
@@ -448,5 +459,14 @@ def build_multi_input_model(
         branches = [build_branch(inputs[name], specs[name], params) for name in specs]
         features = branches[0] if len(branches) == 1 else layers.concatenate(branches)
     features = build_head(features, params["head_units"], params["batch_norm"])
-    outputs = build_output(features, n_outputs, output_activation)
+    if output_heads is None:
+        outputs = build_output(features, n_outputs, output_activation)
+    else:
+        names = [name for _, _, name in output_heads]
+        if len(set(names)) != len(names) or not names:
+            raise ValueError(f"output_heads needs at least one head and unique names, got {names}.")
+        outputs = [
+            layers.Dense(units, activation=activation, name=name)(features)
+            for units, activation, name in output_heads
+        ]
     return keras.Model(inputs=inputs, outputs=outputs)

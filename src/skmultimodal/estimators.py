@@ -128,6 +128,156 @@ class _FeaturePassthrough(TransformerMixin, BaseEstimator):
         return tags
 
 
+class _MultiOutputLabelEncoder(TransformerMixin, BaseEstimator):
+    """Target encoder for several columns of class labels: one Keras output per column.
+
+    Each column has its own classes. ``transform`` gives one ``(n_samples, 1)`` float32
+    array of class indices per column (the order of the model's outputs);
+    ``inverse_transform`` turns the model's list of outputs back into a
+    ``(n_samples, n_outputs)`` array of labels, or with ``return_proba=True`` into a
+    list of ``(n_samples, n_classes_j)`` probability arrays (scikit-learn's convention
+    for multi-output classifiers). A two-class column is one sigmoid unit in the model.
+
+    Parameters
+    ----------
+    target_names : list of str or None, default=None
+        Column names of ``y`` (a DataFrame's columns), used in messages and, cleaned up,
+        as output layer names; None names the outputs ``output_0``, ``output_1``...
+    reserved_names : tuple of str, default=()
+        Layer names already taken (the model's inputs); a clashing output is renamed.
+    """
+
+    def __init__(self, target_names=None, reserved_names=()):
+        self.target_names = target_names
+        self.reserved_names = reserved_names
+
+    def fit(self, y: np.ndarray) -> _MultiOutputLabelEncoder:
+        y = self._check_2d(np.asarray(y))
+        n_outputs = y.shape[1]
+        if self.target_names is not None and len(self.target_names) != n_outputs:
+            raise ValueError(
+                f"target_names has {len(self.target_names)} names but y has {n_outputs} columns."
+            )
+        self.target_names_ = (
+            [str(name) for name in self.target_names]
+            if self.target_names is not None
+            else [f"output_{j}" for j in range(n_outputs)]
+        )
+        self.output_names_ = self._layer_names(self.target_names_)
+        self.classes_ = []
+        for j, name in enumerate(self.target_names_):
+            classes = np.unique(_label_column(y[:, j], name))
+            if classes.size < 2:
+                raise ValueError(
+                    f"Target column {name!r} holds only one class ({classes[0]!r}); each "
+                    "output of a classifier needs at least 2 classes."
+                )
+            self.classes_.append(classes)
+        self.n_classes_ = [classes.size for classes in self.classes_]
+        self.n_outputs_ = n_outputs
+        self.n_outputs_expected_ = n_outputs
+        return self
+
+    def _check_2d(self, y: np.ndarray) -> np.ndarray:
+        if y.ndim != 2 or y.shape[1] < 2:
+            raise ValueError(
+                f"Expected y of shape (n_samples, n_outputs) with n_outputs >= 2, got {y.shape}."
+            )
+        if hasattr(self, "n_outputs_") and y.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {y.shape[1]} columns, but the classifier was fitted on "
+                f"{self.n_outputs_}: {self.target_names_}."
+            )
+        return y
+
+    def _layer_names(self, names: list) -> list:
+        # Keras layer names must be unique in the model and may not hold "/".
+        taken = set(self.reserved_names)
+        layer_names = []
+        for j, name in enumerate(names):
+            clean = "".join(c if c.isalnum() or c in "_-." else "_" for c in name)
+            if not clean or clean in taken:
+                clean = f"output_{j}"
+            while clean in taken:
+                clean = f"{clean}_"
+            taken.add(clean)
+            layer_names.append(clean)
+        return layer_names
+
+    def transform(self, y: np.ndarray) -> list:
+        check_is_fitted(self, "classes_")
+        y = self._check_2d(np.asarray(y))
+        encoded = []
+        for j, (name, classes) in enumerate(zip(self.target_names_, self.classes_, strict=True)):
+            column = _label_column(y[:, j], name)
+            index = np.searchsorted(classes, column).clip(0, classes.size - 1)
+            unseen = classes[index] != column
+            if unseen.any():
+                raise ValueError(
+                    f"Target column {name!r} holds label(s) {np.unique(column[unseen]).tolist()} "
+                    f"that were not seen in fit; the classifier knows {classes.tolist()}."
+                )
+            encoded.append(index.astype(np.float32).reshape(-1, 1))
+        return encoded
+
+    def inverse_transform(self, y, return_proba: bool = False):
+        check_is_fitted(self, "classes_")
+        if isinstance(y, Mapping):
+            y = [y[name] for name in self.output_names_]
+        elif not isinstance(y, (list, tuple)):
+            y = [y]
+        if len(y) != self.n_outputs_:
+            raise ValueError(f"Expected {self.n_outputs_} model outputs, got {len(y)}.")
+        probas = []
+        for output, classes in zip(y, self.classes_, strict=True):
+            output = np.asarray(output)
+            if output.ndim == 1:
+                output = output.reshape(-1, 1)
+            if output.shape[1] == 1 and classes.size == 2:
+                output = np.hstack([1 - output, output])
+            probas.append(output)
+        if return_proba:
+            return probas
+        kinds = {classes.dtype.kind for classes in self.classes_}
+        # Columns of strings and numbers can only share an object array.
+        dtype = np.result_type(*self.classes_) if len(kinds) == 1 else object
+        labels = np.empty((len(probas[0]), self.n_outputs_), dtype=dtype)
+        for j, (proba, classes) in enumerate(zip(probas, self.classes_, strict=True)):
+            labels[:, j] = classes[np.argmax(proba, axis=1)]
+        return labels
+
+    def get_metadata(self) -> dict:
+        return {
+            "classes_": self.classes_,
+            "n_classes_": self.n_classes_,
+            "n_outputs_": self.n_outputs_,
+            "n_outputs_expected_": self.n_outputs_expected_,
+            "output_names_": self.output_names_,
+        }
+
+
+def _label_column(column: np.ndarray, name: str) -> np.ndarray:
+    """One target column as an array NumPy can sort: strings or numbers, not both."""
+    if column.dtype == object:
+        values = column.tolist()
+        if all(isinstance(value, str) for value in values):
+            column = np.asarray(values, dtype=str)
+        elif not any(isinstance(value, (str, bytes)) for value in values):
+            column = np.asarray(values)
+        else:
+            raise TypeError(
+                f"Target column {name!r} mixes strings and numbers; use one type per column."
+            )
+    if column.dtype.kind == "f" and not np.all(np.mod(column, 1) == 0):
+        raise ValueError(
+            f"Unknown label type: target column {name!r} holds continuous values; a "
+            "classifier needs class labels (use MultiInputKerasRegressor for numbers)."
+        )
+    if column.dtype.kind not in "biufUS":
+        raise TypeError(f"Target column {name!r} has dtype {column.dtype}; expected labels.")
+    return column
+
+
 def _as_model_dtype(array: np.ndarray, kind: str) -> np.ndarray:
     """Cast one input to what the Keras input layer expects (no copy when it already is)."""
     if kind == "tokens":
@@ -246,9 +396,14 @@ class _MultiInputWrapper:
             y = y_array = y_array.ravel()
         missing = _missing_target_rows(y_array)
         if missing.size:
+            where = f"row {int(missing[0])}"
+            if y_array.ndim == 2:
+                column = int(np.flatnonzero(_missing_target_cells(y_array)[missing[0]])[0])
+                names = getattr(y, "columns", None)
+                where += f", column {names[column] if names is not None else column!r}"
             raise ValueError(
-                f"y contains {missing.size} missing value(s) (NaN/None), first at row "
-                f"{int(missing[0])}; drop or impute those rows before fitting."
+                f"y contains {missing.size} missing value(s) (NaN/None), first at {where}; "
+                "drop or impute those rows before fitting."
             )
         _, y = super()._validate_data(X=None, y=y, reset=reset, y_numeric=y_numeric)
         return y
@@ -439,7 +594,7 @@ class _MultiInputWrapper:
     def _build_keras_model(self):
         if self.model is not None or self.build_fn is not None:
             return BaseWrapper._build_keras_model(self)
-        n_outputs, activation, loss = self._output_layer()
+        heads = self._output_heads()
         if self.input_names_ is None:
             specs = self._input_spec(_SINGLE_INPUT)
         else:
@@ -447,12 +602,22 @@ class _MultiInputWrapper:
         params = {name: getattr(self, name) for name in self._model_param_names}
         params["image_filters"] = tuple(params["image_filters"])
         params["head_units"] = tuple(np.atleast_1d(params["head_units"]).tolist())
-        model = build_multi_input_model(specs, n_outputs, activation, params)
+        if heads is None:
+            n_outputs, activation, loss = self._output_layer()
+            model = build_multi_input_model(specs, n_outputs, activation, params)
+        else:
+            output_heads = [(units, activation, name) for units, activation, name, _ in heads]
+            model = build_multi_input_model(specs, None, None, params, output_heads=output_heads)
+            loss = {name: head_loss for _, _, name, head_loss in heads}
         compile_kwargs = self._get_compile_kwargs()
         if compile_kwargs.get("loss") is None:
             compile_kwargs["loss"] = loss
         model.compile(**compile_kwargs)
         return model
+
+    def _output_heads(self) -> list | None:
+        """``[(units, activation, layer name, loss), ...]`` for a multi-head model, else None."""
+        return None
 
     def _input_spec(self, key: str) -> InputSpec:
         return InputSpec(
@@ -559,7 +724,8 @@ class _MultiInputWrapper:
                 indices,
                 test_size=_EARLY_STOPPING_FRACTION,
                 random_state=rng,
-                stratify=y if is_classifier(self) else None,
+                # A multi-output target is a list of arrays: no single label to stratify on.
+                stratify=y if is_classifier(self) and isinstance(y, np.ndarray) else None,
             )
         except ValueError:
             # Too few samples of some class to stratify: an unstratified split still works.
@@ -571,6 +737,8 @@ class _MultiInputWrapper:
         def rows(data, index):
             if isinstance(data, Mapping):
                 return {key: array[index] for key, array in data.items()}
+            if isinstance(data, list):
+                return [array[index] for array in data]
             return None if data is None else data[index]
 
         validation = (rows(X, held_out), rows(y, held_out))
@@ -613,14 +781,17 @@ class _MultiInputWrapper:
         """
         n_samples = self._n_samples(X)
         if n_samples <= batch_size:
-            return np.asarray(self.model_.predict_on_batch(load_inputs(X)))
+            return _as_arrays(self.model_.predict_on_batch(load_inputs(X)))
         outputs = []
         for start in range(0, n_samples, batch_size):
             rows = np.arange(start, min(start + batch_size, n_samples))
             padded = np.pad(rows, (0, batch_size - len(rows)), mode="edge")
             # load_inputs decodes the batch's lazily loaded images, if any.
             batch = load_inputs(_take_rows(X, padded))
-            outputs.append(np.asarray(self.model_.predict_on_batch(batch))[: len(rows)])
+            outputs.append(_as_arrays(self.model_.predict_on_batch(batch), len(rows)))
+        if isinstance(outputs[0], list):
+            # A multi-head model: one list of arrays per batch, joined output by output.
+            return [np.concatenate(parts) for parts in zip(*outputs, strict=True)]
         return np.concatenate(outputs)
 
     def __sklearn_is_fitted__(self) -> bool:
@@ -718,6 +889,13 @@ def _keras_model_from_bytes(archive: bytes, owner: str):
             ) from error
 
 
+def _as_arrays(prediction, n_rows: int | None = None):
+    """A model's prediction as an array, or a list of arrays for a multi-output model."""
+    if isinstance(prediction, (list, tuple)):
+        return [np.asarray(part)[:n_rows] for part in prediction]
+    return np.asarray(prediction)[:n_rows]
+
+
 def _take_rows(X, rows: np.ndarray):
     if isinstance(X, Mapping):
         return {key: array[rows] for key, array in X.items()}
@@ -728,14 +906,17 @@ def _is_int_at_least(value, minimum: int) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= minimum
 
 
-def _missing_target_rows(y: np.ndarray) -> np.ndarray:
+def _missing_target_cells(y: np.ndarray) -> np.ndarray:
     if y.dtype.kind == "f":
-        bad = np.isnan(y)
-    elif y.dtype.kind == "O":
+        return np.isnan(y)
+    if y.dtype.kind == "O":
         bad = np.array([v is None or (isinstance(v, float) and np.isnan(v)) for v in y.ravel()])
-        bad = bad.reshape(y.shape)
-    else:
-        return np.array([], dtype=int)
+        return bad.reshape(y.shape)
+    return np.zeros(y.shape, dtype=bool)
+
+
+def _missing_target_rows(y: np.ndarray) -> np.ndarray:
+    bad = _missing_target_cells(y)
     if bad.ndim > 1:
         bad = bad.any(axis=tuple(range(1, bad.ndim)))
     return np.flatnonzero(bad)
@@ -780,7 +961,13 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
     :mod:`skmultimodal.architecture`), concatenated and followed by the head and an
     output layer fitted to the target: ``Dense(1, sigmoid)`` + binary cross-entropy for
     two classes, ``Dense(n_classes, softmax)`` + sparse categorical cross-entropy for
-    more, ``Dense(n_labels, sigmoid)`` for a multi-label indicator matrix.
+    more, ``Dense(n_labels, sigmoid)`` for a multi-label indicator matrix. A ``y`` with
+    several columns of labels (strings or integers, not a 0/1 indicator matrix) gets one
+    output layer per column, named after the DataFrame's columns (else ``output_0``,
+    ``output_1``...), each with its own classes and loss; ``predict`` then returns an
+    ``(n_samples, n_outputs)`` array of labels, ``predict_proba`` a list of
+    ``(n_samples, n_classes_j)`` arrays and ``score`` the subset accuracy, as
+    scikit-learn's multi-output classifiers do.
 
     Keep the outer ``X`` a DataFrame and build the dict inside a ``Pipeline``: sklearn's
     ``cross_val_score`` cannot slice a dict. A dict passed directly to ``fit`` is
@@ -864,8 +1051,12 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
     model_ : keras.Model
     history_ : dict of str to list
         Loss and metrics per epoch.
-    classes_ : ndarray
-    n_classes_ : int
+    classes_ : ndarray, or list of ndarray (one per column of a multi-output ``y``)
+    n_classes_ : int, or list of int
+    n_outputs_ : int
+        Number of target columns (1 for a 1-D or multi-label ``y``).
+    output_names_ : list of str
+        Only for several columns of labels: the output layer names, one per column.
     input_names_ : list of str or None
         Keys of the dict ``X`` seen in fit (None for a single array).
     input_kinds_, input_shapes_, input_dtypes_ : dict
@@ -938,6 +1129,40 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
     def _multi_output_target(self) -> bool:
         return False
 
+    def _type_of_target(self, y: np.ndarray) -> str:
+        # Columns of strings next to columns of numbers make an object array that
+        # type_of_target cannot sort (or calls "unknown"); the multi-output encoder
+        # checks each column on its own instead.
+        several_columns = y.ndim == 2 and y.shape[1] > 1
+        if several_columns and y.dtype == object:
+            if len({isinstance(value, str) for value in y.ravel()}) > 1:
+                return "multiclass-multioutput"
+        target_type = super()._type_of_target(y)
+        if target_type == "unknown" and several_columns:
+            return "multiclass-multioutput"
+        return target_type
+
+    @property
+    def target_encoder(self):
+        if self.target_type_ == "multiclass-multioutput":
+            reserved = [_SINGLE_INPUT] if self.input_names_ is None else self.input_names_
+            return _MultiOutputLabelEncoder(
+                target_names=getattr(self, "_target_columns", None),
+                reserved_names=tuple(reserved),
+            )
+        return super().target_encoder
+
+    def _output_heads(self) -> list | None:
+        if self.target_type_ != "multiclass-multioutput":
+            return None
+        heads = []
+        for name, n_classes in zip(self.output_names_, self.n_classes_, strict=True):
+            if n_classes == 2:
+                heads.append((1, "sigmoid", name, "binary_crossentropy"))
+            else:
+                heads.append((n_classes, "softmax", name, "sparse_categorical_crossentropy"))
+        return heads
+
     def _output_layer(self):
         target_type = self.target_type_
         categorical = self.loss in _CATEGORICAL_LOSSES
@@ -956,6 +1181,9 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         )
 
     def _validate_target(self, y, reset: bool, y_numeric: bool):
+        if reset:
+            columns = getattr(y, "columns", None)
+            self._target_columns = None if columns is None else [str(c) for c in columns]
         y = super()._validate_target(y, reset=reset, y_numeric=y_numeric)
         if reset and self.target_type_ in ("binary", "multiclass"):
             n_classes = len(np.unique(y))
@@ -985,6 +1213,7 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         self._require_y(y)
         with self._state_restored_on_error():
             self.classes_ = None
+            vars(self).pop("output_names_", None)
             sample_weight = self._class_weighted(y, sample_weight)
             BaseWrapper.fit(self, X, y, sample_weight=sample_weight, **kwargs)
         return self
@@ -1021,7 +1250,10 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         return _check_sample_weight(sample_weight, weights.reshape(-1, 1)) * weights
 
     def predict_proba(self, X, **kwargs) -> np.ndarray:
-        """Class probabilities, always of shape ``(n_samples, n_classes)``.
+        """Class probabilities, of shape ``(n_samples, n_classes)``.
+
+        For a multi-label indicator ``y``, column ``k`` is the probability of label
+        ``k``; for several columns of labels, one array per column.
 
         Parameters
         ----------
@@ -1031,20 +1263,23 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
 
         Returns
         -------
-        ndarray of shape (n_samples, n_classes)
+        ndarray of shape (n_samples, n_classes), or list of ndarray of shape \
+(n_samples, n_classes_j)
         """
         proba = self._predict_raw(X, **kwargs)
+        if isinstance(self.target_encoder_, _MultiOutputLabelEncoder):
+            return self.target_encoder_.inverse_transform(proba, return_proba=True)
         if self.target_type_ == "binary" and proba.shape[1] == 1:
             proba = np.hstack([1 - proba, proba])
         return proba
 
     def score(self, X, y, sample_weight=None) -> float:
-        """Accuracy of ``predict(X)`` against ``y``.
+        """Accuracy of ``predict(X)`` against ``y`` (subset accuracy for a 2-D ``y``).
 
         Parameters
         ----------
         X : dict of str to ndarray, or array-like
-        y : array-like of shape (n_samples,)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         sample_weight : array-like of shape (n_samples,), default=None
 
         Returns
@@ -1059,11 +1294,21 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
                     f"y holds label(s) {unseen.tolist()} that were not seen in fit; the "
                     f"classifier knows {self.classes_.tolist()}."
                 )
+        if isinstance(self.target_encoder_, _MultiOutputLabelEncoder):
+            # accuracy_score rejects "multiclass-multioutput" targets; subset accuracy is
+            # what it computes for multi-label ones (a row counts when all labels match).
+            y_true = np.asarray(y)
+            # Checks the shape and that every label was seen in fit.
+            self.target_encoder_.transform(y_true)
+            matches = (y_true == self.predict(X)).all(axis=1)
+            return float(np.average(matches, weights=sample_weight))
         return super().score(X, y, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = False
+        # A 2-D y: a multi-label indicator matrix (one sigmoid head) or several columns
+        # of labels (one head per column).
+        tags.target_tags.multi_output = True
         return tags
 
 

@@ -89,7 +89,9 @@ class LazyBatches(keras.utils.PyDataset):
             self.error = error
             raise
         if self.y is not None:
-            batch += (self.y[rows],)
+            targets = load_rows(self.y, rows)
+            # tf.data describes nested batches with tuples, not lists (several outputs).
+            batch += (tuple(targets) if isinstance(targets, list) else targets,)
             if self.sample_weight is not None:
                 batch += (self.sample_weight[rows],)
         return batch
@@ -160,10 +162,12 @@ def lazy_fit_arguments(
     return train, overrides
 
 
-def load_rows(part: Any, rows: slice) -> Any:
-    """Rows of a dict of inputs (still lazy) or of an array."""
+def load_rows(part: Any, rows: Any) -> Any:
+    """Rows of a dict of inputs (still lazy), of an array, or of a list of per-output targets."""
     if isinstance(part, Mapping):
         return {key: value[rows] for key, value in part.items()}
+    if isinstance(part, list):
+        return [value[rows] for value in part]
     return part[rows]
 
 

@@ -42,6 +42,7 @@ _TRUSTED_TYPES = (
     "skmultimodal.compose.MultiInputTransformer",
     "skmultimodal.estimators.MultiInputKerasClassifier",
     "skmultimodal.estimators.MultiInputKerasRegressor",
+    "skmultimodal.estimators._MultiOutputLabelEncoder",
     "skmultimodal.image.ImageLoader",
     "skmultimodal.sequence.TimeStepReshaper",
     "skmultimodal.text.TextTokenizer",
