@@ -635,3 +635,12 @@ def test_step_errors_name_the_step_and_its_columns():
     assert info.value.__notes__ == [
         "Raised by step 'num' of MultiInputTransformer (columns ['a', 'b'])."
     ]
+
+
+def test_signature_matches_the_design_contract():
+    # DESIGN.md: MultiInputTransformer(transformers, n_jobs=None); n_jobs may be positional.
+    mit = MultiInputTransformer([("num", StandardScaler(), ["a"])], 2)
+    assert mit.get_params(deep=False) == {
+        "transformers": [("num", mit.transformers[0][1], ["a"])],
+        "n_jobs": 2,
+    }

@@ -145,7 +145,7 @@ class MultiInputTransformer(TransformerMixin, _BaseComposition):
         "n_jobs": [None, Interval(numbers.Integral, None, None, closed="neither")],
     }
 
-    def __init__(self, transformers: list[tuple[str, Any, Any]], *, n_jobs: int | None = None):
+    def __init__(self, transformers: list[tuple[str, Any, Any]], n_jobs: int | None = None):
         self.transformers = transformers
         self.n_jobs = n_jobs
 
