@@ -48,7 +48,7 @@ from .architecture import (
     build_multi_input_model,
     infer_input_kind,
 )
-from .lazy import LazyImages, has_lazy_input, load_inputs
+from .lazy import LazyImages, has_lazy_input, load_inputs, take_rows
 from .lazy_dataset import lazy_fit_arguments, lazy_predict_input, surfaced_decode_errors
 
 __all__ = ["MultiInputKerasClassifier", "MultiInputKerasRegressor"]
@@ -558,11 +558,7 @@ class _MultiInputWrapper:
         if keep.all():
             return X, y, sample_weight
         # Zero-weight samples are dropped, as if they were not in the data.
-        if isinstance(X, Mapping):
-            X = {key: array[keep] for key, array in X.items()}
-        elif X is not None:
-            X = X[keep]
-        return X, y[keep], sample_weight[keep]
+        return take_rows(X, keep), take_rows(y, keep), sample_weight[keep]
 
     # -- model ----------------------------------------------------------------------
     @property
@@ -734,18 +730,11 @@ class _MultiInputWrapper:
             )
         train, held_out = np.sort(train), np.sort(held_out)
 
-        def rows(data, index):
-            if isinstance(data, Mapping):
-                return {key: array[index] for key, array in data.items()}
-            if isinstance(data, list):
-                return [array[index] for array in data]
-            return None if data is None else data[index]
-
-        validation = (rows(X, held_out), rows(y, held_out))
+        validation = (take_rows(X, held_out), take_rows(y, held_out))
         if sample_weight is not None:
-            validation += (rows(sample_weight, held_out),)
+            validation += (take_rows(sample_weight, held_out),)
         fit_kwargs["validation_data"] = validation
-        return rows(X, train), rows(y, train), rows(sample_weight, train)
+        return take_rows(X, train), take_rows(y, train), take_rows(sample_weight, train)
 
     def _predict_raw(self, X, **kwargs):
         check_is_fitted(self, "model_")
@@ -787,7 +776,7 @@ class _MultiInputWrapper:
             rows = np.arange(start, min(start + batch_size, n_samples))
             padded = np.pad(rows, (0, batch_size - len(rows)), mode="edge")
             # load_inputs decodes the batch's lazily loaded images, if any.
-            batch = load_inputs(_take_rows(X, padded))
+            batch = load_inputs(take_rows(X, padded))
             outputs.append(_as_arrays(self.model_.predict_on_batch(batch), len(rows)))
         if isinstance(outputs[0], list):
             # A multi-head model: one list of arrays per batch, joined output by output.
@@ -894,12 +883,6 @@ def _as_arrays(prediction, n_rows: int | None = None):
     if isinstance(prediction, (list, tuple)):
         return [np.asarray(part)[:n_rows] for part in prediction]
     return np.asarray(prediction)[:n_rows]
-
-
-def _take_rows(X, rows: np.ndarray):
-    if isinstance(X, Mapping):
-        return {key: array[rows] for key, array in X.items()}
-    return X[rows]
 
 
 def _is_int_at_least(value, minimum: int) -> bool:

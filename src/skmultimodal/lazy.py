@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["LazyImages", "has_lazy_input", "load_inputs"]
+__all__ = ["LazyImages", "has_lazy_input", "load_inputs", "take_rows"]
 
 
 class LazyImages:
@@ -227,3 +227,27 @@ def load_inputs(X: Any, indices: Any = None) -> Any:
         else (value if indices is None else value[indices])
         for key, value in X.items()
     }
+
+
+def take_rows(part: Any, rows: Any) -> Any:
+    """The given rows of model data, whatever its container (no image is decoded).
+
+    ``part`` is a dict of inputs (possibly holding :class:`LazyImages`), a list of
+    per-output targets, an array, or None (returned as is).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> take_rows({"a": np.arange(4), "b": np.arange(8).reshape(4, 2)}, [0, 3])["b"]
+    array([[0, 1],
+           [6, 7]])
+    >>> take_rows([np.arange(3), np.arange(3) * 2], slice(1, None))
+    [array([1, 2]), array([2, 4])]
+    """
+    if part is None:
+        return None
+    if isinstance(part, Mapping):
+        return {key: value[rows] for key, value in part.items()}
+    if isinstance(part, list):
+        return [value[rows] for value in part]
+    return part[rows]

@@ -18,7 +18,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from .lazy import has_lazy_input, load_inputs
+from .lazy import has_lazy_input, load_inputs, take_rows
 
 __all__ = ["LazyBatches", "lazy_fit_arguments", "lazy_predict_input", "surfaced_decode_errors"]
 
@@ -89,7 +89,7 @@ class LazyBatches(keras.utils.PyDataset):
             self.error = error
             raise
         if self.y is not None:
-            targets = load_rows(self.y, rows)
+            targets = take_rows(self.y, rows)
             # tf.data describes nested batches with tuples, not lists (several outputs).
             batch += (tuple(targets) if isinstance(targets, list) else targets,)
             if self.sample_weight is not None:
@@ -130,14 +130,8 @@ def lazy_fit_arguments(
     if split and validation_data is None:
         # The same hold-out as Keras' validation_split: the last rows, unshuffled.
         at = int(math.floor(n_samples * (1.0 - split)))
-        validation_data = tuple(
-            None if part is None else load_rows(part, slice(at, None))
-            for part in (X, y, sample_weight)
-        )
-        X, y, sample_weight = (
-            None if part is None else load_rows(part, slice(0, at))
-            for part in (X, y, sample_weight)
-        )
+        validation_data = tuple(take_rows(part, slice(at, None)) for part in (X, y, sample_weight))
+        X, y, sample_weight = (take_rows(part, slice(0, at)) for part in (X, y, sample_weight))
     # Python's random module is seeded from random_state for the duration of the fit
     # (``_seeding.tensorflow_seed``), so this draw is reproducible when it should be.
     seed = random.getrandbits(63)
@@ -160,15 +154,6 @@ def lazy_fit_arguments(
             validation_data, fit_args.get("validation_batch_size") or batch_size
         )
     return train, overrides
-
-
-def load_rows(part: Any, rows: Any) -> Any:
-    """Rows of a dict of inputs (still lazy), of an array, or of a list of per-output targets."""
-    if isinstance(part, Mapping):
-        return {key: value[rows] for key, value in part.items()}
-    if isinstance(part, list):
-        return [value[rows] for value in part]
-    return part[rows]
 
 
 def _as_validation_batches(validation_data: Any, batch_size: int) -> Any:
