@@ -1,10 +1,12 @@
 """Tests for skmultimodal.compose: column routing, dict output, nesting, errors, sklearn checks."""
 
 import pickle
+import threading
 
 import numpy as np
 import pandas as pd
 import pytest
+from joblib import parallel_backend
 from numpy.testing import assert_array_equal
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
 from sklearn.compose import make_column_selector
@@ -307,6 +309,30 @@ def test_fit_transform_equals_fit_then_transform():
     for name, value in from_transform.items():
         assert value.dtype == from_fit_transform[name].dtype
         assert_array_equal(from_fit_transform[name], value)
+
+
+def _thread_name(X):
+    _STEP_THREADS.append(threading.current_thread().name)
+    return np.asarray(X, dtype=np.float32).reshape(len(X), -1)
+
+
+_STEP_THREADS: list = []
+
+
+@pytest.mark.parametrize("n_jobs", [None, 1])
+def test_sequential_steps_run_in_the_calling_thread_inside_a_joblib_context(n_jobs):
+    # Under a distributed joblib backend (Dask) a nested Parallel would turn every step
+    # into a cluster task and let the waiting worker start other fits meanwhile.
+    X = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [4.0, 5.0, 6.0]})
+    prep = MultiInputTransformer(
+        [(name, FunctionTransformer(_thread_name), [name]) for name in ("a", "b")],
+        n_jobs=n_jobs,
+    )
+    _STEP_THREADS.clear()
+    with parallel_backend("threading", n_jobs=2):
+        prep.fit_transform(X)
+        prep.transform(X)
+    assert _STEP_THREADS == [threading.current_thread().name] * 4
 
 
 def test_n_jobs_2_gives_the_same_output_as_n_jobs_1():

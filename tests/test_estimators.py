@@ -5,6 +5,8 @@ import pickle
 import random
 import subprocess
 import sys
+import threading
+import time
 
 import keras
 import numpy as np
@@ -145,6 +147,29 @@ def test_seeded_fit_restores_global_state_and_unseeded_fit_works():
     assert global_state.get_global_attribute("global_random_seed") is None
     unseeded = MultiInputKerasClassifier(**{**TINY, "random_state": None}).fit(X, y)
     assert unseeded.predict_proba(X).shape == (24, 2)
+
+
+def test_seeded_fit_ignores_other_threads_drawing_from_global_random():
+    # A Dask worker's event loop calls random.sample while a task fits; Keras draws its
+    # default layer and initialiser seeds from the same global generator.
+    X, y = make_dict(24)
+    params = {**TINY, "dropout": 0.3}
+    alone = MultiInputKerasClassifier(**params).fit(X, y).predict_proba(X)
+    stop = threading.Event()
+
+    def draw():
+        while not stop.is_set():
+            random.random()
+            time.sleep(0)
+
+    thread = threading.Thread(target=draw)
+    thread.start()
+    try:
+        disturbed = MultiInputKerasClassifier(**params).fit(X, y).predict_proba(X)
+    finally:
+        stop.set()
+        thread.join()
+    np.testing.assert_allclose(disturbed, alone, rtol=0, atol=1e-6)
 
 
 def test_two_unseeded_fits_differ():

@@ -5,6 +5,13 @@ TensorFlow whether op determinism is on; TensorFlow reads that variable lazily o
 first query, answers "on", and determinism is never turned off again, so a later unseeded
 fit crashes with "Random ops require a seed to be set when determinism is enabled".
 This context asks first, never touches the environment, and restores everything.
+
+Keras draws the default seed of every layer that needs one (``Dropout``, the global
+``SeedGenerator`` behind the weight initialisers) from Python's process-global ``random``
+module. Other threads of the process draw from it too: a Dask worker's event loop calls
+``random.sample`` to estimate object sizes while a task runs, so the same seeded fit gave
+different models in a fresh worker. Inside the context Keras draws from a private
+``random.Random(seed)`` instead.
 """
 
 from __future__ import annotations
@@ -58,6 +65,14 @@ def _tf_internals():
     return context, config
 
 
+def _keras_seed_module():
+    # Keras' default layer seeds come from this module's ``python_random`` (the ``random``
+    # module); there is no public way to give Keras its own generator.
+    from keras.src.random import seed_generator
+
+    return seed_generator
+
+
 def _keras_global_state():
     from keras.src.backend.common import global_state
 
@@ -97,6 +112,8 @@ def tensorflow_seed(seed: int | None, deterministic_ops: bool = True) -> Iterato
 
     context, config = _tf_internals()
     global_state = _keras_global_state()
+    keras_seed_module = _keras_seed_module()
+    keras_python_random = keras_seed_module.python_random
     python_state = random.getstate()
     numpy_state = np.random.get_state()  # noqa: NPY002 (restoring the legacy global state)
     tf_seed = context.global_seed()
@@ -104,12 +121,14 @@ def tensorflow_seed(seed: int | None, deterministic_ops: bool = True) -> Iterato
     determinism_was_on = config.is_op_determinism_enabled()
     try:
         keras.utils.set_random_seed(seed)
+        keras_seed_module.python_random = random.Random(seed)
         if deterministic_ops and not determinism_was_on:
             config.enable_op_determinism()
         yield
     finally:
         if deterministic_ops and not determinism_was_on:
             config.disable_op_determinism()
+        keras_seed_module.python_random = keras_python_random
         random.setstate(python_state)
         np.random.set_state(numpy_state)  # noqa: NPY002
         tf.random.set_seed(tf_seed)

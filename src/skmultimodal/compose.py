@@ -55,10 +55,12 @@ class MultiInputTransformer(TransformerMixin, _BaseComposition):
         a pandas DataFrame with string column names. A step must select at least one column.
 
     n_jobs : int, default=None
-        Number of steps fitted or transformed in parallel. ``None`` runs them one after the
-        other; ``-1`` uses all processors. joblib threads are preferred, because the outputs
-        (image batches in particular) would otherwise be pickled back from worker processes,
-        and Pillow and NumPy release the GIL; pure-Python steps gain little from threads, and
+        Number of steps fitted or transformed in parallel. ``None`` (or 1) runs them one
+        after the other in the calling thread, without joblib, even inside a
+        ``joblib.parallel_backend`` context; ``-1`` uses all processors. joblib threads
+        are preferred, because the outputs (image batches in particular) would otherwise
+        be pickled back from worker processes, and Pillow and NumPy release the GIL;
+        pure-Python steps gain little from threads, and
         ``joblib.parallel_config(backend="loky")`` switches to processes.
 
     Attributes
@@ -305,9 +307,12 @@ class MultiInputTransformer(TransformerMixin, _BaseComposition):
             for name, trans, _ in self.transformers_
             if not _is_drop(trans)
         ]
-        outputs = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(_transform_one)(trans, _select(X, cols), self._describe_step(name, cols))
-            for name, trans, cols in steps
+        outputs = _run_steps(
+            self.n_jobs,
+            [
+                (_transform_one, trans, _select(X, cols), self._describe_step(name, cols))
+                for name, trans, cols in steps
+            ],
         )
         n_samples = X.shape[0]
         return {
@@ -331,14 +336,18 @@ class MultiInputTransformer(TransformerMixin, _BaseComposition):
             )
 
         active = [(name, trans) for name, trans, _ in steps if not _is_drop(trans)]
-        results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(_fit_transform_one)(
-                _clone_step(trans),
-                _select(X, positions[name]),
-                y,
-                self._describe_step(name, positions[name]),
-            )
-            for name, trans in active
+        results = _run_steps(
+            self.n_jobs,
+            [
+                (
+                    _fit_transform_one,
+                    _clone_step(trans),
+                    _select(X, positions[name]),
+                    y,
+                    self._describe_step(name, positions[name]),
+                )
+                for name, trans in active
+            ],
         )
         n_samples = X.shape[0]
         outputs = {
@@ -648,6 +657,21 @@ def _select(X: Any, positions: tuple[list[int], bool]) -> Any:
 
 def _clone_step(trans: Any) -> Any:
     return trans if isinstance(trans, str) else clone(trans)
+
+
+def _run_steps(n_jobs: int | None, calls) -> list:
+    """Run ``(function, *args)`` calls in order, in joblib threads when ``n_jobs`` asks.
+
+    ``None`` and 1 call each function in this thread without joblib: inside a search that
+    runs on a distributed joblib backend (Dask), a nested ``Parallel`` would send every
+    step to the cluster as its own task, and the waiting worker thread would let other
+    fits start in the same process, where process-global seeds would then interleave.
+    """
+    if n_jobs is None or n_jobs == 1:
+        return [function(*args) for function, *args in calls]
+    return Parallel(n_jobs=n_jobs, prefer="threads")(
+        delayed(function)(*args) for function, *args in calls
+    )
 
 
 def _fit_transform_one(trans: Any, X: Any, y: Any, step: str) -> tuple[Any, Any]:
