@@ -1,4 +1,5 @@
-"""Estimator-level quality levers: text_cell, image_pooling, early_stopping, patience."""
+"""Estimator-level quality levers: text_cell, image_pooling, image_augmentation, dropout,
+early_stopping, patience."""
 
 import numpy as np
 import pytest
@@ -33,6 +34,7 @@ def test_new_parameters_and_their_defaults(estimator):
     params = estimator().get_params()
     assert params["text_cell"] == "lstm"
     assert params["image_pooling"] == "flatten"
+    assert params["image_augmentation"] == ()
     assert params["early_stopping"] is False
     assert params["patience"] == 5
 
@@ -54,6 +56,8 @@ def test_text_cell_and_image_pooling_reach_the_model(tiny_data):
     [
         (dict(text_cell="rnn"), r"text_cell must be one of \('lstm', 'gru', 'pool', 'conv'\)"),
         (dict(image_pooling="mean"), "image_pooling must be one of"),
+        (dict(image_augmentation=("blur",)), r"image_augmentation must be a sequence of names"),
+        (dict(image_augmentation="flip"), r"got 'flip'"),
         (dict(text_cell="pool", text_bidirectional=True), "needs text_cell='lstm' or 'gru'"),
         (dict(early_stopping="yes"), "early_stopping must be True or False"),
         (dict(patience=0), "patience must be a positive integer"),
@@ -63,6 +67,35 @@ def test_invalid_quality_parameters_are_rejected_in_fit(tiny_data, params, messa
     X, y = tiny_data
     with pytest.raises(ValueError, match=message):
         MultiInputKerasClassifier(**TINY, epochs=1, **params).fit(X, y)
+
+
+def test_image_augmentation_and_dropout_act_in_training_only(tiny_data):
+    X, y = tiny_data
+    clf = MultiInputKerasClassifier(
+        **TINY,
+        image_filters=(2,),
+        image_augmentation=("flip", "translate", "rotate", "zoom"),
+        dropout=0.5,
+        epochs=1,
+        random_state=0,
+    ).fit(X, y)
+    names = _layer_names(clf.model_)
+    for layer in ("RandomFlip", "RandomTranslation", "RandomRotation", "RandomZoom"):
+        assert layer in names
+    # The image features go through Dropout after Flatten.
+    flatten = next(layer for layer in clf.model_.layers if type(layer).__name__ == "Flatten")
+    image_dropout = [
+        layer
+        for layer in clf.model_.layers
+        if type(layer).__name__ == "Dropout" and layer.input is flatten.output
+    ]
+    assert len(image_dropout) == 1 and image_dropout[0].rate == 0.5
+    # Inference ignores augmentation and dropout; training mode applies them.
+    inputs = {name: X[name] for name in clf.input_names_}
+    inference = np.asarray(clf.model_(inputs, training=False))
+    np.testing.assert_allclose(clf.predict_proba(X)[:, 1], inference[:, 0], atol=1e-6)
+    np.testing.assert_array_equal(clf.predict_proba(X), clf.predict_proba(X))
+    assert not np.allclose(np.asarray(clf.model_(inputs, training=True)), inference)
 
 
 def test_early_stopping_restores_the_best_epoch(tiny_data):

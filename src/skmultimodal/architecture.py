@@ -18,6 +18,13 @@ from keras import layers, ops
 INPUT_KINDS = ("image", "tokens", "sequence", "tabular")
 TEXT_CELLS = ("lstm", "gru", "pool", "conv")
 IMAGE_POOLINGS = ("flatten", "avg", "max")
+# Train-time image augmentations (inactive at prediction): name -> layer factory.
+IMAGE_AUGMENTATIONS = {
+    "flip": lambda: layers.RandomFlip("horizontal"),
+    "translate": lambda: layers.RandomTranslation(0.1, 0.1, fill_mode="constant"),
+    "rotate": lambda: layers.RandomRotation(0.05, fill_mode="constant"),
+    "zoom": lambda: layers.RandomZoom(0.1, fill_mode="constant"),
+}
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,8 @@ def build_image_branch(
     kernel_size: int = 3,
     pool_size: int = 2,
     pooling: str = "flatten",
+    dropout: float = 0.0,
+    augmentation: Sequence[str] = (),
 ):
     """Convolutional branch: one ``Conv2D(f, 3, relu) -> MaxPool(2)`` block per filter.
 
@@ -105,6 +114,13 @@ def build_image_branch(
         How the last feature map becomes a vector: ``Flatten`` (the origin example;
         features grow with the image size) or ``GlobalAveragePooling2D`` /
         ``GlobalMaxPooling2D`` (one feature per filter, whatever the image size).
+    dropout : float, default=0.0
+        Rate of a ``Dropout`` layer after the flattening or pooling (none when 0).
+    augmentation : sequence of str, default=()
+        Random train-time transformations applied after the rescaling, in this order;
+        Keras applies them in ``fit`` only, never in ``predict``. Names: ``"flip"``
+        (horizontal), ``"translate"`` (up to 10% of the height and width), ``"rotate"``
+        (up to 18 degrees), ``"zoom"`` (up to 10%); the uncovered border is black.
 
     Returns
     -------
@@ -117,14 +133,22 @@ def build_image_branch(
     >>> x = keras.Input((16, 16, 3), dtype="uint8")
     >>> build_image_branch(x, filters=(4,)).shape
     (None, 196)
-    >>> build_image_branch(x, filters=(4,), pooling="avg").shape
+    >>> build_image_branch(x, filters=(4,), pooling="avg", augmentation=("flip",)).shape
     (None, 4)
     """
     if pooling not in IMAGE_POOLINGS:
         raise ValueError(f"Unknown image pooling {pooling!r}; expected one of {IMAGE_POOLINGS}.")
+    unknown = [name for name in augmentation if name not in IMAGE_AUGMENTATIONS]
+    if unknown or isinstance(augmentation, str):
+        raise ValueError(
+            f"Unknown image augmentation {augmentation!r}; expected a sequence of names "
+            f"from {tuple(IMAGE_AUGMENTATIONS)}."
+        )
     x = inputs
     if inputs.dtype == "uint8":
         x = layers.Rescaling(1.0 / 255)(x)
+    for name in augmentation:
+        x = IMAGE_AUGMENTATIONS[name]()(x)
     for n_filters in filters:
         if min(x.shape[1], x.shape[2]) < kernel_size + pool_size - 1:
             raise ValueError(
@@ -135,10 +159,12 @@ def build_image_branch(
         x = layers.Conv2D(n_filters, kernel_size, activation="relu")(x)
         x = layers.MaxPooling2D(pool_size)(x)
     if pooling == "avg":
-        return layers.GlobalAveragePooling2D()(x)
-    if pooling == "max":
-        return layers.GlobalMaxPooling2D()(x)
-    return layers.Flatten()(x)
+        x = layers.GlobalAveragePooling2D()(x)
+    elif pooling == "max":
+        x = layers.GlobalMaxPooling2D()(x)
+    else:
+        x = layers.Flatten()(x)
+    return layers.Dropout(dropout)(x) if dropout else x
 
 
 def _recurrent_layer(
@@ -362,8 +388,8 @@ def build_branch(inputs, spec: InputSpec, params: Mapping):
         Hyper-parameters, named as the estimator parameters (``image_filters``,
         ``text_embedding_dim``, ``text_units``, ``text_bidirectional``,
         ``sequence_units``, ``tabular_units``, ``dropout``, ``recurrent_dropout``;
-        optional ``text_cell``, default "lstm", and ``image_pooling``, default
-        "flatten").
+        optional ``text_cell``, default "lstm", ``image_pooling``, default
+        "flatten", and ``image_augmentation``, default ()).
 
     Returns
     -------
@@ -374,6 +400,8 @@ def build_branch(inputs, spec: InputSpec, params: Mapping):
             inputs,
             filters=params["image_filters"],
             pooling=params.get("image_pooling", "flatten"),
+            dropout=params["dropout"],
+            augmentation=params.get("image_augmentation", ()),
         )
     if spec.kind == "tokens":
         return build_text_branch(

@@ -41,6 +41,7 @@ from sklearn.utils.validation import (
 
 from ._seeding import seed_from_random_state, tensorflow_seed
 from .architecture import (
+    IMAGE_AUGMENTATIONS,
     IMAGE_POOLINGS,
     INPUT_KINDS,
     TEXT_CELLS,
@@ -304,6 +305,7 @@ class _MultiInputWrapper:
         "text_bidirectional",
         "text_cell",
         "image_pooling",
+        "image_augmentation",
         "sequence_units",
         "tabular_units",
         "head_units",
@@ -341,6 +343,14 @@ class _MultiInputWrapper:
             value = getattr(self, name)
             if not isinstance(value, (int, float, np.number)) or not 0 <= value < 1:
                 raise ValueError(f"{name} must be a float in [0, 1), got {value!r}.")
+        augmentation = self.image_augmentation
+        if isinstance(augmentation, (str, bytes)) or not all(
+            name in IMAGE_AUGMENTATIONS for name in np.ravel(np.asarray(augmentation, dtype=object))
+        ):
+            raise ValueError(
+                "image_augmentation must be a sequence of names from "
+                f"{tuple(IMAGE_AUGMENTATIONS)}, e.g. ('flip', 'translate'); got {augmentation!r}."
+            )
         for name, options in (("text_cell", TEXT_CELLS), ("image_pooling", IMAGE_POOLINGS)):
             if getattr(self, name) not in options:
                 raise ValueError(f"{name} must be one of {options}, got {getattr(self, name)!r}.")
@@ -972,6 +982,10 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
     image_pooling : {"flatten", "avg", "max"}, default="flatten"
         ``Flatten`` or global average / max pooling of the last feature map; "avg" keeps
         the branch small (one feature per filter) and generalises better on real images.
+    image_augmentation : tuple of str, default=()
+        Random train-time transformations of the images, any of ``"flip"``,
+        ``"translate"``, ``"rotate"``, ``"zoom"`` (see
+        :func:`~skmultimodal.architecture.build_image_branch`); used in ``fit`` only.
     text_embedding_dim : int, default=100
     text_units : int, default=256
         Recurrent units (per direction) or, for ``text_cell="conv"``, filters.
@@ -992,7 +1006,8 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         One ``Dense(u, relu)`` per entry after the concatenation.
     dropout, recurrent_dropout : float, default=0.0
         Dropout of the LSTM layers; with ``text_cell="pool"`` or ``"conv"``, ``dropout``
-        is applied to the pooled text features.
+        is applied to the pooled text features, and it is applied to the flattened or
+        pooled image features.
     batch_norm : bool, default=False
         ``BatchNormalization`` after each head layer.
     optimizer : str or keras optimizer, default="adam"
@@ -1070,6 +1085,7 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         input_kinds=None,
         image_filters=(32, 64),
         image_pooling="flatten",
+        image_augmentation=(),
         text_embedding_dim=100,
         text_units=256,
         text_bidirectional=False,
@@ -1304,11 +1320,11 @@ class MultiInputKerasRegressor(_MultiInputWrapper, KerasRegressor, metaclass=_Sk
 
     Parameters
     ----------
-    model, input_kinds, image_filters, image_pooling, text_embedding_dim, text_units, \
-text_bidirectional, text_cell, sequence_units, tabular_units, head_units, dropout, \
-recurrent_dropout, batch_norm, optimizer, loss, metrics, batch_size, \
-validation_batch_size, epochs, verbose, callbacks, validation_split, early_stopping, \
-patience, shuffle, run_eagerly, warm_start, random_state, **kwargs
+    model, input_kinds, image_filters, image_pooling, image_augmentation, \
+text_embedding_dim, text_units, text_bidirectional, text_cell, sequence_units, \
+tabular_units, head_units, dropout, recurrent_dropout, batch_norm, optimizer, loss, \
+metrics, batch_size, validation_batch_size, epochs, verbose, callbacks, validation_split, \
+early_stopping, patience, shuffle, run_eagerly, warm_start, random_state, **kwargs
         As in :class:`MultiInputKerasClassifier`.
 
     Attributes
@@ -1338,6 +1354,7 @@ vocabulary_sizes_
         input_kinds=None,
         image_filters=(32, 64),
         image_pooling="flatten",
+        image_augmentation=(),
         text_embedding_dim=100,
         text_units=256,
         text_bidirectional=False,
