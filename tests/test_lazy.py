@@ -68,6 +68,49 @@ def test_lazy_transform_decodes_nothing_and_loads_the_same_pixels(folder, table)
     np.testing.assert_array_equal(np.asarray(lazy), eager)
 
 
+def test_cache_mode_decodes_each_row_once_and_reads_back_the_same_pixels(
+    folder, table, monkeypatch
+):
+    X, _ = table
+    eager = loader(folder).fit_transform(X["image"])
+    lazy = loader(folder, lazy="cache").fit_transform(X["image"])
+    decoded = []
+    original = ImageLoader._load_all
+
+    def counting(self, paths, *args, **kwargs):
+        decoded.extend(paths)
+        return original(self, paths, *args, **kwargs)
+
+    monkeypatch.setattr(ImageLoader, "_load_all", counting)
+    rows = np.array([5, 3, 3, 30, 31, 32, 0])
+    np.testing.assert_array_equal(lazy.load(rows), eager[rows])
+    assert len(decoded) == len(rows)
+    # All rows, unsorted: only the 34 rows not seen yet are decoded, the rest read back.
+    order = np.random.default_rng(0).permutation(N_IMAGES)
+    np.testing.assert_array_equal(lazy.load(order), eager[order])
+    assert len(decoded) == len(rows) + N_IMAGES - 6
+    decoded.clear()
+    np.testing.assert_array_equal(lazy.load(), eager)
+    np.testing.assert_array_equal(lazy.load(slice(10, 2, -3)), eager[10:2:-3])
+    assert decoded == []
+    # A copy or a subset starts with an empty cache of its own.
+    copied = pickle.loads(pickle.dumps(lazy))
+    np.testing.assert_array_equal(copied.load([1, 2]), eager[[1, 2]])
+    np.testing.assert_array_equal(lazy[4:8].load(), eager[4:8])
+    assert len(decoded) == 2 + 4
+
+
+def test_cache_mode_keeps_blank_rows_of_undecodable_files(folder):
+    names = ["img_00.png", "corrupt.png", "img_01.png"]
+    lazy = loader(folder, lazy="cache", on_error="zeros").fit_transform(names)
+    with pytest.warns(UserWarning, match="1 of 3 images could not be decoded"):
+        first = lazy.load()
+    assert not first[1].any() and first[0].any()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(lazy.load(), first)
+
+
 def test_grayscale_and_thread_pool_give_the_same_pixels(folder, table):
     X, _ = table
     eager = loader(folder, color_mode="grayscale").fit_transform(X["image"])
@@ -227,6 +270,18 @@ def test_zero_sample_weights_are_dropped_as_in_memory(folder, table):
     eager = make_pipeline(folder, False, shuffle=False).fit(X, y, clf__sample_weight=weights)
     lazy = make_pipeline(folder, True, shuffle=False).fit(X, y, clf__sample_weight=weights)
     np.testing.assert_array_equal(lazy.predict_proba(X), eager.predict_proba(X))
+
+
+def test_cache_mode_fit_equals_lazy_fit(folder, table):
+    # Shuffled batches of the lazy modes (their own order, not Keras'), three epochs:
+    # the later ones read the cache, and the model must not notice.
+    X, y = table
+    params = dict(shuffle=True, epochs=3, early_stopping=True, patience=3)
+    lazy = make_pipeline(folder, True, **params).fit(X, y)
+    cached = make_pipeline(folder, "cache", **params).fit(X, y)
+    assert len(cached[-1].history_["val_loss"]) == 3
+    assert cached[-1].history_["val_loss"] == lazy[-1].history_["val_loss"]
+    np.testing.assert_array_equal(cached.predict_proba(X), lazy.predict_proba(X))
 
 
 def test_shuffled_lazy_fit_is_reproducible(folder, table):

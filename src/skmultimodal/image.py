@@ -425,7 +425,7 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         "not an image". None accepts every format Pillow can open. Restricting the
         formats is advisable for untrusted files: some formats hand the file to
         external programs (EPS is rendered by Ghostscript when installed).
-    lazy : bool, default=False
+    lazy : bool or "cache", default=False
         If True, ``transform`` checks the paths (missing values, ``base_dir``
         confinement, ``on_error``) but decodes nothing: it returns a
         :class:`~skmultimodal.lazy.LazyImages`, a read-only stand-in for the
@@ -435,7 +435,11 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         during ``fit`` and ``predict``, so memory no longer grows with the number of
         images. Errors of individual files (missing, corrupt, too large) are raised
         (or, with ``on_error="zeros"``, replaced by blank images with a warning) when
-        their batch is decoded.
+        their batch is decoded. ``"cache"`` is lazy too, but decodes each image once:
+        its pixels are written to an unnamed temporary file (``height * width *
+        channels`` bytes per image, in the system's temporary folder, removed when
+        the ``LazyImages`` is) and read back from there for later epochs, which is
+        faster than decoding again while memory stays flat.
     verbose : int, default=0
         If positive, ``transform`` shows a progress bar of the images loaded on
         stderr: tqdm's when tqdm is installed, otherwise one line rewritten in place
@@ -500,7 +504,7 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         "on_error": [StrOptions({"raise", "zeros"})],
         "restrict_to_base_dir": ["boolean"],
         "formats": [list, tuple, None],
-        "lazy": ["boolean"],
+        "lazy": ["boolean", StrOptions({"cache"})],
         "verbose": ["verbose"],
     }
 
@@ -517,7 +521,7 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         on_error: str = "raise",
         restrict_to_base_dir: bool = False,
         formats: Sequence[str] | None = None,
-        lazy: bool = False,
+        lazy: bool | str = False,
         verbose: int = 0,
     ) -> None:
         self.target_size = target_size

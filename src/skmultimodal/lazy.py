@@ -11,6 +11,8 @@ are. NumPy only; no Keras or TensorFlow import.
 
 from __future__ import annotations
 
+import tempfile
+import threading
 import warnings
 from collections.abc import Mapping, Sequence
 from numbers import Integral
@@ -97,6 +99,19 @@ class LazyImages:
         self._rows = (
             np.arange(len(self._paths)) if rows is None else np.asarray(rows, dtype=np.intp)
         )
+        self._cache: _DiskCache | None = None
+        self._cache_lock = threading.Lock()
+
+    def __getstate__(self) -> dict:
+        # The cache is an open temporary file of this process: a copy starts without it.
+        state = dict(self.__dict__)
+        state["_cache"] = None
+        del state["_cache_lock"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._cache_lock = threading.Lock()
 
     # -- array-like attributes ----------------------------------------------------
     @property
@@ -161,14 +176,37 @@ class LazyImages:
         images : ndarray of shape (n_selected, height, width, channels), dtype uint8
         """
         if indices is None:
-            subset = self
+            key = slice(None)
         else:
             key = indices if isinstance(indices, slice) else np.asarray(indices)
             if isinstance(key, np.ndarray) and key.size == 0:
                 key = key.astype(np.intp)
             if isinstance(key, np.ndarray) and key.ndim != 1:
                 raise TypeError(f"indices must be a slice or a 1-D array of rows, got {indices!r}.")
-            subset = self[key]
+        if getattr(self._loader, "lazy", None) == "cache":
+            return self._load_cached(np.arange(len(self._paths))[key])
+        return self._decode(self if indices is None else self[key])
+
+    def _load_cached(self, positions: np.ndarray) -> np.ndarray:
+        """Rows at ``positions``: read back from the cache file, decoded if not there yet."""
+        with self._cache_lock:
+            if self._cache is None:
+                self._cache = _DiskCache(len(self._paths), self.shape[1:])
+            cache = self._cache
+        images = np.empty((len(positions), *self.shape[1:]), dtype=np.uint8)
+        known = cache.filled[positions]
+        if known.all():
+            cache.read(positions, images)
+        elif known.any():
+            images[known] = cache.read(positions[known])
+        if not known.all():
+            missing = positions[~known]
+            decoded = self._decode(self[missing])
+            cache.write(missing, decoded)
+            images[~known] = decoded
+        return images
+
+    def _decode(self, subset: LazyImages) -> np.ndarray:
         images = np.zeros(subset.shape, dtype=np.uint8)
         known = [i for i, path in enumerate(subset._paths) if path is not None]
         if len(known) == len(subset):
@@ -195,6 +233,60 @@ class LazyImages:
                 stacklevel=2,
             )
         return images
+
+
+class _DiskCache:
+    """Decoded rows of one ``LazyImages`` in an unnamed temporary file, one slot per row.
+
+    Rows are read and written with plain file reads and writes (no memory map), so the
+    pixels sit in the operating system's page cache, not in the process' memory.
+    """
+
+    def __init__(self, n_rows: int, row_shape: tuple[int, ...]) -> None:
+        self.row_shape = tuple(row_shape)
+        self.row_bytes = int(np.prod(row_shape))
+        self.filled = np.zeros(n_rows, dtype=bool)
+        self._file = tempfile.TemporaryFile(buffering=0)
+        self._lock = threading.Lock()
+
+    def read(self, positions: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Rows at ``positions`` (all written before), into ``out`` when given."""
+        if out is None:
+            out = np.empty((len(positions), *self.row_shape), dtype=np.uint8)
+        flat = out.reshape(len(positions), self.row_bytes)
+        order = np.argsort(positions, kind="stable")
+        with self._lock:
+            for start, stop in _runs(positions[order]):
+                # Consecutive rows are one read; rows go back to the caller's order.
+                first, n = int(positions[order[start]]), stop - start
+                buffer = bytearray(n * self.row_bytes)
+                self._file.seek(first * self.row_bytes)
+                if self._file.readinto(buffer) != len(buffer):
+                    raise OSError("The image cache file is shorter than expected.")
+                flat[order[start:stop]] = np.frombuffer(buffer, np.uint8).reshape(n, -1)
+        return out
+
+    def write(self, positions: np.ndarray, images: np.ndarray) -> None:
+        flat = np.ascontiguousarray(images).reshape(len(positions), self.row_bytes)
+        with self._lock:
+            for position, row in zip(positions, flat, strict=True):
+                self._file.seek(int(position) * self.row_bytes)
+                self._file.write(row.tobytes())
+            self.filled[positions] = True
+
+    def __del__(self) -> None:
+        file = getattr(self, "_file", None)
+        if file is not None:
+            file.close()
+
+
+def _runs(sorted_positions: np.ndarray) -> list[tuple[int, int]]:
+    """``(start, stop)`` index ranges of consecutive integers in a sorted array."""
+    if len(sorted_positions) == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(sorted_positions) != 1) + 1
+    bounds = [0, *breaks.tolist(), len(sorted_positions)]
+    return list(zip(bounds[:-1], bounds[1:], strict=False))
 
 
 def has_lazy_input(X: Any) -> bool:
