@@ -48,11 +48,13 @@ def build_pipeline(numeric_columns, epochs=10, random_state=0):
         text_embedding_dim=8,
         text_units=64,
         text_bidirectional=True,
+        text_cell="lstm",
         dropout=0.3,
         recurrent_dropout=0.3,
         head_units=(32,),
         batch_norm=True,
         shuffle=False,
+        early_stopping=False,
         epochs=epochs,
         random_state=random_state,
     )

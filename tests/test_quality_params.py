@@ -32,10 +32,11 @@ def tiny_data():
 @pytest.mark.parametrize("estimator", [MultiInputKerasClassifier, MultiInputKerasRegressor])
 def test_new_parameters_and_their_defaults(estimator):
     params = estimator().get_params()
-    assert params["text_cell"] == "lstm"
+    assert params["text_cell"] == "conv"
+    assert params["dropout"] == 0.5
     assert params["image_pooling"] == "flatten"
     assert params["image_augmentation"] == ()
-    assert params["early_stopping"] is False
+    assert params["early_stopping"] == "auto"
     assert params["patience"] == 5
 
 
@@ -59,7 +60,7 @@ def test_text_cell_and_image_pooling_reach_the_model(tiny_data):
         (dict(image_augmentation=("blur",)), r"image_augmentation must be a sequence of names"),
         (dict(image_augmentation="flip"), r"got 'flip'"),
         (dict(text_cell="pool", text_bidirectional=True), "needs text_cell='lstm' or 'gru'"),
-        (dict(early_stopping="yes"), "early_stopping must be True or False"),
+        (dict(early_stopping="yes"), "early_stopping must be True, False or 'auto'"),
         (dict(patience=0), "patience must be a positive integer"),
     ],
 )
@@ -123,6 +124,17 @@ def test_early_stopping_restores_the_best_epoch(tiny_data):
     held_out = {key: array[45:] for key, array in X.items()}
     loss = clf.model_.evaluate(held_out, y_noise[45:].reshape(-1, 1), verbose=0)
     np.testing.assert_allclose(loss, val_loss[best], rtol=1e-4)
+
+
+@pytest.mark.parametrize("n_rows, stops_early", [(999, False), (1000, True)])
+def test_early_stopping_auto_stops_early_from_1000_training_rows(n_rows, stops_early):
+    rng = np.random.RandomState(0)
+    X = {"num": rng.rand(n_rows, 2).astype("float32")}
+    y = (X["num"][:, 0] > 0.5).astype(int)
+    clf = MultiInputKerasClassifier(tabular_units=2, epochs=1, batch_size=256, random_state=0)
+    assert clf.early_stopping == "auto"
+    history = clf.fit(X, y).history_
+    assert ("val_loss" in history) is stops_early
 
 
 def test_early_stopping_holds_out_a_reproducible_random_split(tiny_data):

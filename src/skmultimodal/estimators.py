@@ -58,6 +58,10 @@ _SKLEARN_MIXINS = (ClassifierMixin, RegressorMixin, TransformerMixin)
 _SINGLE_INPUT = "input"
 # Share of the training data held out for early stopping when validation_split is 0.
 _EARLY_STOPPING_FRACTION = 0.1
+# early_stopping="auto" stops early from this many training rows on: below it a 10%
+# hold-out is too small and noisy to choose an epoch (HistGradientBoosting's "auto" rule,
+# with a threshold that suits networks).
+_EARLY_STOPPING_AUTO_MIN_SAMPLES = 1000
 _CATEGORICAL_LOSSES = {
     "categorical_crossentropy",
     "sparse_categorical_crossentropy",
@@ -359,8 +363,10 @@ class _MultiInputWrapper:
                 "text_bidirectional=True needs text_cell='lstm' or 'gru', got "
                 f"text_cell={self.text_cell!r}."
             )
-        if not isinstance(self.early_stopping, (bool, np.bool_)):
-            raise ValueError(f"early_stopping must be True or False, got {self.early_stopping!r}.")
+        if not (isinstance(self.early_stopping, (bool, np.bool_)) or self.early_stopping == "auto"):
+            raise ValueError(
+                f"early_stopping must be True, False or 'auto', got {self.early_stopping!r}."
+            )
         if not _is_int_at_least(self.patience, 1):
             raise ValueError(f"patience must be a positive integer, got {self.patience!r}.")
         if self.input_kinds is not None and not isinstance(self.input_kinds, (Mapping, str)):
@@ -680,7 +686,7 @@ class _MultiInputWrapper:
         # SciKeras silently drops ``callbacks`` given to ``fit``; add them to this call.
         configured = self._fit_callbacks
         self._fit_callbacks = [*configured, *(kwargs.pop("callbacks", None) or [])]
-        if self.early_stopping:
+        if self._stops_early(X):
             X, y, sample_weight = self._add_early_stopping(X, y, sample_weight, kwargs)
         if has_lazy_input(X):
             # ImageLoader(lazy=True): Keras gets a PyDataset that decodes batch by batch.
@@ -703,6 +709,11 @@ class _MultiInputWrapper:
                 )
         finally:
             self._fit_callbacks = configured
+
+    def _stops_early(self, X) -> bool:
+        if isinstance(self.early_stopping, str):  # "auto"
+            return self._n_samples(X) >= _EARLY_STOPPING_AUTO_MIN_SAMPLES
+        return bool(self.early_stopping)
 
     def _add_early_stopping(self, X, y, sample_weight, fit_kwargs: dict):
         """Add the early-stopping callback and, if none is set, hold out validation data.
@@ -992,11 +1003,12 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
     text_bidirectional : bool, default=False
         Token branch ``Embedding(vocabulary, dim, mask_zero=True) -> [Bidirectional]
         LSTM(units)``.
-    text_cell : {"lstm", "gru", "pool", "conv"}, default="lstm"
-        What reads the embedded tokens: an LSTM or GRU, ``"pool"`` (the mean of the
-        embeddings of the non-padding tokens, a bag of embeddings: the fastest) or
-        ``"conv"`` (``Conv1D(text_units, 3) -> GlobalMaxPooling1D``: 3-gram detectors, the
-        best on the review benchmarks with ``dropout=0.5``, see benchmarks/RESULTS.md).
+    text_cell : {"lstm", "gru", "pool", "conv"}, default="conv"
+        What reads the embedded tokens: an LSTM or GRU (the origin examples' choice),
+        ``"pool"`` (the mean of the embeddings of the non-padding tokens, a bag of
+        embeddings: the fastest) or ``"conv"`` (``Conv1D(text_units, 3) ->
+        GlobalMaxPooling1D``: 3-gram detectors, the best on the review benchmarks with
+        ``dropout=0.5`` and ~10x faster than the LSTM, see benchmarks/RESULTS.md).
         See :func:`skmultimodal.architecture.build_text_branch`.
     sequence_units : int, default=64
         Sequence branch ``LSTM(units)``.
@@ -1004,7 +1016,8 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         Tabular branch ``Dense(units, relu)`` (0: features used as they are).
     head_units : tuple of int, default=()
         One ``Dense(u, relu)`` per entry after the concatenation.
-    dropout, recurrent_dropout : float, default=0.0
+    dropout : float, default=0.5
+    recurrent_dropout : float, default=0.0
         Dropout of the LSTM layers; with ``text_cell="pool"`` or ``"conv"``, ``dropout``
         is applied to the pooled text features, and it is applied to the flattened or
         pooled image features.
@@ -1023,12 +1036,12 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
     callbacks : list of keras callbacks, default=None
     validation_split : float, default=0.0
         Fraction of the training data, taken from its end, that Keras holds out.
-    early_stopping : bool, default=False
+    early_stopping : bool or "auto", default="auto"
         Stop when the validation loss has not improved for ``patience`` epochs and
         restore the weights of the best epoch (``epochs`` is then a maximum). The
         validation data is the ``validation_split`` fraction when it is set, otherwise a
         random 10% of the training data, stratified for classifiers and drawn with
-        ``random_state``.
+        ``random_state``. ``"auto"`` stops early when ``fit`` gets at least 1,000 rows.
     patience : int, default=5
         Epochs without improvement of the validation loss before early stopping.
     shuffle : bool, default=True
@@ -1089,11 +1102,11 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         text_embedding_dim=100,
         text_units=256,
         text_bidirectional=False,
-        text_cell="lstm",
+        text_cell="conv",
         sequence_units=64,
         tabular_units=32,
         head_units=(),
-        dropout=0.0,
+        dropout=0.5,
         recurrent_dropout=0.0,
         batch_norm=False,
         optimizer="adam",
@@ -1105,7 +1118,7 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         verbose=0,
         callbacks=None,
         validation_split=0.0,
-        early_stopping=False,
+        early_stopping="auto",
         patience=5,
         shuffle=True,
         run_eagerly=False,
@@ -1358,11 +1371,11 @@ vocabulary_sizes_
         text_embedding_dim=100,
         text_units=256,
         text_bidirectional=False,
-        text_cell="lstm",
+        text_cell="conv",
         sequence_units=64,
         tabular_units=32,
         head_units=(),
-        dropout=0.0,
+        dropout=0.5,
         recurrent_dropout=0.0,
         batch_norm=False,
         optimizer="adam",
@@ -1374,7 +1387,7 @@ vocabulary_sizes_
         verbose=0,
         callbacks=None,
         validation_split=0.0,
-        early_stopping=False,
+        early_stopping="auto",
         patience=5,
         shuffle=True,
         run_eagerly=False,
