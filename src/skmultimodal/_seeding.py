@@ -113,7 +113,8 @@ def tensorflow_seed(seed: int | None, deterministic_ops: bool = True) -> Iterato
     context, config = _tf_internals()
     global_state = _keras_global_state()
     keras_seed_module = _keras_seed_module()
-    keras_python_random = keras_seed_module.python_random
+    # None if a later Keras no longer has this module attribute: then nothing is swapped.
+    keras_python_random = getattr(keras_seed_module, "python_random", None)
     python_state = random.getstate()
     numpy_state = np.random.get_state()  # noqa: NPY002 (restoring the legacy global state)
     tf_seed = context.global_seed()
@@ -121,14 +122,16 @@ def tensorflow_seed(seed: int | None, deterministic_ops: bool = True) -> Iterato
     determinism_was_on = config.is_op_determinism_enabled()
     try:
         keras.utils.set_random_seed(seed)
-        keras_seed_module.python_random = random.Random(seed)
+        if keras_python_random is not None:
+            keras_seed_module.python_random = random.Random(seed)
         if deterministic_ops and not determinism_was_on:
             config.enable_op_determinism()
         yield
     finally:
         if deterministic_ops and not determinism_was_on:
             config.disable_op_determinism()
-        keras_seed_module.python_random = keras_python_random
+        if keras_python_random is not None:
+            keras_seed_module.python_random = keras_python_random
         random.setstate(python_state)
         np.random.set_state(numpy_state)  # noqa: NPY002
         tf.random.set_seed(tf_seed)
