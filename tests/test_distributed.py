@@ -10,7 +10,6 @@ import os
 import re
 
 import numpy as np
-import pandas as pd
 import pytest
 
 distributed = pytest.importorskip(
@@ -22,6 +21,7 @@ from _search_case import make_search, make_table  # noqa: E402
 from joblib import parallel_backend  # noqa: E402
 
 pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def dask_client():
