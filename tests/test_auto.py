@@ -22,7 +22,7 @@ from skmultimodal.compose import MultiInputTransformer
 from skmultimodal.datasets import make_multimodal_classification
 from skmultimodal.estimators import MultiInputKerasClassifier, MultiInputKerasRegressor
 from skmultimodal.image import ImageLoader
-from skmultimodal.text import TextTokenizer
+from skmultimodal.text import TextTfidfVectorizer, TextTokenizer
 
 TINY_MODEL = {
     "image_filters": (2,),
@@ -203,6 +203,7 @@ def test_pipeline_steps_follow_the_roles(mixed):
     assert [(name, columns) for name, _, columns in prep.transformers] == [
         ("image", "photo"),
         ("text", "review"),
+        ("text_tfidf", "review"),
         ("numeric", ["price"]),
         ("categorical", ["stars", "color", "in_stock"]),
         ("ignored", ["id", "sku", "shop", "empty", "when", "mixed"]),
@@ -214,6 +215,9 @@ def test_pipeline_steps_follow_the_roles(mixed):
     assert steps["image"].base_dir == str(folder)
     # The longest review has 5 words.
     assert isinstance(steps["text"], TextTokenizer) and steps["text"].max_len == 5
+    assert isinstance(steps["text_tfidf"], TextTfidfVectorizer)
+    assert steps["text_tfidf"].get_params()["ngram_range"] == (1, 2)
+    assert steps["text_tfidf"].max_features == 20_000
     assert [type(s) for _, s in steps["numeric"].steps] == [SimpleImputer, StandardScaler]
     assert isinstance(steps["categorical"], OneHotEncoder)
     assert steps["categorical"].handle_unknown == "ignore"
@@ -254,7 +258,7 @@ def test_several_text_columns_get_one_input_each():
     )
     pipe = make_multimodal_pipeline(X)
     names = [name for name, _, _ in pipe.named_steps["prep"].transformers]
-    assert names == ["text_title", "text_body_text"]
+    assert names == ["text_title", "text_title_tfidf", "text_body_text", "text_body_text_tfidf"]
     assert describe_roles(pipe) == {"title": "text", "body text": "text"}
 
 
@@ -301,7 +305,9 @@ def test_fit_with_missing_values(mixed):
     pipe.fit(X, y)
     prep = pipe.named_steps["prep"]
     inputs = prep.transform(X)
-    assert list(inputs) == ["image", "text", "numeric", "categorical"]
+    assert list(inputs) == ["image", "text", "text_tfidf", "numeric", "categorical"]
+    # The missing review is an all-zero row of TF-IDF weights too.
+    assert inputs["text_tfidf"].dtype == np.float32 and not inputs["text_tfidf"][2].any()
     assert inputs["image"].shape == (8, 6, 12, 3)
     # The missing price is imputed with the median of the others (11.0), then scaled.
     numeric = prep.named_transformers_["numeric"]

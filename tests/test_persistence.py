@@ -23,7 +23,7 @@ from skmultimodal.estimators import MultiInputKerasClassifier, MultiInputKerasRe
 from skmultimodal.image import ImageLoader
 from skmultimodal.persistence import trusted_types
 from skmultimodal.sequence import TimeStepReshaper
-from skmultimodal.text import TextTokenizer
+from skmultimodal.text import TextTfidfVectorizer, TextTokenizer
 
 sio = pytest.importorskip("skops.io")
 from skops.io.exceptions import UntrustedTypesFoundException  # noqa: E402
@@ -46,6 +46,7 @@ def make_pipe(estimator):
         [
             ("image", ImageLoader(target_size=(16, 16)), "image"),
             ("text", TextTokenizer(max_words=30), "text"),
+            ("text_tfidf", TextTfidfVectorizer(max_features=20, dtype=np.float32), "text"),
             ("series", make_pipeline(StandardScaler(), TimeStepReshaper(timesteps=8)), SERIES),
             ("meta", OneHotEncoder(sparse_output=False), ["category"]),
         ]

@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 _PUBLIC = {
     "ImageLoader": "image",
     "TextTokenizer": "text",
+    "TextTfidfVectorizer": "text",
     "TimeStepReshaper": "sequence",
     "MultiInputTransformer": "compose",
     "make_multi_input_transformer": "compose",

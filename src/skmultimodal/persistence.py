@@ -45,6 +45,7 @@ _TRUSTED_TYPES = (
     "skmultimodal.estimators._MultiOutputLabelEncoder",
     "skmultimodal.image.ImageLoader",
     "skmultimodal.sequence.TimeStepReshaper",
+    "skmultimodal.text.TextTfidfVectorizer",
     "skmultimodal.text.TextTokenizer",
 )
 

@@ -11,10 +11,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-__all__ = ["KERAS_FILTERS", "TextTokenizer"]
+__all__ = ["KERAS_FILTERS", "TextTfidfVectorizer", "TextTokenizer"]
 
 #: Characters that ``keras.preprocessing.text.Tokenizer`` replaced by spaces by default.
 KERAS_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
@@ -454,3 +455,30 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         tags.input_tags.allow_nan = True
         tags.transformer_tags.preserves_dtype = []
         return tags
+
+
+class TextTfidfVectorizer(TfidfVectorizer):
+    """scikit-learn's ``TfidfVectorizer`` that reads a column of texts as `TextTokenizer` does.
+
+    Missing values (``None``, ``NaN``, ``pd.NA``) are empty texts, bytes are decoded as
+    UTF-8 and other values become ``str(value)``, where ``TfidfVectorizer`` itself raises
+    ``"np.nan is an invalid document"`` or fails on a number. Every parameter and
+    attribute is ``TfidfVectorizer``'s. `~skmultimodal.auto.make_multimodal_pipeline`
+    feeds one, as a second (tabular) model input, next to each text column's token ids.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmultimodal.text import TextTfidfVectorizer
+    >>> tfidf = TextTfidfVectorizer(ngram_range=(1, 2), dtype=np.float32)
+    >>> features = tfidf.fit_transform(["good fit", None, "good", 3])
+    >>> tfidf.get_feature_names_out().tolist()
+    ['fit', 'good', 'good fit']
+    >>> features.shape, features[1].nnz
+    ((4, 3), 0)
+    """
+
+    def decode(self, doc: Any) -> str:
+        if self.input != "content":
+            return super().decode(doc)
+        return _as_text(doc)
