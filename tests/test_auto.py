@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
+from scipy import sparse
 from sklearn import config_context
 from sklearn.base import clone
 from sklearn.impute import SimpleImputer
@@ -306,8 +307,9 @@ def test_fit_with_missing_values(mixed):
     prep = pipe.named_steps["prep"]
     inputs = prep.transform(X)
     assert list(inputs) == ["image", "text", "text_tfidf", "numeric", "categorical"]
-    # The missing review is an all-zero row of TF-IDF weights too.
-    assert inputs["text_tfidf"].dtype == np.float32 and not inputs["text_tfidf"][2].any()
+    # The missing review is an empty row of the (sparse) TF-IDF weights too.
+    assert sparse.issparse(inputs["text_tfidf"]) and inputs["text_tfidf"].dtype == np.float32
+    assert inputs["text_tfidf"][2].nnz == 0 and inputs["text_tfidf"][0].nnz > 0
     assert inputs["image"].shape == (8, 6, 12, 3)
     # The missing price is imputed with the median of the others (11.0), then scaled.
     numeric = prep.named_transformers_["numeric"]
@@ -350,5 +352,6 @@ def test_set_output_pandas_is_refused_clearly_through_a_pipeline(builtin):
     with config_context(transform_output="pandas"):
         pipe.fit(X, y)
         inputs = pipe.named_steps["prep"].transform(X)
+    assert sparse.issparse(inputs.pop("text_tfidf"))
     assert all(isinstance(v, np.ndarray) for v in inputs.values())
     assert inputs["numeric"].shape == (30, 3)

@@ -41,12 +41,16 @@ class InputSpec:
         Which branch processes the input.
     vocabulary_size : int or None
         For ``"tokens"`` inputs, the number of distinct ids (largest id + 1).
+    sparse : bool, default=False
+        The input arrives as a sparse matrix (a ``"tabular"`` input only, e.g. TF-IDF
+        weights); the model gets a sparse ``keras.Input`` and a dense layer reads it.
     """
 
     shape: tuple
     dtype: str
     kind: str
     vocabulary_size: int | None = None
+    sparse: bool = False
 
 
 def infer_input_kind(array: np.ndarray) -> str:
@@ -422,6 +426,11 @@ def build_branch(inputs, spec: InputSpec, params: Mapping):
             recurrent_dropout=params["recurrent_dropout"],
         )
     if spec.kind == "tabular":
+        if spec.sparse and not params["tabular_units"]:
+            raise ValueError(
+                "A sparse tabular input needs a Dense layer to read it: tabular_units must "
+                "be positive (0 passes features through, which a sparse input cannot be)."
+            )
         return build_tabular_branch(inputs, units=params["tabular_units"])
     raise ValueError(f"Unknown input kind {spec.kind!r}; expected one of {INPUT_KINDS}.")
 
@@ -477,11 +486,11 @@ def build_multi_input_model(
     [('output_0', (None, 1)), ('output_1', (None, 3))]
     """
     if isinstance(specs, InputSpec):
-        inputs = keras.Input(specs.shape, dtype=specs.dtype, name="input")
+        inputs = keras.Input(specs.shape, dtype=specs.dtype, name="input", sparse=specs.sparse)
         features = build_branch(inputs, specs, params)
     else:
         inputs = {
-            name: keras.Input(spec.shape, dtype=spec.dtype, name=name)
+            name: keras.Input(spec.shape, dtype=spec.dtype, name=name, sparse=spec.sparse)
             for name, spec in specs.items()
         }
         branches = [build_branch(inputs[name], specs[name], params) for name in specs]

@@ -55,7 +55,7 @@ _MAX_IMAGE_SIDE = 64
 _MAX_TEXT_LEN = 200
 _MAX_WORDS = 20_000
 # Columns of the TF-IDF input added next to each text column's token ids (see
-# make_multimodal_pipeline); dense float32 in the model input, 4 bytes each per row.
+# make_multimodal_pipeline); a sparse model input, so only non-zero weights take memory.
 _TFIDF_FEATURES = 20_000
 
 #: Model parameters used unless ``classifier_params`` / ``regressor_params`` override them:
@@ -565,9 +565,9 @@ def make_multimodal_pipeline(
     overrides : mapping of str to str, default=None
         Roles that replace detected ones, by column name.
     tfidf_features : int or None, default=20000
-        Columns of each ``"text_tfidf"`` input (the most frequent words and word pairs);
-        the input is dense float32, so it takes ``4 * tfidf_features`` bytes per row
-        (80 KB with the default). None or 0 leaves the TF-IDF inputs out.
+        Columns of each ``"text_tfidf"`` input (the most frequent words and word pairs).
+        The input stays a sparse matrix up to the model's sparse input, so a row costs
+        its non-zero weights only. None or 0 leaves the TF-IDF inputs out.
     **column_overrides : str
         The same as keywords, e.g. ``make_multimodal_pipeline(X, y, notes="ignore")``.
 

@@ -93,12 +93,13 @@ class MultiInputTransformer(TransformerMixin, _BaseComposition):
 
     Notes
     -----
-    Every entry of the output is a dense NumPy array with one row per sample:
+    Every entry of the output is a NumPy array with one row per sample, or a sparse matrix:
 
     - sparse outputs (e.g. `~sklearn.preprocessing.OneHotEncoder` with its default
-      ``sparse_output=True``, `~sklearn.feature_extraction.text.CountVectorizer`) are made
-      dense, because a Keras input is dense; prefer ``sparse_output=False`` or a small
-      ``max_features`` where the dense matrix would be large;
+      ``sparse_output=True``, `~sklearn.feature_extraction.text.TfidfVectorizer`) stay
+      sparse, as float32 CSR matrices; the estimators read them through a sparse Keras
+      input and a ``Dense`` layer (a ``"tabular"`` input), so a wide TF-IDF matrix costs
+      only its non-zero entries;
     - DataFrame outputs (a step configured with ``set_output(transform="pandas")``) become
       NumPy arrays;
     - float64 becomes float32, the precision Keras computes in; other dtypes (uint8 images,
@@ -130,10 +131,10 @@ class MultiInputTransformer(TransformerMixin, _BaseComposition):
     ... ])
     >>> inputs = prep.fit_transform(X)
     >>> for name, array in inputs.items():
-    ...     print(name, array.shape, array.dtype)
-    text (4, 5) int64
-    meta (4, 3) float32
-    series (4, 2) float32
+    ...     print(name, type(array).__name__, array.shape, array.dtype)
+    text csr_matrix (4, 5) float32
+    meta ndarray (4, 3) float32
+    series ndarray (4, 2) float32
     >>> inputs["series"][:, 0]
     array([-1.34..., -0.44...,  0.44...,  1.34...], dtype=float32)
     >>> prep.output_shapes_
@@ -701,9 +702,10 @@ def _naming_step(step: str):
 
 
 def _as_model_input(name: str, output: Any, n_samples: int) -> np.ndarray:
-    """A step's output as a dense NumPy array with one row per sample; float64 -> float32.
+    """A step's output as a NumPy array with one row per sample; float64 -> float32.
 
-    Lazily loaded images (``ImageLoader(lazy=True)``) pass through undecoded.
+    Lazily loaded images (``ImageLoader(lazy=True)``) pass through undecoded; sparse
+    outputs become float32 CSR matrices.
     """
     if isinstance(output, LazyImages):
         if len(output) != n_samples:
@@ -713,8 +715,14 @@ def _as_model_input(name: str, output: Any, n_samples: int) -> np.ndarray:
             )
         return output
     if sparse.issparse(output):
-        output = output.toarray()
-    elif hasattr(output, "to_numpy"):
+        # Kept sparse (CSR): the estimators feed it to a sparse Keras input.
+        if output.shape[0] != n_samples:
+            raise ValueError(
+                f"Step {name!r} returned {output.shape[0]} rows for {n_samples} input rows; "
+                "every step must return one row per sample."
+            )
+        return sparse.csr_matrix(output, dtype=np.float32)
+    if hasattr(output, "to_numpy"):
         output = output.to_numpy()
     output = np.asarray(output)
     n_rows = output.shape[0] if output.ndim else 0

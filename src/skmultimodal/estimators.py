@@ -50,7 +50,12 @@ from .architecture import (
     infer_input_kind,
 )
 from .lazy import LazyImages, has_lazy_input, load_inputs, take_rows
-from .lazy_dataset import lazy_fit_arguments, lazy_predict_input, surfaced_decode_errors
+from .lazy_dataset import (
+    lazy_fit_arguments,
+    lazy_predict_input,
+    surfaced_decode_errors,
+    to_model_batch,
+)
 
 __all__ = ["MultiInputKerasClassifier", "MultiInputKerasRegressor"]
 
@@ -285,6 +290,8 @@ def _label_column(column: np.ndarray, name: str) -> np.ndarray:
 
 def _as_model_dtype(array: np.ndarray, kind: str) -> np.ndarray:
     """Cast one input to what the Keras input layer expects (no copy when it already is)."""
+    if sparse.issparse(array):
+        return array  # float32 CSR already (_validate_sparse_input)
     if kind == "tokens":
         return array.astype(np.int32, copy=False)
     if kind == "image" and array.dtype == np.uint8:
@@ -395,7 +402,7 @@ class _MultiInputWrapper:
     @staticmethod
     def _n_samples(X) -> int:
         if isinstance(X, Mapping):
-            return len(next(iter(X.values())))
+            return _num_rows(next(iter(X.values())))
         return len(X)
 
     def _validate_target(self, y, reset: bool, y_numeric: bool):
@@ -459,7 +466,7 @@ class _MultiInputWrapper:
             if not isinstance(key, str):
                 raise TypeError(f"X keys must be input names (str), got {key!r}.")
             arrays[key] = _validate_input_array(key, value)
-        lengths = {key: len(array) for key, array in arrays.items()}
+        lengths = {key: _num_rows(array) for key, array in arrays.items()}
         if len(set(lengths.values())) > 1:
             raise ValueError(
                 f"All inputs in X must have the same number of samples; got {lengths}."
@@ -478,10 +485,32 @@ class _MultiInputWrapper:
             self._record_inputs(arrays, kinds)
         else:
             self._check_against_fit(arrays)
+            arrays = self._as_fitted_sparsity(arrays)
         return arrays
+
+    def _as_fitted_sparsity(self, arrays: dict) -> dict:
+        """Sparse where the model has a sparse input, dense elsewhere (e.g. a dense
+        ``predict`` input for a model fitted on a sparse one)."""
+        sparse_keys = set(getattr(self, "sparse_inputs_", ()))
+        converted = {}
+        for key, array in arrays.items():
+            if key in sparse_keys and not sparse.issparse(array):
+                array = sparse.csr_matrix(np.asarray(array, dtype=np.float32))
+            elif key not in sparse_keys and sparse.issparse(array):
+                array = array.toarray()
+            converted[key] = array
+        return converted
 
     def _input_kind_for(self, key: str, array: np.ndarray, single: bool = False) -> str:
         requested = self.input_kinds
+        if sparse.issparse(array):
+            kind = requested.get(key, "tabular") if isinstance(requested, Mapping) else "tabular"
+            if kind != "tabular":
+                raise ValueError(
+                    f"Input {key!r} is a sparse matrix, which can only be a 'tabular' input; "
+                    f"input_kinds asks for {kind!r}."
+                )
+            return kind
         if isinstance(requested, str):
             if not single:
                 raise TypeError(
@@ -520,6 +549,7 @@ class _MultiInputWrapper:
         self.input_kinds_ = dict(kinds)
         self.input_shapes_ = {key: tuple(array.shape[1:]) for key, array in arrays.items()}
         self.input_dtypes_ = {key: array.dtype.name for key, array in arrays.items()}
+        self.sparse_inputs_ = [key for key, array in arrays.items() if sparse.issparse(array)]
         vocabulary = {}
         for key, array in arrays.items():
             if kinds[key] == "tokens":
@@ -637,6 +667,7 @@ class _MultiInputWrapper:
             dtype=self.input_dtypes_[key],
             kind=self.input_kinds_[key],
             vocabulary_size=self.vocabulary_sizes_.get(key),
+            sparse=key in getattr(self, "sparse_inputs_", ()),
         )
 
     # -- fit / predict ----------------------------------------------------------------
@@ -791,13 +822,13 @@ class _MultiInputWrapper:
         """
         n_samples = self._n_samples(X)
         if n_samples <= batch_size:
-            return _as_arrays(self.model_.predict_on_batch(load_inputs(X)))
+            return _as_arrays(self.model_.predict_on_batch(to_model_batch(load_inputs(X))))
         outputs = []
         for start in range(0, n_samples, batch_size):
             rows = np.arange(start, min(start + batch_size, n_samples))
             padded = np.pad(rows, (0, batch_size - len(rows)), mode="edge")
             # load_inputs decodes the batch's lazily loaded images, if any.
-            batch = load_inputs(take_rows(X, padded))
+            batch = to_model_batch(load_inputs(take_rows(X, padded)))
             outputs.append(_as_arrays(self.model_.predict_on_batch(batch), len(rows)))
         if isinstance(outputs[0], list):
             # A multi-head model: one list of arrays per batch, joined output by output.
@@ -926,12 +957,33 @@ def _missing_target_rows(y: np.ndarray) -> np.ndarray:
     return np.flatnonzero(bad)
 
 
+def _validate_sparse_input(key: str, value) -> sparse.csr_matrix:
+    """A scipy sparse input as a float32 CSR matrix with sorted indices (a tabular input)."""
+    if value.dtype.kind not in "biuf":
+        raise TypeError(
+            f"Input {key!r} is a sparse matrix of dtype {value.dtype}; expected numbers."
+        )
+    if value.shape[0] == 0:
+        raise ValueError(f"Input {key!r} has 0 samples; at least 1 is required.")
+    matrix = sparse.csr_matrix(value, dtype=np.float32, copy=True)
+    matrix.sum_duplicates()  # also sorts the indices, as TensorFlow's SparseTensor needs
+    bad = np.flatnonzero(~np.isfinite(matrix.data))
+    if bad.size:
+        row = int(np.searchsorted(matrix.indptr, bad[0], side="right") - 1)
+        raise ValueError(
+            f"Input {key!r} contains NaN or infinity (first at row {row}); impute or drop "
+            "those values."
+        )
+    return matrix
+
+
+def _num_rows(array) -> int:
+    return array.shape[0] if sparse.issparse(array) else len(array)
+
+
 def _validate_input_array(key: str, value) -> np.ndarray:
     if sparse.issparse(value):
-        raise TypeError(
-            f"Input {key!r} is a sparse matrix; sparse input is not supported. Densify it "
-            "(e.g. OneHotEncoder(sparse_output=False))."
-        )
+        return _validate_sparse_input(key, value)
     # Lazily loaded images know their shape and dtype; decoding them here would defeat them.
     array = value if isinstance(value, LazyImages) else np.asarray(value)
     if array.ndim < 2:

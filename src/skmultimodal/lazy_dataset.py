@@ -17,10 +17,17 @@ from typing import Any
 
 import keras
 import numpy as np
+from scipy import sparse
 
 from .lazy import has_lazy_input, load_inputs, take_rows
 
-__all__ = ["LazyBatches", "lazy_fit_arguments", "lazy_predict_input", "surfaced_decode_errors"]
+__all__ = [
+    "LazyBatches",
+    "lazy_fit_arguments",
+    "lazy_predict_input",
+    "surfaced_decode_errors",
+    "to_model_batch",
+]
 
 
 class LazyBatches(keras.utils.PyDataset):
@@ -84,7 +91,7 @@ class LazyBatches(keras.utils.PyDataset):
             # Sorted, so each batch reads its files in table order.
             rows = np.sort(self._order[rows])
         try:
-            batch = (load_inputs(self.X, rows),)
+            batch = (to_model_batch(load_inputs(self.X, rows)),)
         except Exception as error:
             self.error = error
             raise
@@ -101,6 +108,36 @@ class LazyBatches(keras.utils.PyDataset):
         # only after, so the new order applies to the whole next epoch.
         if self.shuffle:
             self._order = self._rng.permutation(self._n_samples)
+
+
+def to_model_batch(batch: Any) -> Any:
+    """A batch of inputs with every sparse matrix as a TensorFlow ``SparseTensor``.
+
+    What a sparse ``keras.Input`` accepts in ``predict_on_batch`` and from a PyDataset
+    (``Model.fit`` converts SciPy matrices itself). Anything else is returned as it is.
+
+    Examples
+    --------
+    >>> from scipy import sparse
+    >>> batch = to_model_batch({"x": sparse.csr_matrix([[0.0, 2.0], [1.0, 0.0]])})
+    >>> type(batch["x"]).__name__, batch["x"].indices.numpy().tolist()
+    ('SparseTensor', [[0, 1], [1, 0]])
+    """
+    if not isinstance(batch, Mapping) or not any(sparse.issparse(v) for v in batch.values()):
+        return batch
+    import tensorflow as tf
+
+    converted = {}
+    for key, value in batch.items():
+        if sparse.issparse(value):
+            coo = value.tocoo()
+            value = tf.SparseTensor(
+                indices=np.column_stack([coo.row, coo.col]).astype(np.int64),
+                values=coo.data,
+                dense_shape=coo.shape,
+            )
+        converted[key] = value
+    return converted
 
 
 def lazy_fit_arguments(
