@@ -59,11 +59,12 @@ _MAX_WORDS = 20_000
 _TFIDF_FEATURES = 20_000
 
 #: Model parameters used unless ``classifier_params`` / ``regressor_params`` override them:
-#: small branches that train in seconds on a few thousand rows on a CPU.
+#: small image, sequence and tabular branches that train in seconds on a few thousand rows
+#: on a CPU. The text branch keeps the estimator's default size (``text_embedding_dim=100``,
+#: ``text_units=256``): on the review benchmark (fold 1) it gave 0.921 / 0.959 accuracy /
+#: ROC-AUC against 0.914 / 0.955 with 32 / 32, for 2.4x the fit time.
 DEFAULT_MODEL_PARAMS = {
     "image_filters": (16, 32),
-    "text_embedding_dim": 32,
-    "text_units": 32,
     "sequence_units": 32,
     "tabular_units": 32,
     "head_units": (32,),
