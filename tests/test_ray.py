@@ -12,7 +12,7 @@ import pytest
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'ray[default]')")
 
 from _search_case import make_search, make_table  # noqa: E402
-from joblib import parallel_backend  # noqa: E402
+from joblib import Parallel, delayed, parallel_backend  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -36,8 +36,6 @@ def test_ray_search_gives_the_local_search_results(ray_backend):
     remote.n_jobs = 2
     with parallel_backend("ray"):
         remote.fit(X, y)
-        from joblib import Parallel, delayed
-
         worker_pids = set(Parallel(n_jobs=2)(delayed(os.getpid)() for _ in range(4)))
     assert os.getpid() not in worker_pids
     for split in range(2):

@@ -394,6 +394,11 @@ def _step_name(role: str, column: str, n_with_role: int, taken: set[str]) -> str
     else:
         slug = re.sub(r"_+", "_", re.sub(r"[^0-9A-Za-z]", "_", column)).strip("_") or "column"
         name = f"{role}_{slug}"
+    return _unique_name(name, taken)
+
+
+def _unique_name(name: str, taken: set[str]) -> str:
+    """``name``, or ``name_2``, ``name_3``... if taken; the result is added to ``taken``."""
     unique, i = name, 2
     while unique in taken:
         unique, i = f"{name}_{i}", i + 1
@@ -443,11 +448,7 @@ def _prep_steps(
             tfidf = TextTfidfVectorizer(
                 ngram_range=(1, 2), max_features=tfidf_features, dtype=np.float32
             )
-            tfidf_name, i = f"{name}_tfidf", 2
-            while tfidf_name in taken:
-                tfidf_name, i = f"{name}_tfidf_{i}", i + 1
-            taken.add(tfidf_name)
-            steps.append((tfidf_name, tfidf, column))
+            steps.append((_unique_name(f"{name}_tfidf", taken), tfidf, column))
     if roles.columns("numeric"):
         numeric = make_pipeline(
             # keep_empty_features: a column missing everywhere in one CV fold keeps its place.

@@ -193,17 +193,16 @@ class LazyImages:
             if self._cache is None:
                 self._cache = _DiskCache(len(self._paths), self.shape[1:])
             cache = self._cache
-        images = np.empty((len(positions), *self.shape[1:]), dtype=np.uint8)
         known = cache.filled[positions]
-        if known.all():
-            cache.read(positions, images)
-        elif known.any():
+        if known.all():  # every epoch after the first
+            return cache.read(positions)
+        images = np.empty((len(positions), *self.shape[1:]), dtype=np.uint8)
+        if known.any():
             images[known] = cache.read(positions[known])
-        if not known.all():
-            missing = positions[~known]
-            decoded = self._decode(self[missing])
-            cache.write(missing, decoded)
-            images[~known] = decoded
+        missing = positions[~known]
+        decoded = self._decode(self[missing])
+        cache.write(missing, decoded)
+        images[~known] = decoded
         return images
 
     def _decode(self, subset: LazyImages) -> np.ndarray:
@@ -239,7 +238,8 @@ class _DiskCache:
     """Decoded rows of one ``LazyImages`` in an unnamed temporary file, one slot per row.
 
     Rows are read and written with plain file reads and writes (no memory map), so the
-    pixels sit in the operating system's page cache, not in the process' memory.
+    pixels sit in the operating system's page cache, not in the process' memory. The
+    file is deleted when it is closed, i.e. when the cache is garbage-collected.
     """
 
     def __init__(self, n_rows: int, row_shape: tuple[int, ...]) -> None:
@@ -249,10 +249,9 @@ class _DiskCache:
         self._file = tempfile.TemporaryFile(buffering=0)
         self._lock = threading.Lock()
 
-    def read(self, positions: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        """Rows at ``positions`` (all written before), into ``out`` when given."""
-        if out is None:
-            out = np.empty((len(positions), *self.row_shape), dtype=np.uint8)
+    def read(self, positions: np.ndarray) -> np.ndarray:
+        """A new array of the rows at ``positions`` (all written before)."""
+        out = np.empty((len(positions), *self.row_shape), dtype=np.uint8)
         flat = out.reshape(len(positions), self.row_bytes)
         order = np.argsort(positions, kind="stable")
         with self._lock:
@@ -273,11 +272,6 @@ class _DiskCache:
                 self._file.seek(int(position) * self.row_bytes)
                 self._file.write(row.tobytes())
             self.filled[positions] = True
-
-    def __del__(self) -> None:
-        file = getattr(self, "_file", None)
-        if file is not None:
-            file.close()
 
 
 def _runs(sorted_positions: np.ndarray) -> list[tuple[int, int]]:
