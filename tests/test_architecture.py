@@ -67,9 +67,11 @@ def test_text_gru_cell_bidirectional_and_dropout():
     assert model.output.shape == (None, 8)
 
 
-def test_text_pool_dropout_adds_a_dropout_layer():
+def test_text_pool_dropout_adds_a_dropout_layer_scaled_by_width():
     model = _text_model(embedding_dim=3, cell="pool", dropout=0.25)
-    assert _layer_names(model)[-1] == "Dropout" and model.layers[-1].rate == 0.25
+    assert _layer_names(model)[-1] == "Dropout" and model.layers[-1].rate == 0.25 * 3 / 128
+    wide = _text_model(embedding_dim=200, cell="pool", dropout=0.25)
+    assert wide.layers[-1].rate == 0.25
 
 
 def test_text_branch_rejects_unknown_cell_and_bidirectional_pool():

@@ -18,6 +18,10 @@ from keras import layers, ops
 INPUT_KINDS = ("image", "tokens", "sequence", "tabular")
 TEXT_CELLS = ("lstm", "gru", "pool", "conv")
 IMAGE_POOLINGS = ("flatten", "avg", "max")
+BRANCH_NORMS = ("layer", "batch")
+# A Dropout layer after a branch's pooled features drops at the full rate only from this
+# many features on; a narrower branch gets a proportionally lower rate (see feature_dropout).
+DROPOUT_FULL_WIDTH = 128
 # Train-time image augmentations (inactive at prediction): name -> layer factory.
 IMAGE_AUGMENTATIONS = {
     "flip": lambda: layers.RandomFlip("horizontal"),
@@ -119,7 +123,8 @@ def build_image_branch(
         features grow with the image size) or ``GlobalAveragePooling2D`` /
         ``GlobalMaxPooling2D`` (one feature per filter, whatever the image size).
     dropout : float, default=0.0
-        Rate of a ``Dropout`` layer after the flattening or pooling (none when 0).
+        Rate of a ``Dropout`` layer after the flattening or pooling (none when 0),
+        scaled down when there are fewer than 128 features (:func:`feature_dropout`).
     augmentation : sequence of str, default=()
         Random train-time transformations applied after the rescaling, in this order;
         Keras applies them in ``fit`` only, never in ``predict``. Names: ``"flip"``
@@ -168,7 +173,38 @@ def build_image_branch(
         x = layers.GlobalMaxPooling2D()(x)
     else:
         x = layers.Flatten()(x)
-    return layers.Dropout(dropout)(x) if dropout else x
+    return feature_dropout(x, dropout)
+
+
+def feature_dropout(features, rate: float):
+    """``Dropout`` on a branch's features, its rate scaled down for narrow branches.
+
+    The rate is ``rate * min(1, width / DROPOUT_FULL_WIDTH)`` (``DROPOUT_FULL_WIDTH`` =
+    128): a 256-filter text branch or a flattened feature map drops half its features at
+    ``rate=0.5``, while a 16-feature branch drops 6%. Dropping half of 16 features leaves
+    the head too little of that branch to learn from, and it then ignores the branch.
+
+    Parameters
+    ----------
+    features : keras tensor of shape (batch, width)
+    rate : float
+        The rate for branches of ``DROPOUT_FULL_WIDTH`` features or more; 0 adds no layer.
+
+    Returns
+    -------
+    keras tensor of the same shape
+
+    Examples
+    --------
+    >>> import keras
+    >>> feature_dropout(keras.Input((16,)), 0.5)._keras_history.operation.rate
+    0.0625
+    >>> feature_dropout(keras.Input((512,)), 0.5)._keras_history.operation.rate
+    0.5
+    """
+    if not rate:
+        return features
+    return layers.Dropout(rate * min(1.0, features.shape[-1] / DROPOUT_FULL_WIDTH))(features)
 
 
 def _recurrent_layer(
@@ -243,7 +279,8 @@ def build_text_branch(
         Only for the recurrent cells.
     dropout, recurrent_dropout : float, default=0.0
         Passed to the recurrent layer; for ``"pool"`` and ``"conv"``, ``dropout`` is a
-        ``Dropout`` layer after the pooling.
+        ``Dropout`` layer after the pooling, scaled down when there are fewer than 128
+        features (:func:`feature_dropout`).
     cell : {"lstm", "gru", "pool", "conv"}, default="lstm"
 
     Returns
@@ -278,7 +315,7 @@ def build_text_branch(
     else:
         x = layers.Conv1D(units, 3, activation="relu", padding="same")(x)
         x = layers.GlobalMaxPooling1D()(x)
-    return layers.Dropout(dropout)(x) if dropout else x
+    return feature_dropout(x, dropout)
 
 
 def build_sequence_branch(
@@ -381,8 +418,14 @@ def build_output(features, n_outputs: int, activation: str | None):
     return layers.Dense(n_outputs, activation=activation, name="output")(features)
 
 
-def build_branch(inputs, spec: InputSpec, params: Mapping):
-    """Dispatch one input to the builder of its kind.
+def build_branch(inputs, spec: InputSpec, params: Mapping, normalize: bool = True):
+    """Dispatch one input to the builder of its kind, then normalise and drop out.
+
+    The branch's features go through :func:`normalize_branch` (when ``branch_norm`` is
+    set) and only then through the branch's ``Dropout`` (:func:`feature_dropout`; image
+    branches and the ``"pool"`` / ``"conv"`` text cells), so that the normalisation sees
+    every feature and the head sees normalised features with some dropped. The recurrent
+    cells take ``dropout`` as their own input dropout, as in Keras.
 
     Parameters
     ----------
@@ -393,30 +436,55 @@ def build_branch(inputs, spec: InputSpec, params: Mapping):
         ``text_embedding_dim``, ``text_units``, ``text_bidirectional``,
         ``sequence_units``, ``tabular_units``, ``dropout``, ``recurrent_dropout``;
         optional ``text_cell``, default "lstm", ``image_pooling``, default
-        "flatten", and ``image_augmentation``, default ()).
+        "flatten", ``image_augmentation``, default (), and ``branch_norm``, default
+        None).
+    normalize : bool, default=True
+        Apply ``branch_norm``; a model with one input has nothing to fuse and skips it.
 
     Returns
     -------
     keras tensor of shape (batch, features)
+
+    Examples
+    --------
+    >>> import keras
+    >>> params = dict(image_filters=(4,), image_pooling="avg", dropout=0.5,
+    ...               branch_norm="batch")
+    >>> inputs = keras.Input((8, 8, 1))
+    >>> x = build_branch(inputs, InputSpec((8, 8, 1), "float32", "image"), params)
+    >>> [type(layer).__name__ for layer in keras.Model(inputs, x).layers][-3:]
+    ['GlobalAveragePooling2D', 'BatchNormalization', 'Dropout']
     """
+    recurrent_text = spec.kind == "tokens" and params.get("text_cell", "lstm") in ("lstm", "gru")
+    pooled_dropout = params["dropout"] if spec.kind in ("image", "tokens") else 0.0
+    if recurrent_text:
+        pooled_dropout = 0.0
+    features = _branch_features(inputs, spec, params)
+    if normalize:
+        features = normalize_branch(features, params)
+    return feature_dropout(features, pooled_dropout)
+
+
+def _branch_features(inputs, spec: InputSpec, params: Mapping):
+    """The builder of ``spec.kind``, without the Dropout after pooled features."""
     if spec.kind == "image":
         return build_image_branch(
             inputs,
             filters=params["image_filters"],
             pooling=params.get("image_pooling", "flatten"),
-            dropout=params["dropout"],
             augmentation=params.get("image_augmentation", ()),
         )
     if spec.kind == "tokens":
+        cell = params.get("text_cell", "lstm")
         return build_text_branch(
             inputs,
             vocabulary_size=spec.vocabulary_size,
             embedding_dim=params["text_embedding_dim"],
             units=params["text_units"],
             bidirectional=params["text_bidirectional"],
-            dropout=params["dropout"],
+            dropout=params["dropout"] if cell in ("lstm", "gru") else 0.0,
             recurrent_dropout=params["recurrent_dropout"],
-            cell=params.get("text_cell", "lstm"),
+            cell=cell,
         )
     if spec.kind == "sequence":
         return build_sequence_branch(
@@ -433,6 +501,48 @@ def build_branch(inputs, spec: InputSpec, params: Mapping):
             )
         return build_tabular_branch(inputs, units=params["tabular_units"])
     raise ValueError(f"Unknown input kind {spec.kind!r}; expected one of {INPUT_KINDS}.")
+
+
+def normalize_branch(features, params: Mapping):
+    """A branch's features, normalised before the fusion when ``params["branch_norm"]`` says.
+
+    Branches differ in width and scale by orders of magnitude (a flattened feature map of
+    thousands of unbounded ReLU outputs next to a few max-pooled text features). Normalising
+    each branch's output puts every branch on one scale at the concatenation, so that the
+    head starts from features it can combine, whatever branch they come from.
+
+    Parameters
+    ----------
+    features : keras tensor of shape (batch, features)
+    params : mapping
+        ``branch_norm``: None (the default: no layer), ``"layer"``
+        (``LayerNormalization``: each row's features to mean 0, variance 1) or ``"batch"``
+        (``BatchNormalization(momentum=0.9)``: each feature standardised over the
+        training data).
+
+    Returns
+    -------
+    keras tensor of the same shape
+
+    Examples
+    --------
+    >>> import keras
+    >>> x = keras.Input((6,))
+    >>> type(normalize_branch(x, {"branch_norm": "layer"})._keras_history.operation).__name__
+    'LayerNormalization'
+    >>> normalize_branch(x, {}) is x
+    True
+    """
+    norm = params.get("branch_norm")
+    if norm is None:
+        return features
+    if norm == "layer":
+        return layers.LayerNormalization()(features)
+    if norm == "batch":
+        # Keras' default momentum (0.99) needs hundreds of steps before the moving
+        # statistics used at prediction reach the data's; small tables get few steps.
+        return layers.BatchNormalization(momentum=0.9)(features)
+    raise ValueError(f"Unknown branch_norm {norm!r}; expected None or one of {BRANCH_NORMS}.")
 
 
 def build_multi_input_model(
@@ -487,13 +597,17 @@ def build_multi_input_model(
     """
     if isinstance(specs, InputSpec):
         inputs = keras.Input(specs.shape, dtype=specs.dtype, name="input", sparse=specs.sparse)
-        features = build_branch(inputs, specs, params)
+        # One input: nothing to fuse, so no branch normalisation.
+        features = build_branch(inputs, specs, params, normalize=False)
     else:
         inputs = {
             name: keras.Input(spec.shape, dtype=spec.dtype, name=name, sparse=spec.sparse)
             for name, spec in specs.items()
         }
-        branches = [build_branch(inputs[name], specs[name], params) for name in specs]
+        fused = len(specs) > 1
+        branches = [
+            build_branch(inputs[name], specs[name], params, normalize=fused) for name in specs
+        ]
         features = branches[0] if len(branches) == 1 else layers.concatenate(branches)
     features = build_head(features, params["head_units"], params["batch_norm"])
     if output_heads is None:

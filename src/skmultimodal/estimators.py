@@ -1,7 +1,7 @@
 """SciKeras glue: multi-input Keras classifier and regressor that accept a dict of arrays.
 
 This module is the only place that knows SciKeras. It repairs what SciKeras 0.13 gets
-wrong on current scikit-learn / TensorFlow (see DESIGN.md) by overriding a few of its
+wrong on current scikit-learn / TensorFlow (see docs/design.md) by overriding a few of its
 private hooks (``_validate_data``, ``_initialize``, ``_build_keras_model``, ``_fit``,
 ``_predict_raw``, ``_validate_sample_weight``), which is why ``scikeras`` is pinned to
 0.13.x. The Keras model itself is built by :mod:`skmultimodal.architecture`.
@@ -41,6 +41,7 @@ from sklearn.utils.validation import (
 
 from ._seeding import seed_from_random_state, tensorflow_seed
 from .architecture import (
+    BRANCH_NORMS,
     IMAGE_AUGMENTATIONS,
     IMAGE_POOLINGS,
     INPUT_KINDS,
@@ -323,6 +324,7 @@ class _MultiInputWrapper:
         "dropout",
         "recurrent_dropout",
         "batch_norm",
+        "branch_norm",
     )
 
     __repr__ = BaseEstimator.__repr__
@@ -365,6 +367,10 @@ class _MultiInputWrapper:
         for name, options in (("text_cell", TEXT_CELLS), ("image_pooling", IMAGE_POOLINGS)):
             if getattr(self, name) not in options:
                 raise ValueError(f"{name} must be one of {options}, got {getattr(self, name)!r}.")
+        if self.branch_norm is not None and self.branch_norm not in BRANCH_NORMS:
+            raise ValueError(
+                f"branch_norm must be None or one of {BRANCH_NORMS}, got {self.branch_norm!r}."
+            )
         if self.text_bidirectional and self.text_cell not in ("lstm", "gru"):
             raise ValueError(
                 "text_bidirectional=True needs text_cell='lstm' or 'gru', got "
@@ -1072,9 +1078,19 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
     recurrent_dropout : float, default=0.0
         Dropout of the LSTM layers; with ``text_cell="pool"`` or ``"conv"``, ``dropout``
         is applied to the pooled text features, and it is applied to the flattened or
-        pooled image features.
+        pooled image features, after ``branch_norm``. There it is scaled down for a
+        branch of fewer than 128 features (``dropout * width / 128``): half of a
+        16-feature branch dropped leaves the head too little of it to learn from.
     batch_norm : bool, default=False
         ``BatchNormalization`` after each head layer.
+    branch_norm : {"batch", "layer"} or None, default=None
+        Normalisation of each branch's features before they are concatenated, when the
+        model has several inputs: ``"batch"`` (``BatchNormalization(momentum=0.9)``, each
+        feature standardised), ``"layer"`` (``LayerNormalization``, each row's features)
+        or None. ``"batch"`` lets the head combine a narrow branch of small activations
+        (16 max-pooled text features) with a wide one, which a label that needs both
+        inputs jointly (an XOR) requires; it costs accuracy on text-heavy tables and on
+        regression, hence not the default (measured in ``benchmarks/RESULTS.md``).
     optimizer : str or keras optimizer, default="adam"
         Route its parameters with ``optimizer__learning_rate=...``.
     loss : str, keras loss or None, default=None
@@ -1161,6 +1177,7 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         dropout=0.5,
         recurrent_dropout=0.0,
         batch_norm=False,
+        branch_norm=None,
         optimizer="adam",
         loss=None,
         metrics=None,
@@ -1430,6 +1447,7 @@ vocabulary_sizes_
         dropout=0.5,
         recurrent_dropout=0.0,
         batch_norm=False,
+        branch_norm=None,
         optimizer="adam",
         loss=None,
         metrics=None,
