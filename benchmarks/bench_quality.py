@@ -51,10 +51,15 @@ import pandas as pd  # noqa: E402
 from PIL import Image  # noqa: E402
 from sklearn.compose import ColumnTransformer  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
-from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
+from sklearn.decomposition import TruncatedSVD  # noqa: E402
+from sklearn.ensemble import (  # noqa: E402
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+)
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
-from sklearn.metrics import accuracy_score, roc_auc_score  # noqa: E402
-from sklearn.model_selection import StratifiedKFold  # noqa: E402
+from sklearn.metrics import accuracy_score, r2_score, roc_auc_score  # noqa: E402
+from sklearn.model_selection import KFold, StratifiedKFold  # noqa: E402
 from sklearn.pipeline import Pipeline, make_pipeline  # noqa: E402
 from sklearn.preprocessing import (  # noqa: E402
     FunctionTransformer,
@@ -63,6 +68,7 @@ from sklearn.preprocessing import (  # noqa: E402
 )
 from sklearn.svm import SVC  # noqa: E402
 
+from skmultimodal.auto import make_multimodal_pipeline  # noqa: E402
 from skmultimodal.compose import MultiInputTransformer  # noqa: E402
 from skmultimodal.datasets import make_multimodal_classification  # noqa: E402
 from skmultimodal.estimators import MultiInputKerasClassifier  # noqa: E402
@@ -259,9 +265,11 @@ def parse_overrides(pairs: list[str]) -> dict:
     return overrides
 
 
-def subsample(n_total: int, y: np.ndarray, n_samples: int | None) -> np.ndarray:
+def subsample(n_total: int, y: np.ndarray | None, n_samples: int | None) -> np.ndarray:
     if not n_samples or n_samples >= n_total:
         return np.arange(n_total)
+    if y is None:
+        return np.sort(np.random.RandomState(0).permutation(n_total)[:n_samples])
     folds = StratifiedKFold(n_splits=max(2, n_total // n_samples), shuffle=True, random_state=0)
     return np.sort(next(folds.split(np.zeros(n_total), y))[1])[:n_samples]
 
@@ -351,9 +359,301 @@ def run_case(args) -> tuple[list[str], list[str]]:
     return notes, rows
 
 
+# -- the fusion suite (--case suite) --------------------------------------------------------
+# Each case: a raw table, its modalities (a name -> the columns that carry it), how our model
+# is built, and a classical baseline; every model runs on the same folds. "ours fused" sees
+# every modality, "ours <modality>" that modality's columns only.
+SUITE_CASES = (
+    "reviews-recommended",
+    "reviews-rating-regression",
+    "reviews-feedback-regression",
+    "digits",
+    "fused",
+    "fused-small-branches",
+    "interaction",
+    "digits-threshold",
+    "products",
+)
+# The held-out interaction case's explicit branch sizes (small, user-chosen).
+SMALL_BRANCHES = dict(
+    image_filters=(16, 32), text_embedding_dim=8, text_units=16, head_units=(32,), epochs=30
+)
+TINY_BRANCHES = dict(
+    image_filters=(8, 16),
+    text_embedding_dim=8,
+    text_units=16,
+    sequence_units=8,
+    tabular_units=8,
+    head_units=(16,),
+    epochs=30,
+)
+KEYWORD = "urgent"
+FILLER = (
+    "the a report of this item was sent to our team after review and then filed with notes on paper"
+).split()
+
+
+def keyword_texts(rng: np.random.Generator, has_keyword: np.ndarray) -> list[str]:
+    texts = []
+    for present in has_keyword:
+        words = list(rng.choice(FILLER, rng.integers(5, 13)))
+        if present:
+            words.insert(int(rng.integers(0, len(words) + 1)), KEYWORD)
+        texts.append(" ".join(words))
+    return texts
+
+
+PRODUCT_WORDS = [
+    f"{stem}{i}" for i, stem in enumerate(["shirt", "lamp", "mug", "shoe", "book", "sofa", "pen"])
+]
+PRODUCT_FILLER = "new classic premium set pack large small blue red green soft".split()
+
+
+def write_products(folder: Path, n: int, rng: np.random.Generator):
+    """A table like a shop's: a 64x64 photo, a short product name and a price; 7 classes.
+
+    The name carries most of the label (its class word in 80% of rows, another class's
+    otherwise); the photo is a digit (the class's own in 45% of rows, random otherwise) on
+    a noisy 64x64 background; the price overlaps heavily between classes. A text-only
+    model is strong, the photo and the price are weak: adding them must not hurt.
+    """
+    digits = load_digits()
+    by_class = [np.flatnonzero(digits.target == c) for c in range(7)]
+    y = rng.integers(0, 7, n)
+    names, paths, prices = [], [], []
+    for i, label in enumerate(y):
+        word_class = label if rng.random() < 0.8 else rng.integers(0, 7)
+        words = list(rng.choice(PRODUCT_FILLER, rng.integers(1, 4)))
+        words.insert(int(rng.integers(0, len(words) + 1)), PRODUCT_WORDS[word_class])
+        names.append(" ".join(words))
+        digit = label if rng.random() < 0.45 else rng.integers(0, 10)
+        pool = by_class[digit] if digit < 7 else np.flatnonzero(digits.target == digit)
+        small = digits.images[rng.choice(pool)] * 255 / 16
+        big = np.kron(small, np.ones((8, 8))) * 0.7 + rng.uniform(0, 80, (64, 64))
+        path = folder / f"product_{i:04d}.png"
+        Image.fromarray(np.clip(big, 0, 255).astype(np.uint8), mode="L").convert("RGB").save(path)
+        paths.append(str(path))
+        prices.append(float(np.round(np.exp(rng.normal(2.5 + 0.15 * label, 0.6)), 2)))
+    X = pd.DataFrame({"photo": paths, "name": names, "price": prices})
+    return X, y
+
+
+def suite_data(case: str, args, folder: Path):
+    """``X, y, modalities, task, extra`` of one suite case."""
+    rng = np.random.default_rng(0)
+    if case.startswith("reviews"):
+        X, raw = load_reviews(Path(args.data_dir))
+        target = {
+            "reviews-recommended": "Recommended IND",
+            "reviews-rating-regression": "Rating",
+            "reviews-feedback-regression": "Positive Feedback Count",
+        }[case]
+        modalities = {"text": ["text"], "table": REVIEW_CATEGORIES + REVIEW_NUMBERS}
+        if target in X.columns:
+            modalities["table"] = [c for c in modalities["table"] if c != target]
+            X = X.drop(columns=target)
+        task = "classification" if case == "reviews-recommended" else "regression"
+        return X, raw[target].to_numpy(), modalities, task, {}
+    if case == "digits":
+        X, y, _ = write_digits(folder)
+        return X, y, {"image": ["image"]}, "classification", {}
+    if case == "products":
+        X, y = write_products(folder, 1000, rng)
+        modalities = {"photo": ["photo"], "name": ["name"], "price": ["price"]}
+        return X, y, modalities, "classification", {}
+    if case.startswith("fused"):
+        X, y = make_multimodal_classification(n_samples=1000, image_dir=folder, random_state=0)
+        series = [c for c in X.columns if c.startswith("t") and c[1:].isdigit()]
+        modalities = {"image": ["image"], "text": ["text"], "series": series}
+        modalities["category"] = ["category"]
+        extra = {"params": TINY_BRANCHES} if case == "fused-small-branches" else {}
+        return X, y, modalities, "classification", extra
+    images, digits, _ = write_digits(folder)
+    if case == "interaction":
+        # The label needs both modalities jointly: digit >= 5 XOR the keyword in the text.
+        has_keyword = rng.random(len(digits)) < 0.5
+        X = images.assign(text=keyword_texts(rng, has_keyword))
+        y = ((digits >= 5) ^ has_keyword).astype(int)
+        modalities = {"image": ["image"], "text": ["text"]}
+        # 16x16 images: the explicit two convolution blocks need at least 10 pixels.
+        extra = {"params": SMALL_BRANCHES, "image_size": (16, 16)}
+        return X, y, modalities, "classification", extra
+    # digits-threshold: is the digit above a threshold given as a number next to it?
+    threshold = rng.integers(0, 9, len(digits))
+    X = images.assign(threshold=threshold.astype(float))
+    y = (digits > threshold).astype(int)
+    return X, y, {"image": ["image"], "number": ["threshold"]}, "classification", {}
+
+
+def suite_baseline(case: str, X: pd.DataFrame, task: str):
+    """The classical baseline of a suite case (a scikit-learn pipeline)."""
+    if case == "reviews-recommended":
+        return reviews_baseline()
+    if task == "regression":
+        features = ColumnTransformer(
+            [
+                (
+                    "text",
+                    make_pipeline(
+                        TfidfVectorizer(ngram_range=(1, 2), min_df=2),
+                        TruncatedSVD(100, random_state=0),
+                    ),
+                    "text",
+                ),
+                (
+                    "categories",
+                    OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                    REVIEW_CATEGORIES,
+                ),
+                ("numbers", "passthrough", [c for c in REVIEW_NUMBERS if c in X.columns]),
+            ]
+        )
+        return make_pipeline(features, HistGradientBoostingRegressor(random_state=0))
+    if case == "products":
+        # The held-out case's reference: TF-IDF + logistic regression on the names alone.
+        return make_pipeline(
+            ColumnTransformer([("name", TfidfVectorizer(ngram_range=(1, 2)), "name")]),
+            LogisticRegression(C=4, max_iter=2000),
+        )
+    pixels = make_pipeline(
+        ImageLoader(target_size=(8, 8), color_mode="grayscale"),
+        FunctionTransformer(lambda a: a.reshape(len(a), -1) / 255.0),
+    )
+    if case == "digits":
+        return make_pipeline(ColumnTransformer([("image", pixels, "image")]), SVC(gamma="scale"))
+    if case.startswith("fused"):
+        series = [c for c in X.columns if c.startswith("t") and c[1:].isdigit()]
+        return fused_baseline(series)
+    other = (
+        ("text", CountVectorizer(), "text")
+        if case == "interaction"
+        else ("number", "passthrough", ["threshold"])
+    )
+    features = ColumnTransformer([("image", pixels, "image"), other], sparse_threshold=0)
+    return make_pipeline(features, HistGradientBoostingClassifier(random_state=0))
+
+
+def suite_model(X: pd.DataFrame, y, task: str, params: dict, random_state: int, image_size=None):
+    key = "classifier_params" if task == "classification" else "regressor_params"
+    return make_multimodal_pipeline(
+        X, y, task=task, image_size=image_size, random_state=random_state, **{key: params}
+    )
+
+
+def evaluate_suite(make_model, X, y, folds, task: str) -> np.ndarray:
+    """Per-fold score: accuracy for classification, R² for regression."""
+    scores = []
+    for train, test in folds:
+        model = make_model(X.iloc[train], y[train]).fit(X.iloc[train], y[train])
+        pred = model.predict(X.iloc[test])
+        scores.append(
+            accuracy_score(y[test], pred) if task == "classification" else r2_score(y[test], pred)
+        )
+    return np.array(scores)
+
+
+def run_suite_case(case: str, args, overrides: dict) -> dict:
+    folder = Path(tempfile.mkdtemp(prefix=f"bench_quality_{case}_"))
+    try:
+        X, y, modalities, task, extra = suite_data(case, args, folder)
+        keep = subsample(len(y), y if task == "classification" else None, args.n_samples)
+        X, y = X.iloc[keep].reset_index(drop=True), np.asarray(y)[keep]
+        splitter = (
+            StratifiedKFold(5, shuffle=True, random_state=0)
+            if task == "classification"
+            else KFold(5, shuffle=True, random_state=0)
+        )
+        folds = list(splitter.split(np.zeros(len(y)), y))[: args.folds]
+        params = {**extra.get("params", {}), **overrides}
+        columns = {"fused": [c for cols in modalities.values() for c in cols], **modalities}
+        scores = {}
+        for name, cols in columns.items():
+            scores[name] = evaluate_suite(
+                lambda X_, y_, cols=cols: suite_model(
+                    X_[cols], y_, task, params, args.random_state, extra.get("image_size")
+                ),
+                X[columns["fused"]].rename_axis(None),
+                y,
+                folds,
+                task,
+            )
+            # The single-modality models read their own columns of the same rows.
+            print(
+                f"  {case}: ours {name}: {scores[name].mean():.3f} ± {scores[name].std():.3f}",
+                flush=True,
+            )
+        if not args.no_baseline:
+            scores["baseline"] = evaluate_suite(
+                lambda X_, y_: suite_baseline(case, X_, task), X, y, folds, task
+            )
+            print(f"  {case}: baseline: {scores['baseline'].mean():.3f}", flush=True)
+        return {"task": task, "n": len(y), "scores": scores, "modalities": list(modalities)}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def suite_table(results: dict) -> list[str]:
+    """One row per case: fused, each modality, the baseline, and fused - best single."""
+    lines = [
+        "| case | task (metric) | rows | ours fused | ours, one modality each | baseline "
+        "| fused - best single (fold std of the difference) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for case, result in results.items():
+        scores = result["scores"]
+        singles = {name: scores[name] for name in result["modalities"]}
+        fused = scores["fused"]
+        if len(singles) > 1:
+            best = max(singles, key=lambda name: singles[name].mean())
+            difference = fused - singles[best]
+            gap = f"{difference.mean():+.3f} ({difference.std():.3f}) vs {best}"
+        else:
+            gap = "- (one modality)"
+        metric = "accuracy" if result["task"] == "classification" else "R²"
+        baseline = scores.get("baseline")
+        lines.append(
+            f"| {case} | {result['task']} ({metric}) | {result['n']} | "
+            f"{fused.mean():.3f} ± {fused.std():.3f} | "
+            + ", ".join(f"{name} {s.mean():.3f} ± {s.std():.3f}" for name, s in singles.items())
+            + f" | {'-' if baseline is None else f'{baseline.mean():.3f} ± {baseline.std():.3f}'}"
+            + f" | {gap} |"
+        )
+    return lines
+
+
+def run_suite(args) -> tuple[list[str], list[str]]:
+    overrides = parse_overrides(args.set)
+    cases = args.suite_cases.split(",") if args.suite_cases else list(SUITE_CASES)
+    unknown = [case for case in cases if case not in SUITE_CASES]
+    if unknown:
+        raise SystemExit(f"Unknown suite cases {unknown}; expected some of {SUITE_CASES}.")
+    results = {}
+    for case in cases:
+        start = time.perf_counter()
+        results[case] = run_suite_case(case, args, overrides)
+        print(f"  {case}: {time.perf_counter() - start:.0f} s", flush=True)
+    notes = [
+        f"{args.folds} of the 5 folds of StratifiedKFold (KFold for regression), shuffle, "
+        "random_state=0; the same folds for every model of a case.",
+        "ours: make_multimodal_pipeline(X[columns], y, random_state="
+        f"{args.random_state}) with its defaults"
+        + ("" if not overrides else f", plus {overrides}")
+        + f"; fused-small-branches adds {TINY_BRANCHES}, interaction {SMALL_BRANCHES} "
+        "and image_size=(16, 16).",
+    ]
+    if args.n_samples:
+        notes.append(f"Reviews and digits cases on a subsample of {args.n_samples} rows.")
+    return notes, suite_table(results)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--case", required=True, choices=sorted(TUNED_KIND))
+    parser.add_argument("--case", required=True, choices=sorted(TUNED_KIND) + ["suite"])
+    parser.add_argument(
+        "--suite-cases",
+        default=None,
+        help=f"with --case suite: comma-separated subset of {','.join(SUITE_CASES)}",
+    )
     parser.add_argument("--model", choices=["defaults", "tuned"], default="tuned")
     parser.add_argument(
         "--set",
@@ -387,7 +687,12 @@ def main(argv=None):
     header = "| model | accuracy (mean ± std) | ROC-AUC | fit+predict s (all folds) | epochs |"
     print(header)
     start = time.perf_counter()
-    notes, rows = run_case(args)
+    if args.case == "suite":
+        notes, rows = run_suite(args)
+        header, rows = rows[0], rows[2:]
+        print("\n".join([header, "|---|---|---|---|---|---|---|", *rows]))
+    else:
+        notes, rows = run_case(args)
     wall = time.perf_counter() - start
     print(f"wall time {wall:.0f} s")
     if args.no_record:
@@ -409,7 +714,7 @@ def main(argv=None):
         *[f"- {note}" for note in notes],
         "",
         header,
-        "|---|---|---|---|---|",
+        "|---" * (header.count("|") - 1) + "|",
         *rows,
         "",
     ]
