@@ -51,7 +51,7 @@ SEED_SEQUENCES = {
     "ours-seed-sequence": "ours-classifier",
 }
 PACKAGES = ("scikit-learn", "keras", "tensorflow", "scikeras", "numpy", "skmultimodal")
-# The one failure DESIGN.md accepts for any Keras estimator (minibatch SGD cannot make
+# The one failure docs/design.md accepts for any Keras estimator (minibatch SGD cannot make
 # weights equivalent to repeated rows).
 ACCEPTED_FAILURE = "check_sample_weight_equivalence_on_dense_data"
 SEED_ROW = "seeded fit, then unseeded fit (same process)"
@@ -252,7 +252,7 @@ def markdown_section(
         "Checks failed by at least one estimator (`-`: not run; scikit-learn runs the "
         "classifier and regressor checks only for estimators it recognises as such):",
         format_table(header, failed_rows, markdown=True),
-        f"`{ACCEPTED_FAILURE}` is the one failure DESIGN.md accepts for Keras "
+        f"`{ACCEPTED_FAILURE}` is a failure docs/design.md accepts for Keras "
         "estimators (minibatch SGD cannot make weights equal to repeated rows).",
         "First line of each failure:\n" + "\n".join(f"- {line}" for line in failures),
     ]

@@ -675,7 +675,8 @@ def test_step_errors_name_the_step_and_its_columns():
 
 
 def test_signature_matches_the_design_contract():
-    # DESIGN.md: MultiInputTransformer(transformers, n_jobs=None); n_jobs may be positional.
+    # The documented signature: MultiInputTransformer(transformers, n_jobs=None); n_jobs may
+    # be positional.
     mit = MultiInputTransformer([("num", StandardScaler(), ["a"])], 2)
     assert mit.get_params(deep=False) == {
         "transformers": [("num", mit.transformers[0][1], ["a"])],
