@@ -18,6 +18,7 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmultimodal.estimators import MultiInputKerasClassifier, MultiInputKerasRegressor
+from skmultimodal.lazy import take_rows
 
 SAMPLE_WEIGHT_REASON = (
     "float32 training: weighted and repeated fits agree to ~1e-7 relative (a few ulps), "
@@ -25,8 +26,26 @@ SAMPLE_WEIGHT_REASON = (
 )
 
 
+# Measured by benchmarks/bench_invariance.py (RESULTS.md): a float32 Keras model computes a
+# row with kernels whose order of operations depends on the batch's shape and on the row's
+# position in it, and no fixed row layout removed that; test_predictions_do_not_depend_on_
+# the_other_rows checks both invariances at rtol 1e-5.
+ORDER_REASON = (
+    "float32 kernels: a row's output depends on its position in the batch by up to 2e-6 "
+    "relative (1 ulp, 6e-8 absolute); the check demands rtol=1e-7, atol=1e-9"
+)
+SUBSET_REASON = (
+    "float32 kernels: one-row calls differ from the whole batch by 1-2 ulps (6e-8 absolute "
+    "measured), at the edge of the check's atol=1e-7"
+)
+
+
 def _expected_failures(estimator):
-    return {"check_sample_weight_equivalence_on_dense_data": SAMPLE_WEIGHT_REASON}
+    return {
+        "check_sample_weight_equivalence_on_dense_data": SAMPLE_WEIGHT_REASON,
+        "check_methods_sample_order_invariance": ORDER_REASON,
+        "check_methods_subset_invariance": SUBSET_REASON,
+    }
 
 
 @parametrize_with_checks(
@@ -59,6 +78,14 @@ def make_dict(n=48, seed=0):
     }
     y = (X["meta"][:, 0] + X["series"][:, -1, 0] > 0).astype(int)
     return X, y
+
+
+def make_tabular(n=24, seed=0):
+    """make_dict's rows and labels with only the tabular input: for the tests of what does
+    not depend on the branches (seeding, weights, targets), a model that fits in a fraction
+    of the time of the four-branch one."""
+    X, y = make_dict(n, seed)
+    return {"meta": X["meta"]}, y
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +131,8 @@ def test_predict_proba_shapes_and_consistency(fitted):
 
 def test_single_batch_fast_path_equals_keras_predict(fitted):
     clf, X, _ = fitted
-    expected = clf.model_.predict(X, verbose=0)
+    # The same batch shape as the fast path (one batch of all rows): the same kernels.
+    expected = clf.model_.predict(X, batch_size=len(X["text"]), verbose=0)
     np.testing.assert_array_equal(clf.predict_proba(X)[:, 1:], expected)
 
 
@@ -115,6 +143,22 @@ def test_predict_in_padded_batches_matches_keras_predict(fitted):
     proba = batched.predict_proba(X)  # 48 rows: 4 batches of 10 and one of 8 padded to 10
     assert proba.shape == (48, 2)
     np.testing.assert_allclose(proba[:, 1:], expected, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("estimator_class", [MultiInputKerasClassifier, MultiInputKerasRegressor])
+def test_predictions_do_not_depend_on_the_other_rows(estimator_class):
+    # What scikit-learn's order and subset invariance checks ask, at a tolerance that float32
+    # kernels keep (their exact checks are expected failures above).
+    X, y = make_dict(n=40, seed=3)
+    estimator = estimator_class(**{**TINY, "batch_size": 16}).fit(X, y)
+    predict = getattr(estimator, "predict_proba", estimator.predict)
+    full = predict(X)
+    rng = np.random.RandomState(0)
+    for _ in range(5):
+        idx = rng.permutation(40)
+        np.testing.assert_allclose(predict(take_rows(X, idx)), full[idx], rtol=1e-5, atol=1e-7)
+    one_by_one = np.concatenate([predict(take_rows(X, [i])) for i in range(40)])
+    np.testing.assert_allclose(one_by_one, full, rtol=1e-5, atol=1e-7)
 
 
 def test_pickle_round_trip_gives_identical_probabilities(fitted):
@@ -149,12 +193,13 @@ def test_seeded_fit_restores_global_state_and_unseeded_fit_works():
     assert unseeded.predict_proba(X).shape == (24, 2)
 
 
-def test_seeded_fit_ignores_other_threads_drawing_from_global_random():
+def test_seeded_fit_ignores_other_threads_drawing_from_global_random(fitted):
     # A Dask worker's event loop calls random.sample while a task fits; Keras draws its
-    # default layer and initialiser seeds from the same global generator.
-    X, y = make_dict(24)
-    params = {**TINY, "dropout": 0.3}
-    alone = MultiInputKerasClassifier(**params).fit(X, y).predict_proba(X)
+    # default layer and initialiser seeds from the same global generator. The fixture is
+    # the undisturbed fit (four branches, with dropout).
+    clf, X, y = fitted
+    assert clf.dropout > 0
+    alone = clf.predict_proba(X)
     stop = threading.Event()
 
     def draw():
@@ -165,7 +210,7 @@ def test_seeded_fit_ignores_other_threads_drawing_from_global_random():
     thread = threading.Thread(target=draw)
     thread.start()
     try:
-        disturbed = MultiInputKerasClassifier(**params).fit(X, y).predict_proba(X)
+        disturbed = clone(clf).fit(X, y).predict_proba(X)
     finally:
         stop.set()
         thread.join()
@@ -173,7 +218,7 @@ def test_seeded_fit_ignores_other_threads_drawing_from_global_random():
 
 
 def test_two_unseeded_fits_differ():
-    X, y = make_dict(24)
+    X, y = make_tabular()
     params = {**TINY, "random_state": None}
     a = MultiInputKerasClassifier(**params).fit(X, y).predict_proba(X)
     b = MultiInputKerasClassifier(**params).fit(X, y).predict_proba(X)
@@ -199,7 +244,7 @@ def test_same_random_state_same_probabilities_across_processes(fitted, tmp_path)
 
 
 def test_random_state_instance_is_used_not_collapsed_to_zero():
-    X, y = make_dict(24)
+    X, y = make_tabular()
     a = MultiInputKerasClassifier(**{**TINY, "random_state": np.random.RandomState(1)})
     b = MultiInputKerasClassifier(**{**TINY, "random_state": np.random.RandomState(2)})
     pa = a.fit(X, y).predict_proba(X)
@@ -256,7 +301,7 @@ def test_score_refuses_labels_unseen_in_fit(fitted):
 
 
 def test_multiclass_string_labels():
-    X, _ = make_dict(30)
+    X, _ = make_tabular(30)
     y = np.array(["cat", "dog", "eel"] * 10)
     clf = MultiInputKerasClassifier(**TINY).fit(X, y)
     assert clf.model_.output.shape == (None, 3)
@@ -265,7 +310,7 @@ def test_multiclass_string_labels():
 
 
 def test_regressor_multi_output_float64():
-    X, _ = make_dict(30)
+    X, _ = make_tabular(30)
     y = np.c_[X["meta"][:, 0], X["meta"][:, 1]]
     reg = MultiInputKerasRegressor(**TINY).fit(X, y)
     pred = reg.predict(X)
@@ -310,7 +355,7 @@ def test_user_model_receives_meta():
 
 
 def test_class_weight_leaves_caller_weights_alone_and_accepts_ints():
-    X, y = make_dict(24)
+    X, y = make_tabular()
     weights = np.ones(24, dtype=int)
     clf = MultiInputKerasClassifier(**TINY, class_weight="balanced")
     clf.fit(X, y, sample_weight=weights)
@@ -336,7 +381,7 @@ def test_sample_weight_through_pipeline_matches_repeated_samples():
 
 
 def test_class_weight_equals_matching_sample_weight():
-    X, y = make_dict(24)
+    X, y = make_tabular()
     class_weighted = MultiInputKerasClassifier(**TINY, class_weight={0: 1.0, 1: 3.0}).fit(X, y)
     sample_weighted = MultiInputKerasClassifier(**TINY).fit(
         X, y, sample_weight=np.where(y == 1, 3.0, 1.0)

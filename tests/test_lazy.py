@@ -272,22 +272,31 @@ def test_zero_sample_weights_are_dropped_as_in_memory(folder, table):
     np.testing.assert_array_equal(lazy.predict_proba(X), eager.predict_proba(X))
 
 
-def test_cache_mode_fit_equals_lazy_fit(folder, table):
-    # Shuffled batches of the lazy modes (their own order, not Keras'), three epochs:
-    # the later ones read the cache, and the model must not notice.
+# Shuffled batches of the lazy modes (their own order, not Keras'), three epochs, and a
+# random hold-out for early stopping.
+SHUFFLED = dict(shuffle=True, epochs=3, early_stopping=True, patience=3)
+
+
+@pytest.fixture(scope="module")
+def shuffled_lazy(folder, table):
     X, y = table
-    params = dict(shuffle=True, epochs=3, early_stopping=True, patience=3)
-    lazy = make_pipeline(folder, True, **params).fit(X, y)
-    cached = make_pipeline(folder, "cache", **params).fit(X, y)
+    return make_pipeline(folder, True, **SHUFFLED).fit(X, y)
+
+
+def test_cache_mode_fit_equals_lazy_fit(folder, table, shuffled_lazy):
+    # The later epochs read the cache, and the model must not notice.
+    X, y = table
+    lazy = shuffled_lazy
+    cached = make_pipeline(folder, "cache", **SHUFFLED).fit(X, y)
     assert len(cached[-1].history_["val_loss"]) == 3
     assert cached[-1].history_["val_loss"] == lazy[-1].history_["val_loss"]
     np.testing.assert_array_equal(cached.predict_proba(X), lazy.predict_proba(X))
 
 
-def test_shuffled_lazy_fit_is_reproducible(folder, table):
+def test_shuffled_lazy_fit_is_reproducible(folder, table, shuffled_lazy):
     X, y = table
-    first = make_pipeline(folder, True, shuffle=True).fit(X, y)
-    second = make_pipeline(folder, True, shuffle=True).fit(X, y)
+    first = shuffled_lazy
+    second = make_pipeline(folder, True, **SHUFFLED).fit(X, y)
     proba = first.predict_proba(X)
     assert proba.shape == (N_IMAGES, 2)
     np.testing.assert_array_equal(proba, second.predict_proba(X))
