@@ -455,10 +455,11 @@ def build_branch(inputs, spec: InputSpec, params: Mapping, normalize: bool = Tru
     >>> [type(layer).__name__ for layer in keras.Model(inputs, x).layers][-3:]
     ['GlobalAveragePooling2D', 'BatchNormalization', 'Dropout']
     """
-    recurrent_text = spec.kind == "tokens" and params.get("text_cell", "lstm") in ("lstm", "gru")
-    pooled_dropout = params["dropout"] if spec.kind in ("image", "tokens") else 0.0
-    if recurrent_text:
-        pooled_dropout = 0.0
+    # Image and pooled-text features get a Dropout layer; recurrent cells drop their inputs.
+    pooled = spec.kind == "image" or (
+        spec.kind == "tokens" and params.get("text_cell", "lstm") in ("pool", "conv")
+    )
+    pooled_dropout = params["dropout"] if pooled else 0.0
     features = _branch_features(inputs, spec, params)
     if normalize:
         features = normalize_branch(features, params)
