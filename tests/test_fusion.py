@@ -3,9 +3,10 @@
 import keras
 import numpy as np
 import pytest
+from sklearn.base import clone
 
 from skmultimodal.architecture import InputSpec, build_multi_input_model
-from skmultimodal.estimators import MultiInputKerasClassifier
+from skmultimodal.estimators import MultiInputKerasClassifier, MultiInputKerasRegressor
 
 PARAMS = dict(
     image_filters=(4,),
@@ -93,9 +94,10 @@ def _xor_of_image_and_keyword(n, seed):
     return {"image": image, "text": tokens}, (bright ^ keyword).astype(int)
 
 
-def test_batch_branch_norm_learns_a_label_that_needs_both_inputs_jointly():
+def test_the_default_classifier_learns_a_label_that_needs_both_inputs_jointly():
     # Small branches, the default conv text cell and dropout: without branch
-    # normalisation this model stayed near chance (0.52-0.64 measured), with it 1.0.
+    # normalisation this model stayed near chance (0.52-0.64 measured), with the
+    # classifier's default branch_norm="batch" it reaches 1.0.
     X, y = _xor_of_image_and_keyword(400, 0)
     X_test, y_test = _xor_of_image_and_keyword(400, 1)
     clf = MultiInputKerasClassifier(
@@ -103,8 +105,97 @@ def test_batch_branch_norm_learns_a_label_that_needs_both_inputs_jointly():
         text_embedding_dim=8,
         text_units=16,
         head_units=(16,),
-        branch_norm="batch",
         epochs=20,
         random_state=0,
     ).fit(X, y)
+    assert clf.branch_norm == "batch"
     assert np.mean(clf.predict(X_test) == y_test) >= 0.9
+    plain = clone(clf).set_params(branch_norm=None).fit(X, y)
+    assert np.mean(plain.predict(X_test) == y_test) < 0.75
+
+
+def test_the_regressor_does_not_normalise_its_branches_by_default():
+    assert MultiInputKerasRegressor().branch_norm is None
+    assert MultiInputKerasRegressor().target_transform is None
+
+
+# -- the wide path: sparse inputs straight to the output logits ----------------------------
+WIDE_SPECS = {
+    "text": InputSpec((6,), "int32", "tokens", vocabulary_size=20),
+    "tfidf": InputSpec((40,), "float32", "tabular", sparse=True),
+    "meta": InputSpec((3,), "float32", "tabular"),
+}
+
+
+def _consumers(model, input_name):
+    return [node.operation for node in model.get_layer(input_name)._outbound_nodes]
+
+
+def test_sparse_inputs_feed_the_logits_through_one_regularised_linear_layer():
+    params = {**PARAMS, "branch_norm": None, "wide_inputs": "sparse", "wide_l2": 0.01}
+    model = build_multi_input_model(WIDE_SPECS, 3, "softmax", params)
+    (wide,) = _consumers(model, "tfidf")
+    assert isinstance(wide, keras.layers.Dense) and wide.units == 3
+    assert wide.activation is keras.activations.linear
+    assert float(wide.kernel_regularizer.l2) == pytest.approx(0.01)
+    # The wide logits are added to the deep part's, then the softmax: no hidden layer.
+    (add,) = [node.operation for node in wide._outbound_nodes]
+    assert isinstance(add, keras.layers.Add)
+    assert model.get_layer("output").activation is keras.activations.softmax
+    # The concatenation fuses the two dense inputs only.
+    (concat,) = [layer for layer in model.layers if isinstance(layer, keras.layers.Concatenate)]
+    assert len(concat.input) == 2
+
+
+def test_without_wide_inputs_a_sparse_input_keeps_its_dense_branch():
+    for wide_inputs, specs in ((None, WIDE_SPECS), ("sparse", {"tfidf": WIDE_SPECS["tfidf"]})):
+        params = {**PARAMS, "wide_inputs": wide_inputs}
+        model = build_multi_input_model(specs, 1, "sigmoid", params)
+        (dense,) = _consumers(model, "tfidf")
+        assert dense.units == PARAMS["tabular_units"] and dense.kernel_regularizer is None
+        assert not any(isinstance(layer, keras.layers.Add) for layer in model.layers)
+
+
+def test_wide_inputs_names_must_be_tabular_inputs_of_the_model():
+    with pytest.raises(ValueError, match=r"not inputs of the model.*\['text', 'tfidf', 'meta'\]"):
+        build_multi_input_model(WIDE_SPECS, 1, "sigmoid", {**PARAMS, "wide_inputs": ["tf"]})
+    with pytest.raises(ValueError, match=r"must name tabular inputs.*'text': 'tokens'"):
+        build_multi_input_model(WIDE_SPECS, 1, "sigmoid", {**PARAMS, "wide_inputs": ["text"]})
+
+
+def test_every_output_head_gets_its_own_wide_layer():
+    params = {**PARAMS, "wide_inputs": ["meta"]}
+    heads = [(1, "sigmoid", "a"), (4, "softmax", "b")]
+    model = build_multi_input_model(WIDE_SPECS, None, None, params, output_heads=heads)
+    assert sorted(layer.units for layer in _consumers(model, "meta")) == [1, 4]
+    assert [tuple(t.shape) for t in model.outputs] == [(None, 1), (None, 4)]
+
+
+@pytest.mark.parametrize("wide_l2", [-1.0, float("nan"), "0.1", True])
+def test_bad_wide_l2_is_refused_at_fit(wide_l2):
+    X = {"a": np.zeros((4, 2), "float32"), "b": np.ones((4, 2), "float32")}
+    with pytest.raises(ValueError, match="wide_l2 must be a non-negative float"):
+        MultiInputKerasClassifier(wide_l2=wide_l2).fit(X, [0, 1, 0, 1])
+
+
+@pytest.mark.parametrize("wide_inputs", ["dense", 3, {"a": 1}, ["a", 2]])
+def test_bad_wide_inputs_is_refused_at_fit(wide_inputs):
+    X = {"a": np.zeros((4, 2), "float32"), "b": np.ones((4, 2), "float32")}
+    with pytest.raises(ValueError, match="wide_inputs must be None, 'sparse' or a list"):
+        MultiInputKerasClassifier(wide_inputs=wide_inputs).fit(X, [0, 1, 0, 1])
+
+
+def test_a_label_carried_by_a_sparse_bag_of_words_is_learnt_through_the_wide_path():
+    # y is the sign of a fixed linear function of a sparse input; the dense input is noise.
+    from scipy import sparse
+
+    rng = np.random.RandomState(0)
+    bag = sparse.random(300, 50, density=0.1, format="csr", random_state=rng, dtype=np.float32)
+    weights = rng.randn(50)
+    y = (bag @ weights > 0).astype(int)
+    X = {"bag": bag, "noise": rng.rand(300, 2).astype(np.float32)}
+    clf = MultiInputKerasClassifier(
+        tabular_units=4, wide_l2=1e-4, epochs=40, optimizer__learning_rate=0.01, random_state=0
+    ).fit(X, y)
+    assert [layer.units for layer in _consumers(clf.model_, "bag")] == [1]
+    assert np.mean(clf.predict(X) == y) >= 0.9

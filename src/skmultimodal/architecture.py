@@ -17,8 +17,13 @@ from keras import layers, ops
 
 INPUT_KINDS = ("image", "tokens", "sequence", "tabular")
 TEXT_CELLS = ("lstm", "gru", "pool", "conv")
-IMAGE_POOLINGS = ("flatten", "avg", "max")
+IMAGE_POOLINGS = ("flatten", "avg", "max", "grid")
+# image_pooling="grid": the last feature map is average-pooled to at most this many cells
+# per side, then flattened.
+IMAGE_GRID = 2
 BRANCH_NORMS = ("layer", "batch")
+# wide_inputs="sparse": every sparse input of a model that also has a dense input.
+WIDE_SPARSE = "sparse"
 # A Dropout layer after a branch's pooled features drops at the full rate only from this
 # many features on; a narrower branch gets a proportionally lower rate (see feature_dropout).
 DROPOUT_FULL_WIDTH = 128
@@ -118,10 +123,14 @@ def build_image_branch(
         Number of filters of each convolution block.
     kernel_size, pool_size : int
         Convolution kernel and max-pooling window.
-    pooling : {"flatten", "avg", "max"}, default="flatten"
+    pooling : {"flatten", "avg", "max", "grid"}, default="flatten"
         How the last feature map becomes a vector: ``Flatten`` (the origin example;
-        features grow with the image size) or ``GlobalAveragePooling2D`` /
-        ``GlobalMaxPooling2D`` (one feature per filter, whatever the image size).
+        features grow with the image size), ``GlobalAveragePooling2D`` /
+        ``GlobalMaxPooling2D`` (one feature per filter, whatever the image size) or
+        ``"grid"``: average pooling down to a 2x2 grid of cells (``IMAGE_GRID``), then
+        ``Flatten``: 4 features per filter whatever the image size, which keeps where
+        in the image a pattern is (top, bottom, left, right) but not its exact pixels.
+        A map of 2x2 cells or fewer is flattened as it is.
     dropout : float, default=0.0
         Rate of a ``Dropout`` layer after the flattening or pooling (none when 0),
         scaled down when there are fewer than 128 features (:func:`feature_dropout`).
@@ -144,6 +153,8 @@ def build_image_branch(
     (None, 196)
     >>> build_image_branch(x, filters=(4,), pooling="avg", augmentation=("flip",)).shape
     (None, 4)
+    >>> build_image_branch(x, filters=(4,), pooling="grid").shape
+    (None, 16)
     """
     if pooling not in IMAGE_POOLINGS:
         raise ValueError(f"Unknown image pooling {pooling!r}; expected one of {IMAGE_POOLINGS}.")
@@ -167,13 +178,25 @@ def build_image_branch(
             )
         x = layers.Conv2D(n_filters, kernel_size, activation="relu")(x)
         x = layers.MaxPooling2D(pool_size)(x)
-    if pooling == "avg":
+    if pooling == "grid":
+        x = _pool_to_grid(x, IMAGE_GRID)
+        x = layers.Flatten()(x)
+    elif pooling == "avg":
         x = layers.GlobalAveragePooling2D()(x)
     elif pooling == "max":
         x = layers.GlobalMaxPooling2D()(x)
     else:
         x = layers.Flatten()(x)
     return feature_dropout(x, dropout)
+
+
+def _pool_to_grid(feature_map, cells: int):
+    """Average-pool a ``(batch, h, w, c)`` map to at most ``cells`` x ``cells``."""
+    height, width = feature_map.shape[1], feature_map.shape[2]
+    pool = (-(-height // cells), -(-width // cells))  # ceil: the map is covered
+    if pool == (1, 1):
+        return feature_map
+    return layers.AveragePooling2D(pool, padding="same")(feature_map)
 
 
 def feature_dropout(features, rate: float):
@@ -394,30 +417,6 @@ def build_head(features, head_units: Sequence[int] = (), batch_norm: bool = Fals
     return x
 
 
-def build_output(features, n_outputs: int, activation: str | None):
-    """The final ``Dense(n_outputs, activation)`` layer.
-
-    Parameters
-    ----------
-    features : keras tensor
-    n_outputs : int
-    activation : str or None
-        ``"sigmoid"`` (binary / multi-label), ``"softmax"`` (multiclass) or None
-        (regression).
-
-    Returns
-    -------
-    keras tensor of shape (batch, n_outputs)
-
-    Examples
-    --------
-    >>> import keras
-    >>> build_output(keras.Input((6,)), 3, "softmax").shape
-    (None, 3)
-    """
-    return layers.Dense(n_outputs, activation=activation, name="output")(features)
-
-
 def build_branch(inputs, spec: InputSpec, params: Mapping, normalize: bool = True):
     """Dispatch one input to the builder of its kind, then normalise and drop out.
 
@@ -546,6 +545,109 @@ def normalize_branch(features, params: Mapping):
     raise ValueError(f"Unknown branch_norm {norm!r}; expected None or one of {BRANCH_NORMS}.")
 
 
+def wide_input_names(specs: Mapping[str, InputSpec], wide_inputs) -> list[str]:
+    """Names of the inputs read by the wide (linear) path, in the order of ``specs``.
+
+    Parameters
+    ----------
+    specs : mapping of str to InputSpec
+    wide_inputs : "sparse", sequence of str or None
+        ``"sparse"``: every sparse input, provided at least one input is dense (a model of
+        sparse inputs only reads them with its tabular branch); a sequence: those inputs,
+        which must exist and be ``"tabular"``; None: no wide path.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> specs = {"text": InputSpec((6,), "int32", "tokens", vocabulary_size=20),
+    ...          "tfidf": InputSpec((50,), "float32", "tabular", sparse=True)}
+    >>> wide_input_names(specs, "sparse")
+    ['tfidf']
+    >>> wide_input_names({"tfidf": specs["tfidf"]}, "sparse")
+    []
+    """
+    if wide_inputs is None:
+        return []
+    if isinstance(wide_inputs, str):
+        if wide_inputs != WIDE_SPARSE:
+            raise ValueError(
+                f"wide_inputs must be None, {WIDE_SPARSE!r} or a list of input names, "
+                f"got {wide_inputs!r}."
+            )
+        sparse_names = [name for name, spec in specs.items() if spec.sparse]
+        return sparse_names if len(sparse_names) < len(specs) else []
+    names = list(wide_inputs)
+    unknown = [name for name in names if name not in specs]
+    if unknown:
+        raise ValueError(
+            f"wide_inputs names {unknown}, which are not inputs of the model; its inputs "
+            f"are {list(specs)}."
+        )
+    not_tabular = {name: specs[name].kind for name in names if specs[name].kind != "tabular"}
+    if not_tabular:
+        raise ValueError(
+            f"wide_inputs must name tabular inputs (a linear layer reads them), but "
+            f"{not_tabular} are not; give their kind with input_kinds or leave them out."
+        )
+    return [name for name in specs if name in names]
+
+
+def build_output(
+    features, n_outputs: int, activation: str | None, wide=(), wide_l2=0.0, name: str = "output"
+):
+    """The output layer: ``Dense(n_outputs, activation)``, plus the wide path if any.
+
+    With wide inputs, the output is ``activation(Dense(n_outputs)(features) + sum of
+    Dense(n_outputs, L2(wide_l2))(wide input))``: a regularised linear model of each
+    wide input (logistic or ridge regression on a bag of words) added to the deep part's
+    logits, as in a wide-and-deep model.
+
+    Parameters
+    ----------
+    features : keras tensor or None
+        The head's output; None for a model with wide inputs only.
+    n_outputs : int
+    activation : str or None
+        ``"sigmoid"`` (binary / multi-label), ``"softmax"`` (multiclass) or None
+        (regression).
+    wide : sequence of keras tensors, default=()
+        Inputs read by a linear layer straight to the logits.
+    wide_l2 : float, default=0.0
+        L2 penalty on the wide layers' weights.
+    name : str, default="output"
+        Name of the output layer.
+
+    Returns
+    -------
+    keras tensor of shape (batch, n_outputs)
+
+    Examples
+    --------
+    >>> import keras
+    >>> build_output(keras.Input((6,)), 3, "softmax").shape
+    (None, 3)
+    >>> out = build_output(keras.Input((6,)), 3, "softmax", wide=[keras.Input((40,))])
+    >>> type(out._keras_history.operation).__name__, out.shape
+    ('Activation', (None, 3))
+    """
+    if not wide:
+        return layers.Dense(n_outputs, activation=activation, name=name)(features)
+    parts = [] if features is None else [layers.Dense(n_outputs, name=f"{name}_deep")(features)]
+    parts += [
+        layers.Dense(
+            n_outputs,
+            kernel_regularizer=keras.regularizers.L2(wide_l2) if wide_l2 else None,
+            name=f"{name}_wide_{i}",
+        )(tensor)
+        for i, tensor in enumerate(wide)
+    ]
+    logits = parts[0] if len(parts) == 1 else layers.Add(name=f"{name}_logits")(parts)
+    return layers.Activation(activation or "linear", name=name)(logits)
+
+
 def build_multi_input_model(
     specs: Mapping[str, InputSpec] | InputSpec,
     n_outputs: int | None,
@@ -596,6 +698,7 @@ def build_multi_input_model(
     >>> [(layer.name, tuple(t.shape)) for layer, t in zip(model.layers[-2:], model.outputs)]
     [('output_0', (None, 1)), ('output_1', (None, 3))]
     """
+    wide = []
     if isinstance(specs, InputSpec):
         inputs = keras.Input(specs.shape, dtype=specs.dtype, name="input", sparse=specs.sparse)
         # One input: nothing to fuse, so no branch normalisation.
@@ -605,20 +708,27 @@ def build_multi_input_model(
             name: keras.Input(spec.shape, dtype=spec.dtype, name=name, sparse=spec.sparse)
             for name, spec in specs.items()
         }
-        fused = len(specs) > 1
+        wide_names = wide_input_names(specs, params.get("wide_inputs"))
+        wide = [inputs[name] for name in wide_names]
+        deep = [name for name in specs if name not in wide_names]
         branches = [
-            build_branch(inputs[name], specs[name], params, normalize=fused) for name in specs
+            build_branch(inputs[name], specs[name], params, normalize=len(deep) > 1)
+            for name in deep
         ]
-        features = branches[0] if len(branches) == 1 else layers.concatenate(branches)
-    features = build_head(features, params["head_units"], params["batch_norm"])
+        features = None
+        if branches:
+            features = branches[0] if len(branches) == 1 else layers.concatenate(branches)
+    if features is not None:
+        features = build_head(features, params["head_units"], params["batch_norm"])
+    wide_l2 = params.get("wide_l2", 0.0)
     if output_heads is None:
-        outputs = build_output(features, n_outputs, output_activation)
+        outputs = build_output(features, n_outputs, output_activation, wide, wide_l2)
     else:
         names = [name for _, _, name in output_heads]
         if len(set(names)) != len(names) or not names:
             raise ValueError(f"output_heads needs at least one head and unique names, got {names}.")
         outputs = [
-            layers.Dense(units, activation=activation, name=name)(features)
+            build_output(features, units, activation, wide, wide_l2, name=name)
             for units, activation, name in output_heads
         ]
     return keras.Model(inputs=inputs, outputs=outputs)

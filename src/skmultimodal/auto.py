@@ -63,8 +63,12 @@ _TFIDF_FEATURES = 20_000
 #: on a CPU. The text branch keeps the estimator's default size (``text_embedding_dim=100``,
 #: ``text_units=256``): on the review benchmark (fold 1) it gave 0.921 / 0.959 accuracy /
 #: ROC-AUC against 0.914 / 0.955 with 32 / 32, for 2.4x the fit time.
+#: Images are average-pooled to a 2x2 grid before the head (``image_pooling="grid"``): a
+#: flattened 64x64 photo gives the head thousands of features to memorise training rows
+#: with, next to the other columns (see benchmarks/RESULTS.md, fusion suite).
 DEFAULT_MODEL_PARAMS = {
     "image_filters": (16, 32),
+    "image_pooling": "grid",
     "sequence_units": 32,
     "tabular_units": 32,
     "head_units": (32,),

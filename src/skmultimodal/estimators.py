@@ -13,7 +13,7 @@ import copy
 import tempfile
 import warnings
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -46,6 +46,7 @@ from .architecture import (
     IMAGE_POOLINGS,
     INPUT_KINDS,
     TEXT_CELLS,
+    WIDE_SPARSE,
     InputSpec,
     build_multi_input_model,
     infer_input_kind,
@@ -66,8 +67,9 @@ _SINGLE_INPUT = "input"
 _EARLY_STOPPING_FRACTION = 0.1
 # early_stopping="auto" stops early from this many training rows on: below it a 10%
 # hold-out is too small and noisy to choose an epoch (HistGradientBoosting's "auto" rule,
-# with a threshold that suits networks).
-_EARLY_STOPPING_AUTO_MIN_SAMPLES = 1000
+# with a threshold that suits networks). At 800 rows (a product table) stopping early
+# kept the fused model from overfitting its weaker inputs (benchmarks/RESULTS.md).
+_EARLY_STOPPING_AUTO_MIN_SAMPLES = 500
 _CATEGORICAL_LOSSES = {
     "categorical_crossentropy",
     "sparse_categorical_crossentropy",
@@ -137,6 +139,75 @@ class _FeaturePassthrough(TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.requires_fit = False
         return tags
+
+
+TARGET_TRANSFORMS = ("standard", "log")
+
+
+class _RegressionTargetScaler(TransformerMixin, BaseEstimator):
+    """Target encoder of the regressor: per column, optionally log, then standardise.
+
+    The model learns ``(f(y) - mean) / std`` with ``f`` the identity or ``log``, the
+    statistics taken over the training targets of each column; ``inverse_transform``
+    maps the model's outputs back to the user's units and to ``y``'s shape in fit.
+
+    Parameters
+    ----------
+    method : {"standard", "log"} or None, default="standard"
+        None trains on ``y`` as it is (only the shape is handled).
+    """
+
+    def __init__(self, method="standard"):
+        self.method = method
+
+    def fit(self, y: np.ndarray) -> _RegressionTargetScaler:
+        y = np.asarray(y)
+        self._y_shape = y.shape
+        self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
+        self.n_outputs_expected_ = 1
+        values = self._forward(y)
+        if self.method is None:
+            self.mean_ = np.zeros(values.shape[1])
+            self.scale_ = np.ones(values.shape[1])
+        else:
+            self.mean_ = values.mean(axis=0)
+            scale = values.std(axis=0)
+            # A constant column keeps its scale: nothing to divide by.
+            self.scale_ = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+        return self
+
+    def _forward(self, y: np.ndarray) -> np.ndarray:
+        values = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        if self.method != "log":
+            return values
+        if not (values > 0).all():
+            column = int(np.argmin(values.min(axis=0)))
+            raise ValueError(
+                f"target_transform='log' needs positive targets, but target column {column} "
+                f"holds {values[:, column].min()!r}; use target_transform='standard' or "
+                "shift the target."
+            )
+        return np.log(values)
+
+    def transform(self, y: np.ndarray) -> np.ndarray:
+        y = np.asarray(y)
+        n_outputs = 1 if y.ndim == 1 else y.shape[1]
+        if n_outputs != self.n_outputs_:
+            raise ValueError(
+                f"y has {n_outputs} target columns, but the regressor was fitted on "
+                f"{self.n_outputs_}."
+            )
+        scaled = (self._forward(y) - self.mean_) / self.scale_
+        return scaled.astype(np.float32).reshape(y.shape)
+
+    def inverse_transform(self, y: np.ndarray) -> np.ndarray:
+        values = np.asarray(y, dtype=np.float64).reshape(len(y), -1) * self.scale_ + self.mean_
+        if self.method == "log":
+            values = np.exp(values)
+        return values.reshape(-1, *self._y_shape[1:])
+
+    def get_metadata(self) -> dict:
+        return {"n_outputs_": self.n_outputs_, "n_outputs_expected_": self.n_outputs_expected_}
 
 
 class _MultiOutputLabelEncoder(TransformerMixin, BaseEstimator):
@@ -325,6 +396,8 @@ class _MultiInputWrapper:
         "recurrent_dropout",
         "batch_norm",
         "branch_norm",
+        "wide_inputs",
+        "wide_l2",
     )
 
     __repr__ = BaseEstimator.__repr__
@@ -371,6 +444,26 @@ class _MultiInputWrapper:
             raise ValueError(
                 f"branch_norm must be None or one of {BRANCH_NORMS}, got {self.branch_norm!r}."
             )
+        wide = self.wide_inputs
+        if not (
+            wide is None
+            or wide == WIDE_SPARSE
+            or (
+                not isinstance(wide, (str, bytes, Mapping))
+                and isinstance(wide, Iterable)
+                and all(isinstance(name, str) for name in wide)
+            )
+        ):
+            raise ValueError(
+                f"wide_inputs must be None, {WIDE_SPARSE!r} or a list of input names, got {wide!r}."
+            )
+        if (
+            isinstance(self.wide_l2, (bool, np.bool_))
+            or not isinstance(self.wide_l2, (int, float, np.number))
+            or not np.isfinite(self.wide_l2)
+            or self.wide_l2 < 0
+        ):
+            raise ValueError(f"wide_l2 must be a non-negative float, got {self.wide_l2!r}.")
         if self.text_bidirectional and self.text_cell not in ("lstm", "gru"):
             raise ValueError(
                 "text_bidirectional=True needs text_cell='lstm' or 'gru', got "
@@ -1083,14 +1176,29 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         16-feature branch dropped leaves the head too little of it to learn from.
     batch_norm : bool, default=False
         ``BatchNormalization`` after each head layer.
-    branch_norm : {"batch", "layer"} or None, default=None
+    branch_norm : {"batch", "layer"} or None, default="batch"
         Normalisation of each branch's features before they are concatenated, when the
-        model has several inputs: ``"batch"`` (``BatchNormalization(momentum=0.9)``, each
-        feature standardised), ``"layer"`` (``LayerNormalization``, each row's features)
-        or None. ``"batch"`` lets the head combine a narrow branch of small activations
-        (16 max-pooled text features) with a wide one, which a label that needs both
-        inputs jointly (an XOR) requires; it costs accuracy on text-heavy tables and on
-        regression, hence not the default (measured in ``benchmarks/RESULTS.md``).
+        model has several (non-wide) inputs: ``"batch"``
+        (``BatchNormalization(momentum=0.9)``, each feature standardised), ``"layer"``
+        (``LayerNormalization``, each row's features) or None. ``"batch"`` lets the head
+        combine the text cell's few small max-pooled features with an image branch,
+        which a label that needs both inputs jointly (an XOR) requires: without it such
+        a label stayed at chance. :class:`MultiInputKerasRegressor` defaults to None:
+        there it cost R² on the review ratings (measured in ``benchmarks/RESULTS.md``).
+    wide_inputs : "sparse", list of str or None, default="sparse"
+        Inputs read by one linear layer straight to the output logits (the wide part of
+        a wide-and-deep model) instead of by a branch into the head: a regularised
+        logistic / ridge regression on them, added to the deep part's logits.
+        ``"sparse"``: every sparse input (such as the TF-IDF input that
+        :func:`~skmultimodal.make_multimodal_pipeline` adds next to each text column)
+        of a model that also has a dense input. A list names tabular inputs; None
+        sends every input through its branch. Thousands of word and word-pair weights
+        through the head let it memorise training rows by their words instead of
+        learning what the label needs: a label that needs the image and the text
+        jointly was not learned at all with the TF-IDF input in the head (see
+        ``benchmarks/RESULTS.md``).
+    wide_l2 : float, default=1e-3
+        L2 penalty on the wide layer's weights (added to the mean loss of a batch).
     optimizer : str or keras optimizer, default="adam"
         Route its parameters with ``optimizer__learning_rate=...``.
     loss : str, keras loss or None, default=None
@@ -1109,7 +1217,7 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         restore the weights of the best epoch (``epochs`` is then a maximum). The
         validation data is the ``validation_split`` fraction when it is set, otherwise a
         random 10% of the training data, stratified for classifiers and drawn with
-        ``random_state``. ``"auto"`` stops early when ``fit`` gets at least 1,000 rows.
+        ``random_state``. ``"auto"`` stops early when ``fit`` gets at least 500 rows.
     patience : int, default=5
         Epochs without improvement of the validation loss before early stopping.
     shuffle : bool, default=True
@@ -1177,7 +1285,9 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         dropout=0.5,
         recurrent_dropout=0.0,
         batch_norm=False,
-        branch_norm=None,
+        branch_norm="batch",
+        wide_inputs="sparse",
+        wide_l2=1e-3,
         optimizer="adam",
         loss=None,
         metrics=None,
@@ -1404,10 +1514,24 @@ class MultiInputKerasRegressor(_MultiInputWrapper, KerasRegressor, metaclass=_Sk
     ----------
     model, input_kinds, image_filters, image_pooling, image_augmentation, \
 text_embedding_dim, text_units, text_bidirectional, text_cell, sequence_units, \
-tabular_units, head_units, dropout, recurrent_dropout, batch_norm, optimizer, loss, \
+tabular_units, head_units, dropout, recurrent_dropout, batch_norm, wide_inputs, wide_l2, \
+optimizer, loss, \
 metrics, batch_size, validation_batch_size, epochs, verbose, callbacks, validation_split, \
 early_stopping, patience, shuffle, run_eagerly, warm_start, random_state, **kwargs
         As in :class:`MultiInputKerasClassifier`.
+    branch_norm : {"batch", "layer"} or None, default=None
+        As in :class:`MultiInputKerasClassifier`, but off by default: normalising the
+        branches cost R² on the review ratings (0.46 -> 0.43 on one fold with the text
+        branch normalised).
+    target_transform : {"standard", "log"} or None, default=None
+        What the model learns: ``"standard"``, each target column standardised with the
+        mean and standard deviation of the training targets; ``"log"``, the log of the
+        targets, then standardised (for positive, skewed targets such as prices);
+        None, ``y`` as it is. Predictions and ``score`` (R²) are always in ``y``'s own
+        units; the loss in ``history_`` is in the transformed units. Use
+        ``"standard"`` for targets far from unit scale (prices in dollars): raw MSE
+        on them barely moves the output. It is not the default yet: on the reviews'
+        heavy-tailed feedback counts it cost R² (see ``benchmarks/RESULTS.md``).
 
     Attributes
     ----------
@@ -1448,6 +1572,9 @@ vocabulary_sizes_
         recurrent_dropout=0.0,
         batch_norm=False,
         branch_norm=None,
+        wide_inputs="sparse",
+        wide_l2=1e-3,
+        target_transform=None,
         optimizer="adam",
         loss=None,
         metrics=None,
@@ -1478,6 +1605,18 @@ vocabulary_sizes_
 
     def _output_layer(self):
         return self.n_outputs_, None, "mean_squared_error"
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        if self.target_transform is not None and self.target_transform not in TARGET_TRANSFORMS:
+            raise ValueError(
+                f"target_transform must be None or one of {TARGET_TRANSFORMS}, got "
+                f"{self.target_transform!r}."
+            )
+
+    @property
+    def target_encoder(self):
+        return _RegressionTargetScaler(self.target_transform)
 
     def fit(self, X, y, sample_weight=None, **kwargs) -> MultiInputKerasRegressor:
         """Build a new model and fit it to ``(X, y)``.
