@@ -46,6 +46,7 @@ def build_pipeline(target_size=(224, 224), epochs=10, random_state=0):
         text_cell="lstm",
         dropout=0.0,
         early_stopping=False,
+        branch_norm=None,  # the origin model concatenates the raw branches
         optimizer="adam",
         batch_size=32,
         epochs=epochs,

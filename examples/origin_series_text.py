@@ -55,6 +55,7 @@ def build_pipeline(numeric_columns, epochs=10, random_state=0):
         batch_norm=True,
         shuffle=False,
         early_stopping=False,
+        branch_norm=None,  # the origin model concatenates the raw branches
         epochs=epochs,
         random_state=random_state,
     )

@@ -60,9 +60,12 @@ def test_sparse_fit_equals_the_fit_on_the_same_matrices_made_dense(fitted, table
     X, y = table
     inputs = fitted[0].transform(X)
     dense = {key: v.toarray() if sparse.issparse(v) else v for key, v in inputs.items()}
-    on_dense = MultiInputKerasClassifier(**TINY).fit(dense, y)
-    assert on_dense.sparse_inputs_ == []
     on_sparse = fitted[-1]
+    # The sparse inputs take the wide path (wide_inputs="sparse"); name them for the dense fit.
+    wide = on_sparse.sparse_inputs_
+    assert wide
+    on_dense = MultiInputKerasClassifier(**TINY, wide_inputs=wide).fit(dense, y)
+    assert on_dense.sparse_inputs_ == []
     np.testing.assert_allclose(on_sparse.history_["loss"], on_dense.history_["loss"], rtol=1e-5)
     np.testing.assert_allclose(
         on_sparse.predict_proba(inputs), on_dense.predict_proba(dense), atol=1e-5

@@ -43,6 +43,7 @@ _TRUSTED_TYPES = (
     "skmultimodal.estimators.MultiInputKerasClassifier",
     "skmultimodal.estimators.MultiInputKerasRegressor",
     "skmultimodal.estimators._MultiOutputLabelEncoder",
+    "skmultimodal.estimators._RegressionTargetScaler",
     "skmultimodal.image.ImageLoader",
     "skmultimodal.sequence.TimeStepReshaper",
     "skmultimodal.text.TextTfidfVectorizer",
