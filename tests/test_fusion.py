@@ -163,6 +163,11 @@ def test_wide_inputs_names_must_be_tabular_inputs_of_the_model():
         build_multi_input_model(WIDE_SPECS, 1, "sigmoid", {**PARAMS, "wide_inputs": ["text"]})
 
 
+def test_named_wide_inputs_are_refused_for_a_single_array_model():
+    with pytest.raises(ValueError, match=r"wide_inputs=\['meta'\] names inputs of a dict"):
+        build_multi_input_model(SPECS["meta"], 1, "sigmoid", {**PARAMS, "wide_inputs": ["meta"]})
+
+
 def test_every_output_head_gets_its_own_wide_layer():
     params = {**PARAMS, "wide_inputs": ["meta"]}
     heads = [(1, "sigmoid", "a"), (4, "softmax", "b")]

@@ -545,7 +545,9 @@ def normalize_branch(features, params: Mapping):
     raise ValueError(f"Unknown branch_norm {norm!r}; expected None or one of {BRANCH_NORMS}.")
 
 
-def wide_input_names(specs: Mapping[str, InputSpec], wide_inputs) -> list[str]:
+def wide_input_names(
+    specs: Mapping[str, InputSpec], wide_inputs: str | Sequence[str] | None
+) -> list[str]:
     """Names of the inputs read by the wide (linear) path, in the order of ``specs``.
 
     Parameters
@@ -596,7 +598,12 @@ def wide_input_names(specs: Mapping[str, InputSpec], wide_inputs) -> list[str]:
 
 
 def build_output(
-    features, n_outputs: int, activation: str | None, wide=(), wide_l2=0.0, name: str = "output"
+    features,
+    n_outputs: int,
+    activation: str | None,
+    wide: Sequence = (),
+    wide_l2: float = 0.0,
+    name: str = "output",
 ):
     """The output layer: ``Dense(n_outputs, activation)``, plus the wide path if any.
 
@@ -700,6 +707,12 @@ def build_multi_input_model(
     """
     wide = []
     if isinstance(specs, InputSpec):
+        named = params.get("wide_inputs")
+        if named is not None and not isinstance(named, str) and len(named):
+            raise ValueError(
+                f"wide_inputs={list(named)} names inputs of a dict of arrays, but this model "
+                "takes a single array (no names); use wide_inputs=None or 'sparse'."
+            )
         inputs = keras.Input(specs.shape, dtype=specs.dtype, name="input", sparse=specs.sparse)
         # One input: nothing to fuse, so no branch normalisation.
         features = build_branch(inputs, specs, params, normalize=False)
