@@ -204,3 +204,13 @@ def test_a_label_carried_by_a_sparse_bag_of_words_is_learnt_through_the_wide_pat
     ).fit(X, y)
     assert [layer.units for layer in _consumers(clf.model_, "bag")] == [1]
     assert np.mean(clf.predict(X) == y) >= 0.9
+
+
+@pytest.mark.parametrize(("side", "features"), [(8, 3 * 3 * 4), (10, 4 * 4), (64, 4 * 4)])
+def test_grid_pooling_reduces_only_maps_of_side_4_or_more(side, features):
+    # One conv block: 8x8 -> a 3x3 map, flattened as it is; 10x10 -> 4x4 and 64x64 -> 31x31
+    # are average-pooled to 2x2 cells of 4 filters.
+    from skmultimodal.architecture import build_image_branch
+
+    image = keras.Input((side, side, 1), dtype="uint8")
+    assert build_image_branch(image, filters=(4,), pooling="grid").shape == (None, features)

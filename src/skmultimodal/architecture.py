@@ -130,7 +130,7 @@ def build_image_branch(
         ``"grid"``: average pooling down to a 2x2 grid of cells (``IMAGE_GRID``), then
         ``Flatten``: 4 features per filter whatever the image size, which keeps where
         in the image a pattern is (top, bottom, left, right) but not its exact pixels.
-        A map of 2x2 cells or fewer is flattened as it is.
+        A map with a side under 4 is flattened as it is.
     dropout : float, default=0.0
         Rate of a ``Dropout`` layer after the flattening or pooling (none when 0),
         scaled down when there are fewer than 128 features (:func:`feature_dropout`).
@@ -191,11 +191,16 @@ def build_image_branch(
 
 
 def _pool_to_grid(feature_map, cells: int):
-    """Average-pool a ``(batch, h, w, c)`` map to at most ``cells`` x ``cells``."""
+    """Average-pool a ``(batch, h, w, c)`` map to ``cells`` x ``cells``.
+
+    A map with a side under ``2 * cells`` is returned as it is: a cell would average
+    fewer than 2x2 positions, and the map is small already (8x8 digits give 3x3, where
+    pooling cost 4 points of accuracy).
+    """
     height, width = feature_map.shape[1], feature_map.shape[2]
-    pool = (-(-height // cells), -(-width // cells))  # ceil: the map is covered
-    if pool == (1, 1):
+    if min(height, width) < 2 * cells:
         return feature_map
+    pool = (-(-height // cells), -(-width // cells))  # ceil: the map is covered
     return layers.AveragePooling2D(pool, padding="same")(feature_map)
 
 
