@@ -15,10 +15,18 @@ def _data(n=200, seed=0):
 
 
 def _regressor(**params):
-    params = {"epochs": 30, "target_transform": "standard", **params}
+    params = {"epochs": 30, **params}
     return MultiInputKerasRegressor(
         tabular_units=8, optimizer__learning_rate=0.01, random_state=0, **params
     )
+
+
+def test_the_default_standardises_the_target():
+    assert MultiInputKerasRegressor().target_transform == "standard"
+    X, y = _data()
+    reg = _regressor(epochs=1).fit(X, y * 1e6)
+    np.testing.assert_allclose(reg.target_encoder_.mean_, [(y * 1e6).mean()])
+    np.testing.assert_allclose(reg.target_encoder_.scale_, [(y * 1e6).std()])
 
 
 def test_a_target_scaled_by_a_million_gives_the_same_predictions_times_a_million():
@@ -74,3 +82,43 @@ def test_unknown_target_transform_is_refused_at_fit(transform):
     X, y = _data(20)
     with pytest.raises(ValueError, match="target_transform must be None or one of"):
         _regressor(target_transform=transform).fit(X, y)
+
+
+def test_target_statistics_honour_sample_weight():
+    X, y = _data()
+    weights = np.where(np.arange(len(y)) < 50, 3.0, 1.0)
+    reg = _regressor(epochs=1).fit(X, y, sample_weight=weights)
+    mean = np.average(y, weights=weights)
+    np.testing.assert_allclose(reg.target_encoder_.mean_, [mean])
+    np.testing.assert_allclose(
+        reg.target_encoder_.scale_, [np.sqrt(np.average((y - mean) ** 2, weights=weights))]
+    )
+    # Weighting equals repetition for the statistics.
+    repeated = _regressor(epochs=1).fit(
+        {k: np.r_[v, v[:50], v[:50]] for k, v in X.items()}, np.r_[y, y[:50], y[:50]]
+    )
+    np.testing.assert_allclose(reg.target_encoder_.mean_, repeated.target_encoder_.mean_)
+    np.testing.assert_allclose(reg.target_encoder_.scale_, repeated.target_encoder_.scale_)
+
+
+def test_log1p_transform_takes_counts_with_zeros():
+    X, y = _data()
+    counts = np.round(np.expm1(y - 3.0)).clip(0)
+    assert (counts == 0).any()
+    reg = _regressor(target_transform="log1p").fit(X, counts)
+    np.testing.assert_allclose(reg.target_encoder_.mean_, [np.log1p(counts).mean()])
+    assert (reg.predict(X) > -1).all()
+    assert r2_score(np.log1p(counts), np.log1p(reg.predict(X))) > 0.7
+    with pytest.raises(ValueError, match=r"'log1p' needs non-negative targets.*-2\.0"):
+        _regressor(target_transform="log1p").fit(X, np.r_[-2.0, counts[1:]])
+
+
+@pytest.mark.parametrize("scale", [1e30, 1e20])
+def test_a_target_float32_training_cannot_take_is_refused_without_a_transform(scale):
+    X, y = _data(40)
+    with pytest.raises(ValueError, match=r"Target column 0 holds values up to .*float32"):
+        _regressor(target_transform=None, epochs=1).fit(X, y * scale)
+    # Standardised, the same target trains and predicts finite values in its own units.
+    predicted = _regressor(epochs=1).fit(X, y * scale).predict(X)
+    assert np.isfinite(predicted).all()
+    assert np.abs(predicted).max() > scale

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,9 @@ __all__ = [
     "IMAGE_EXTENSIONS",
     "ROLES",
     "ColumnRoles",
+    "choose_target_transform",
     "describe_roles",
+    "detect_task",
     "detect_column_roles",
     "make_multimodal_pipeline",
 ]
@@ -51,6 +54,9 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".
 _ID_NAME = re.compile(r"^((?i:id|index|idx|key|uuid|guid|row)|.*(?i:[_\s-]id)|.*[a-z0-9]I[dD])$")
 # Images larger than this (on their longer side) are downscaled for the default model.
 _MAX_IMAGE_SIDE = 64
+# How many images of a column the automatic image size looks at.
+_IMAGE_SIZE_SAMPLE = 50
+_EXIF_ORIENTATION = 0x0112
 # Longer texts are truncated (keeping their end, TextTokenizer's default) to this many words.
 _MAX_TEXT_LEN = 200
 _MAX_WORDS = 20_000
@@ -75,6 +81,12 @@ DEFAULT_MODEL_PARAMS = {
     "epochs": 20,
     "batch_size": 32,
 }
+
+#: Whole-number targets with more distinct values than this, most seen at most twice, are
+#: regression targets for :func:`detect_task`.
+_MAX_AUTO_CLASSES = 20
+#: Sample skewness above which :func:`choose_target_transform` considers a log.
+_SKEWED = 0.5
 
 _CLASSIFIER_TARGETS = ("binary", "multiclass", "multilabel-indicator", "multiclass-multioutput")
 _REGRESSOR_TARGETS = ("continuous", "continuous-multioutput")
@@ -411,12 +423,37 @@ def _unique_name(name: str, taken: set[str]) -> str:
 
 
 def _image_size(X: pd.DataFrame, column: str, base_dir: Path | None) -> tuple[int, int]:
-    """Size of the column's first image, scaled down to fit in 64x64 pixels."""
-    first = X[column].dropna().iloc[0]
-    with Image.open(_resolve(first, base_dir)) as image:
-        width, height = image.size
+    """Median size of a sample of the column's images, scaled down to fit in 64x64 pixels.
+
+    Up to :data:`_IMAGE_SIZE_SAMPLE` paths, spread evenly over the column, are opened
+    (headers only, no decoding); the EXIF orientation is applied, as ``ImageLoader``
+    does. Files that cannot be read are skipped here (``ImageLoader`` reports them at
+    fit); with none readable the size is square.
+    """
+    paths = X[column].dropna()
+    if len(paths) > _IMAGE_SIZE_SAMPLE:
+        paths = paths.iloc[np.linspace(0, len(paths) - 1, _IMAGE_SIZE_SAMPLE).astype(int)]
+    sizes = [size for size in (_header_size(p, base_dir) for p in paths) if size is not None]
+    if not sizes:
+        return _MAX_IMAGE_SIDE, _MAX_IMAGE_SIDE
+    height, width = np.median(np.array(sizes, dtype=float), axis=0)
     scale = min(1.0, _MAX_IMAGE_SIDE / max(width, height))
     return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def _header_size(path: Any, base_dir: Path | None) -> tuple[int, int] | None:
+    """``(height, width)`` of one image as ``ImageLoader`` will see it, or None if unreadable."""
+    try:
+        with Image.open(_resolve(path, base_dir)) as image:
+            width, height = image.size
+            # EXIF orientations 5-8 are rotated by 90 degrees.
+            if image.getexif().get(_EXIF_ORIENTATION, 1) in (5, 6, 7, 8):
+                width, height = height, width
+    except Exception:  # any decoder error: ImageLoader reports this file at fit
+        return None
+    if width < 1 or height < 1:
+        return None
+    return height, width
 
 
 def _text_len(X: pd.DataFrame, column: str) -> int:
@@ -478,22 +515,141 @@ def _conv_blocks_that_fit(side: int, kernel_size: int = 3, pool_size: int = 2) -
     return n_blocks
 
 
-def _task_for(y: Any, task: str) -> str:
+def detect_task(y: Any, task: str = "auto") -> tuple[str, str]:
+    """Classification or regression for the target ``y``, with the reason in plain words.
+
+    The rule, in order:
+
+    1. ``task`` other than ``"auto"`` is taken as it is.
+    2. Strings, booleans and other non-numeric labels: classification.
+    3. Numbers with a fractional part: regression.
+    4. Whole numbers (integer dtype, or floats without a fractional part) are classes, as
+       in scikit-learn, unless they look like amounts or counts: more than
+       :data:`_MAX_AUTO_CLASSES` distinct values, most of which occur at most twice
+       (a price column: nearly every row has its own value). Those are regression.
+       Whole numbers with more than :data:`_MAX_AUTO_CLASSES` distinct values that stay
+       classes get a warning that says how to choose.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        The target.
+    task : {"auto", "classification", "regression"}, default="auto"
+
+    Returns
+    -------
+    task : {"classification", "regression"}
+    reason : str
+        One sentence, e.g. for the command line's header.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> detect_task(np.array([0, 1, 1, 0]))[0]
+    'classification'
+    >>> task, reason = detect_task(np.arange(100_000, 400_000, 1_000))
+    >>> task
+    'regression'
+    >>> reason
+    '300 distinct whole numbers, 300 of them seen at most twice: amounts or counts, ...'
+    """
     if task not in ("auto", "classification", "regression"):
         raise ValueError(f"task must be 'auto', 'classification' or 'regression', got {task!r}.")
     if task != "auto":
-        return task
-    if y is None:
-        return "classification"
+        return task, f"task={task!r} was given"
     target_type = type_of_target(y, input_name="y")
-    if target_type in _CLASSIFIER_TARGETS:
-        return "classification"
     if target_type in _REGRESSOR_TARGETS:
-        return "regression"
-    raise ValueError(
-        f"Cannot choose between a classifier and a regressor for a target of type "
-        f"{target_type!r}; pass task='classification' or task='regression'."
+        return "regression", "the target holds numbers with a fractional part"
+    if target_type not in _CLASSIFIER_TARGETS:
+        raise ValueError(
+            f"Cannot choose between a classifier and a regressor for a target of type "
+            f"{target_type!r}; pass task='classification' or task='regression'."
+        )
+    values = np.asarray(y)
+    if values.ndim != 1 or values.dtype.kind not in "iuf":
+        return "classification", f"the target is {target_type} ({_n_classes(values)} labels)"
+    distinct, counts = np.unique(values, return_counts=True)
+    rare = int((counts <= 2).sum())
+    if len(distinct) > _MAX_AUTO_CLASSES and rare > len(distinct) / 2:
+        return "regression", (
+            f"{len(distinct)} distinct whole numbers, {rare} of them seen at most twice: "
+            "amounts or counts, not classes"
+        )
+    if len(distinct) > _MAX_AUTO_CLASSES:
+        warnings.warn(
+            f"y holds {len(distinct)} distinct whole numbers, taken as {len(distinct)} "
+            "classes (most of them occur more than twice). If they are amounts or counts, "
+            "pass task='regression' (--task regression on the command line).",
+            UserWarning,
+            stacklevel=2,
+        )
+    return "classification", f"{len(distinct)} classes ({target_type})"
+
+
+def _n_classes(values: np.ndarray) -> int:
+    if values.ndim == 1:
+        return len(pd.unique(values))
+    return int(sum(len(pd.unique(values[:, j])) for j in range(values.shape[1])))
+
+
+def choose_target_transform(y: Any) -> tuple[str, str]:
+    """The regressor's ``target_transform`` for ``y``, with the reason in plain words.
+
+    The rule: a one-column target whose values are all positive (``"log"``) or all
+    non-negative with zeros (``"log1p"``) gets that transform when it is right-skewed
+    (sample skewness above :data:`_SKEWED`) and the transform makes it more symmetric
+    (a smaller absolute skewness): prices, areas, counts. Every other target gets
+    ``"standard"``. Either way the model's outputs are standardised, and predictions come
+    back in ``y``'s units.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,) or (n_samples, n_targets)
+
+    Returns
+    -------
+    target_transform : {"standard", "log", "log1p"}
+    reason : str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> prices = np.exp(np.random.RandomState(0).normal(12, 0.5, 500))
+    >>> choose_target_transform(prices)[0]
+    'log'
+    >>> choose_target_transform(np.log(prices))[0]
+    'standard'
+    """
+    values = np.asarray(y, dtype=np.float64)
+    if values.ndim > 1 and values.shape[1] > 1:
+        return "standard", "several target columns are standardised one by one"
+    values = values.reshape(-1)
+    if len(values) < 3 or not np.isfinite(values).all() or (values < 0).any():
+        return "standard", "the target is standardised"
+    method, transformed = (
+        ("log", np.log(values)) if (values > 0).all() else ("log1p", np.log1p(values))
     )
+    before, after = _skewness(values), _skewness(transformed)
+    if before > _SKEWED and abs(after) < abs(before):
+        return method, (
+            f"the target is {'positive' if method == 'log' else 'non-negative'} and "
+            f"right-skewed (skewness {before:.2f}, {after:.2f} after {method})"
+        )
+    return "standard", f"the target is standardised (skewness {before:.2f})"
+
+
+def _skewness(values: np.ndarray) -> float:
+    centred = values - values.mean()
+    spread = np.sqrt(np.mean(centred**2))
+    return 0.0 if spread == 0 else float(np.mean(centred**3) / spread**3)
+
+
+def _target_transform_for(y: Any, target_transform: str | None) -> str | None:
+    if target_transform != "auto":
+        return target_transform
+    if y is None:
+        return "standard"
+    return choose_target_transform(y)[0]
 
 
 def make_multimodal_pipeline(
@@ -502,6 +658,7 @@ def make_multimodal_pipeline(
     *,
     base_dir: str | os.PathLike | None = None,
     task: str = "auto",
+    target_transform: str | None = "auto",
     image_size: tuple[int, int] | None = None,
     max_categories: int = 20,
     classifier_params: Mapping[str, Any] | None = None,
@@ -546,18 +703,26 @@ def make_multimodal_pipeline(
     X : pandas.DataFrame
         The features (target excluded), with string column names.
     y : array-like, default=None
-        The target; its :func:`~sklearn.utils.multiclass.type_of_target` chooses the
-        estimator: ``MultiInputKerasClassifier`` for binary, multiclass and multi-label
-        targets, ``MultiInputKerasRegressor`` for continuous ones. Integer targets count
-        as classes (scikit-learn's convention); pass ``task="regression"`` for counts.
+        The target; :func:`detect_task` chooses the estimator from it:
+        ``MultiInputKerasClassifier`` for labels (strings, booleans, whole numbers with
+        few distinct values, multi-label indicators), ``MultiInputKerasRegressor`` for
+        numbers with a fractional part and for whole numbers that look like amounts or
+        counts (more than 20 distinct values, most seen at most twice, such as prices).
         Without ``y`` the task is classification unless ``task`` says otherwise.
     base_dir : str or os.PathLike, default=None
         Folder that relative image paths are resolved against, for detection and in the
         ``ImageLoader`` steps (the working directory when None).
     task : {"auto", "classification", "regression"}, default="auto"
+        ``"auto"`` applies :func:`detect_task`'s rule to ``y``.
+    target_transform : {"auto", "standard", "log", "log1p"} or None, default="auto"
+        The regressor's ``target_transform``. ``"auto"`` applies
+        :func:`choose_target_transform`'s rule: ``"log"`` for a positive, right-skewed
+        target (prices), ``"log1p"`` for a right-skewed count with zeros, ``"standard"``
+        otherwise. ``regressor_params`` may also set it. Ignored for classifiers.
     image_size : tuple of (int, int), default=None
-        ``(height, width)`` images are resized to. None: the size of the column's first
-        image, scaled down to fit in 64x64 pixels.
+        ``(height, width)`` images are resized to. None: the median height and width of
+        up to 50 of the column's images (spread over the column; unreadable files
+        skipped), scaled down to fit in 64x64 pixels; 64x64 if none can be read.
     max_categories : int, default=20
         See :func:`detect_column_roles`.
     classifier_params, regressor_params : mapping, default=None
@@ -635,16 +800,26 @@ def make_multimodal_pipeline(
             )
     steps = _prep_steps(X, roles, base, image_size, tfidf_features)
 
-    task = _task_for(y, task)
+    if y is None:
+        task, _ = detect_task(None, task) if task != "auto" else ("classification", "")
+    else:
+        task, _ = detect_task(y, task)
     if task == "classification":
         from .estimators import MultiInputKerasClassifier as Estimator
 
         user_params = classifier_params
+        chosen = {}
     else:
         from .estimators import MultiInputKerasRegressor as Estimator
 
         user_params = regressor_params
-    params = {**DEFAULT_MODEL_PARAMS, "random_state": random_state, **(user_params or {})}
+        chosen = {"target_transform": _target_transform_for(y, target_transform)}
+    params = {
+        **DEFAULT_MODEL_PARAMS,
+        "random_state": random_state,
+        **chosen,
+        **(user_params or {}),
+    }
     if "image_filters" not in (user_params or {}):
         sizes = [trans.target_size for _, trans, _ in steps if isinstance(trans, ImageLoader)]
         if sizes:

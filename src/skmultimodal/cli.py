@@ -22,6 +22,7 @@ with exit status 2 and one line on stderr.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import re
 import shutil
@@ -258,11 +259,17 @@ def _parse_roles(pairs: Sequence[str] | None) -> dict[str, str]:
     return roles
 
 
-def _prepare(csv, target, *, roles=None, task="auto", out=None):
-    """Read the CSV file, split the target off and detect the roles; print what was found."""
+def _prepare(csv, target, *, roles=None, task="auto", target_transform="auto", out=None):
+    """Read the CSV file, split the target off, detect the roles and the task; print them.
+
+    Returns ``X, y, base_dir, column_roles, task, target_transform`` with the task and
+    the target transform resolved (``"auto"`` replaced by what the rules chose).
+    """
+    import warnings
+
     from sklearn.utils.multiclass import type_of_target
 
-    from .auto import detect_column_roles
+    from .auto import choose_target_transform, detect_column_roles, detect_task
 
     out = sys.stdout if out is None else out
     frame = _read_csv(csv)
@@ -270,19 +277,44 @@ def _prepare(csv, target, *, roles=None, task="auto", out=None):
     base_dir = Path(csv).resolve().parent
     column_roles = detect_column_roles(X, base_dir=base_dir, overrides=_parse_roles(roles))
     target_type = type_of_target(y, input_name=target)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        task, reason = detect_task(y, task)
     print(
         f"Read {csv}: {len(X)} rows, {X.shape[1]} feature columns; target {target!r} "
-        f"({target_type}{', task ' + task if task != 'auto' else ''}).",
+        f"({target_type}).",
         "Column roles (change them with --role COLUMN=ROLE):",
         *repr(column_roles).splitlines()[1:-1],
         sep="\n",
         file=out,
         flush=True,
     )
-    return X, y, base_dir, column_roles
+    if task == "classification":
+        print(
+            f"Task: classification with MultiInputKerasClassifier, because {reason} "
+            "(change it with --task).",
+            file=out,
+        )
+    else:
+        if target_transform == "auto":
+            target_transform, why = choose_target_transform(y)
+        else:
+            why = "--target-transform was given"
+        print(
+            f"Task: regression with MultiInputKerasRegressor, because {reason} (change it "
+            f"with --task); target transform {target_transform!r}: {why} (change it with "
+            "--target-transform).",
+            file=out,
+        )
+    for warning in caught:
+        print(f"Warning: {warning.message}", file=out)
+    out.flush()
+    return X, y, base_dir, column_roles, task, target_transform
 
 
-def _make_pipeline(X, y, base_dir, column_roles, *, task, epochs, random_state, verbose, extra):
+def _make_pipeline(
+    X, y, base_dir, column_roles, *, task, target_transform, epochs, random_state, verbose, extra
+):
     from .auto import make_multimodal_pipeline
 
     params = {"verbose": verbose, **extra}
@@ -293,11 +325,69 @@ def _make_pipeline(X, y, base_dir, column_roles, *, task, epochs, random_state, 
         y,
         base_dir=base_dir,
         task=task,
+        target_transform=target_transform,
         roles=column_roles,
         classifier_params=params,
         regressor_params=params,
         random_state=random_state,
     )
+
+
+def _fold_metrics(model, X, y, classifier: bool) -> dict[str, float]:
+    """The command line's report for one fold: several metrics of one fitted model.
+
+    Regression: MAE, MAPE (only if no target is 0), RMSE and R². Classification:
+    accuracy, balanced accuracy, ROC-AUC (binary, or one-vs-rest averaged over classes)
+    and log-loss. Multi-output targets get the metrics scikit-learn defines for them.
+    """
+    import numpy as np
+    from sklearn import metrics
+
+    predicted = model.predict(X)
+    if not classifier:
+        result = {
+            "MAE": metrics.mean_absolute_error(y, predicted),
+            "MAPE": (
+                metrics.mean_absolute_percentage_error(y, predicted)
+                if np.all(np.asarray(y) != 0)
+                else float("nan")
+            ),
+            "RMSE": float(np.sqrt(metrics.mean_squared_error(y, predicted))),
+            "R2": metrics.r2_score(y, predicted),
+        }
+        return {name: float(value) for name, value in result.items()}
+    result = {"accuracy": metrics.accuracy_score(y, predicted)}
+    if np.asarray(y).ndim > 1:
+        return {name: float(value) for name, value in result.items()}
+    result["balanced_accuracy"] = metrics.balanced_accuracy_score(y, predicted)
+    classes = model.classes_
+    proba = model.predict_proba(X)
+    try:
+        if len(classes) == 2:
+            result["roc_auc"] = metrics.roc_auc_score(y == classes[1], proba[:, 1])
+        else:
+            result["roc_auc"] = metrics.roc_auc_score(y, proba, multi_class="ovr", labels=classes)
+    except ValueError:  # a class missing from this fold's test rows
+        result["roc_auc"] = float("nan")
+    result["log_loss"] = metrics.log_loss(y, proba, labels=classes)
+    return {name: float(value) for name, value in result.items()}
+
+
+def _format_metrics(values: dict[str, float]) -> str:
+    parts = []
+    for name, value in values.items():
+        if math.isnan(value):
+            parts.append(f"{name} n/a")
+        elif name == "MAPE":
+            parts.append(f"{name} {100 * value:.1f}%")
+        else:
+            parts.append(f"{name} {_number(value)}")
+    return "  ".join(parts)
+
+
+def _number(value: float) -> str:
+    """Four significant digits; amounts such as prices in whole units with separators."""
+    return f"{value:,.0f}" if abs(value) >= 10_000 else f"{value:.4g}"
 
 
 def run_cv(
@@ -308,12 +398,18 @@ def run_cv(
     epochs: int | None = None,
     scoring: str | None = None,
     task: str = "auto",
+    target_transform: str | None = "auto",
     roles: Sequence[str] | None = None,
     random_state: int = 0,
     verbose: int = 0,
     out=None,
 ) -> dict:
     """Cross-validate the auto-detected pipeline on a CSV file, printing one line per fold.
+
+    The header says which task and estimator were chosen and why. Each fold's line gives
+    the primary score (``scoring``) and a report: MAE, MAPE, RMSE and R² for a regressor;
+    accuracy, balanced accuracy, ROC-AUC and log-loss for a classifier. The last lines
+    give each metric's mean and standard deviation over the folds.
 
     Parameters
     ----------
@@ -331,6 +427,10 @@ def run_cv(
         A scikit-learn scorer name; None is ``"accuracy"`` for classifiers and ``"r2"``
         for regressors.
     task : {"auto", "classification", "regression"}, default="auto"
+        ``"auto"``: :func:`skmultimodal.auto.detect_task`'s rule.
+    target_transform : {"auto", "standard", "log", "log1p"} or None, default="auto"
+        The regressor's target transform; ``"auto"``:
+        :func:`skmultimodal.auto.choose_target_transform`'s rule.
     roles : sequence of str, default=None
         Role overrides as ``"COLUMN=ROLE"``.
     random_state : int, default=0
@@ -343,7 +443,9 @@ def run_cv(
     Returns
     -------
     dict
-        ``scoring`` (the scorer name), ``scores`` (one per fold), ``mean``, ``std``.
+        ``scoring`` (the scorer name), ``scores`` (one per fold), ``mean``, ``std``,
+        ``task``, ``target_transform`` (None for a classifier) and ``metrics`` (each
+        report metric's name -> one value per fold).
     """
     import numpy as np
     from sklearn.base import clone, is_classifier
@@ -354,13 +456,16 @@ def run_cv(
 
     if cv < 2:
         raise CommandError(f"--cv must be at least 2, got {cv}.")
-    X, y, base_dir, column_roles = _prepare(csv, target, roles=roles, task=task, out=out)
+    X, y, base_dir, column_roles, task, target_transform = _prepare(
+        csv, target, roles=roles, task=task, target_transform=target_transform, out=out
+    )
     pipe = _make_pipeline(
         X,
         y,
         base_dir,
         column_roles,
         task=task,
+        target_transform=target_transform,
         epochs=epochs,
         random_state=random_state,
         verbose=verbose,
@@ -379,20 +484,39 @@ def run_cv(
         file=out,
         flush=True,
     )
-    scores = []
+    scores, report = [], {}
     for fold, (train, test) in enumerate(splitter.split(X, y), start=1):
         start = time.perf_counter()
         model = clone(pipe).fit(X.iloc[train], y[train])
         scores.append(float(scorer(model, X.iloc[test], y[test])))
+        values = _fold_metrics(model, X.iloc[test], y[test], classifier)
+        for name, value in values.items():
+            report.setdefault(name, []).append(value)
         print(
             f"  fold {fold}/{cv}: {scoring} {scores[-1]:.3f}  "
-            f"({len(train)} train / {len(test)} test rows, {time.perf_counter() - start:.1f} s)",
+            f"({len(train)} train / {len(test)} test rows, {time.perf_counter() - start:.1f} s)"
+            f"  |  {_format_metrics(values)}",
             file=out,
             flush=True,
         )
+    for name, values in report.items():
+        mean, std = float(np.mean(values)), float(np.std(values))
+        if name == "MAPE":
+            shown = f"{100 * mean:.1f}% +/- {100 * std:.1f}%"
+        else:
+            shown = f"{_number(mean)} +/- {_number(std)}"
+        print(f"  {name}: {'n/a (a target is 0)' if math.isnan(mean) else shown}", file=out)
     mean, std = float(np.mean(scores)), float(np.std(scores))
     print(f"{scoring}: {mean:.3f} +/- {std:.3f} (mean +/- std over {cv} folds)", file=out)
-    return {"scoring": scoring, "scores": scores, "mean": mean, "std": std}
+    return {
+        "scoring": scoring,
+        "scores": scores,
+        "mean": mean,
+        "std": std,
+        "task": task,
+        "target_transform": None if classifier else target_transform,
+        "metrics": report,
+    }
 
 
 def _require_skops():
@@ -468,6 +592,7 @@ def run_fit(
     *,
     epochs: int | None = None,
     task: str = "auto",
+    target_transform: str | None = "auto",
     roles: Sequence[str] | None = None,
     validation_split: float = 0.0,
     random_state: int = 0,
@@ -479,7 +604,7 @@ def run_fit(
 
     Parameters
     ----------
-    csv, target, epochs, task, roles, random_state, verbose, out
+    csv, target, epochs, task, target_transform, roles, random_state, verbose, out
         As for :func:`run_cv`.
     output : str or os.PathLike, default="model.skops"
         File the fitted pipeline is written to with ``skops.io.dump``.
@@ -504,7 +629,9 @@ def run_fit(
     output = Path(output)
     if not output.parent.is_dir():
         raise CommandError(f"The folder of the output file {str(output)!r} does not exist.")
-    X, y, base_dir, column_roles = _prepare(csv, target, roles=roles, task=task, out=out)
+    X, y, base_dir, column_roles, task, target_transform = _prepare(
+        csv, target, roles=roles, task=task, target_transform=target_transform, out=out
+    )
     extra = {"validation_split": validation_split}
     pipe = _make_pipeline(
         X,
@@ -512,6 +639,7 @@ def run_fit(
         base_dir,
         column_roles,
         task=task,
+        target_transform=target_transform,
         epochs=epochs,
         random_state=random_state,
         verbose=verbose,
@@ -644,7 +772,16 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
         "--task",
         choices=("auto", "classification", "regression"),
         default="auto",
-        help="default: from the target (integers and strings are classes)",
+        help="default: from the target (strings and whole numbers with few distinct values "
+        "are classes; fractions, and whole numbers with mostly unique values such as "
+        "prices, are regression)",
+    )
+    parser.add_argument(
+        "--target-transform",
+        choices=("auto", "standard", "log", "log1p", "none"),
+        default="auto",
+        help="regression: what the model learns (default: log for a positive right-skewed "
+        "target, log1p for a skewed count with zeros, else standard)",
     )
     parser.add_argument(
         "--role",
@@ -656,6 +793,10 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="Keras progress (-v bar, -vv lines)"
     )
+
+
+def _target_transform_argument(value: str) -> str | None:
+    return None if value == "none" else value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -717,6 +858,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 epochs=args.epochs,
                 scoring=args.scoring,
                 task=args.task,
+                target_transform=_target_transform_argument(args.target_transform),
                 roles=args.role,
                 random_state=args.random_state,
                 verbose=args.verbose,
@@ -728,6 +870,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.output,
                 epochs=args.epochs,
                 task=args.task,
+                target_transform=_target_transform_argument(args.target_transform),
                 roles=args.role,
                 validation_split=args.validation_split,
                 random_state=args.random_state,
