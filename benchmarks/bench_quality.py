@@ -16,6 +16,9 @@ Cases (``--case``):
   digit. Baselines: SVC(gamma=0.001) on the pixels, LogisticRegression on scaled pixels.
 - ``fused``: ``make_multimodal_classification`` (image, text, time steps, category); the
   fused model against one model per modality, plus a logistic regression on all features.
+- ``suite``: the fusion suite (see ``SUITE_CASES``).
+- ``regression``: regression tables against HistGradientBoosting on the raw and the log
+  target (see ``benchmarks/_regression.py``; ``--regression-cases`` picks a subset).
 
 ``--model`` picks our estimator's configuration: ``defaults`` (the estimator's defaults)
 or ``tuned`` (the defaults plus the few documented settings in ``TUNED`` below, which
@@ -29,6 +32,7 @@ Examples::
 
     python benchmarks/bench_quality.py --case reviews-recommended --model tuned
     python benchmarks/bench_quality.py --case digits --model defaults --set image_pooling=avg
+    python benchmarks/bench_quality.py --case regression --regression-cases houses --folds 5
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from _regression import REGRESSION_CASES, regression_table, run_regression_case  # noqa: E402
 from PIL import Image  # noqa: E402
 from sklearn.compose import ColumnTransformer  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
@@ -646,9 +651,47 @@ def run_suite(args) -> tuple[list[str], list[str]]:
     return notes, suite_table(results)
 
 
+def run_regression(args) -> tuple[list[str], list[str]]:
+    overrides = parse_overrides(args.set)
+    cases = args.regression_cases.split(",") if args.regression_cases else REGRESSION_CASES
+    unknown = [case for case in cases if case not in REGRESSION_CASES]
+    if unknown:
+        raise SystemExit(
+            f"Unknown regression cases {unknown}; expected some of {REGRESSION_CASES}."
+        )
+    results = {}
+    for case in cases:
+        folder = Path(tempfile.mkdtemp(prefix=f"bench_regression_{case}_"))
+        try:
+            results[case] = run_regression_case(case, args, overrides, folder, load_reviews)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+    notes = [
+        f"{args.folds} of the 5 folds of KFold(5, shuffle=True, random_state=0), the same "
+        "folds for every model of a case.",
+        "ours: make_multimodal_pipeline(X[columns], y, random_state="
+        f"{args.random_state}) with its defaults (task and target_transform by its rules; "
+        "reviews-rating with task='regression')"
+        + ("" if not overrides else f", plus {overrides}")
+        + "; HGB: HistGradientBoostingRegressor(random_state=0) on classical features "
+        "(numbers; 8x8 pixels; TF-IDF + SVD(100), one-hot, numbers), on y and on log(y) "
+        "(log1p with zeros) through TransformedTargetRegressor.",
+    ]
+    if args.n_samples:
+        notes.append(f"Reviews cases on a random subsample of {args.n_samples} rows.")
+    return notes, regression_table(results)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--case", required=True, choices=sorted(TUNED_KIND) + ["suite"])
+    parser.add_argument(
+        "--case", required=True, choices=sorted(TUNED_KIND) + ["suite", "regression"]
+    )
+    parser.add_argument(
+        "--regression-cases",
+        default=None,
+        help=f"with --case regression: comma-separated subset of {','.join(REGRESSION_CASES)}",
+    )
     parser.add_argument(
         "--suite-cases",
         default=None,
@@ -685,13 +728,13 @@ def main(argv=None):
 
     print(f"case {args.case}, model {args.model}, overrides {args.set}", flush=True)
     header = "| model | accuracy (mean ± std) | ROC-AUC | fit+predict s (all folds) | epochs |"
-    if args.case != "suite":
+    if args.case not in ("suite", "regression"):
         print(header)
     start = time.perf_counter()
-    if args.case == "suite":
-        notes, rows = run_suite(args)
+    if args.case in ("suite", "regression"):
+        notes, rows = run_suite(args) if args.case == "suite" else run_regression(args)
         header, rows = rows[0], rows[2:]
-        print("\n".join([header, "|---|---|---|---|---|---|---|", *rows]))
+        print("\n".join([header, "|---" * (header.count("|") - 1) + "|", *rows]))
     else:
         notes, rows = run_case(args)
     wall = time.perf_counter() - start

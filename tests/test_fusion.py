@@ -116,7 +116,7 @@ def test_the_default_classifier_learns_a_label_that_needs_both_inputs_jointly():
 
 def test_the_regressor_does_not_normalise_its_branches_by_default():
     assert MultiInputKerasRegressor().branch_norm is None
-    assert MultiInputKerasRegressor().target_transform is None
+    assert MultiInputKerasRegressor().target_transform == "standard"
 
 
 # -- the wide path: sparse inputs straight to the output logits ----------------------------
