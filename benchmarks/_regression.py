@@ -21,7 +21,7 @@ Cases:
 - ``reviews-rating``: women's clothing reviews, ``Rating`` (1-5) from text + numbers +
   categories, as a regression (``task="regression"``).
 - ``reviews-feedback``: the same inputs, ``Positive Feedback Count`` (a heavy-tailed count
-  with zeros) as the target.
+  with zeros, ``task="regression"``) as the target.
 """
 
 from __future__ import annotations
@@ -144,8 +144,9 @@ def regression_data(case: str, folder: Path, load_reviews, data_dir: Path):
     X = X.drop(columns=[c for c in X.columns if c == target])
     table = [c for c in X.columns if c != "text"]
     subsets = {"all": list(X.columns), "text": ["text"], "table": table}
-    task = "regression" if case == "reviews-rating" else "auto"
-    return X, raw[target].to_numpy(), subsets, task, None
+    # Whole numbers that repeat (ratings 1-5; counts, 82 values) are classes for
+    # detect_task: a user asks for regression here.
+    return X, raw[target].to_numpy(), subsets, "regression", None
 
 
 def _features(case: str, X: pd.DataFrame):
@@ -205,7 +206,8 @@ def run_regression_case(case: str, args, overrides: dict, folder: Path, load_rev
     """Every model of one case on the same folds: ``{model name: {metric: per-fold array}}``."""
     X, y, subsets, task, base_dir = regression_data(case, folder, load_reviews, args.data_dir)
     if args.n_samples and len(y) > args.n_samples:
-        keep = np.sort(np.random.default_rng(0).choice(len(y), args.n_samples, replace=False))
+        # The rows the fusion suite (bench_quality --case suite) uses for regression cases.
+        keep = np.sort(np.random.RandomState(0).permutation(len(y))[: args.n_samples])
         X, y = X.iloc[keep].reset_index(drop=True), y[keep]
     folds = list(KFold(5, shuffle=True, random_state=0).split(np.zeros(len(y))))[: args.folds]
     models = {}

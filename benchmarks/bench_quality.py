@@ -671,7 +671,7 @@ def run_regression(args) -> tuple[list[str], list[str]]:
         "folds for every model of a case.",
         "ours: make_multimodal_pipeline(X[columns], y, random_state="
         f"{args.random_state}) with its defaults (task and target_transform by its rules; "
-        "reviews-rating with task='regression')"
+        "the reviews cases with task='regression')"
         + ("" if not overrides else f", plus {overrides}")
         + "; HGB: HistGradientBoostingRegressor(random_state=0) on classical features "
         "(numbers; 8x8 pixels; TF-IDF + SVD(100), one-hot, numbers), on y and on log(y) "
