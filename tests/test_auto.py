@@ -461,3 +461,9 @@ def test_complete_image_column_keeps_raising_at_predict(mixed):
     new.loc[1, "photo"] = "pics/gone.JPG"
     with pytest.raises(FileNotFoundError, match="gone.JPG"):
         pipe.predict(new)
+
+
+def test_image_role_forced_on_strings_that_are_not_files(mixed):
+    X, _, folder = mixed
+    with pytest.raises(FileNotFoundError, match=r"'color' has the role 'image', but row 0: 'red'"):
+        make_multimodal_pipeline(X, base_dir=folder, color="image")

@@ -361,7 +361,7 @@ def detect_column_roles(
     overrides: Mapping[str, str] | None = None,
     **column_overrides: str,
 ) -> ColumnRoles:
-    """Give each column of ``X`` a role: image, text, vector, sequence, numeric, etc.
+    """Give each column of ``X`` a role, one of :data:`ROLES` (image, text, numeric...).
 
     The rules, applied to the non-missing values of each column in this order:
 
@@ -536,7 +536,7 @@ def _prep_steps(
     return steps
 
 
-def _check_role_values(X: pd.DataFrame, roles: ColumnRoles) -> None:
+def _check_role_values(X: pd.DataFrame, roles: ColumnRoles, base_dir: Path | None) -> None:
     """ValueError naming the column and row when a column's values cannot take its role."""
     for column, role in roles.items():
         if role == "ignore":
@@ -578,6 +578,21 @@ def _check_role_values(X: pd.DataFrame, roles: ColumnRoles) -> None:
             raise ValueError(
                 f"Column {column!r} has the role 'image' but no paths (every value is "
                 "missing); give it the role 'ignore'."
+            )
+        if role == "image":
+            _check_image_files(column, values, base_dir)
+
+
+def _check_image_files(column: str, values: pd.Series, base_dir: Path | None) -> None:
+    """FileNotFoundError naming the first path of an image column that is not a file."""
+    for row, value in values.items():
+        if not _resolve(value, base_dir).is_file():
+            where = f" under base_dir {str(base_dir)!r}" if base_dir is not None else ""
+            raise FileNotFoundError(
+                f"Column {column!r} has the role 'image', but row {row!r}: "
+                f"{_preview(value)} is not an existing file{where}. Fix the path or "
+                f"base_dir, or give the column another role (overrides={{{column!r}: ...}}; "
+                f"on the command line --role {column}=ROLE)."
             )
 
 
@@ -728,6 +743,8 @@ def make_multimodal_pipeline(
         A column's values do not fit its role (numbers forced to ``"image"``, strings to
         ``"numeric"``, arrays to anything but ``"vector"``/``"sequence"``...), or an
         image column has missing paths while ``image_on_error="raise"``.
+    FileNotFoundError
+        A path of an image column is not an existing file.
 
     See Also
     --------
@@ -773,7 +790,7 @@ def make_multimodal_pipeline(
         roles = ColumnRoles({column: roles[column] for column in X.columns})
     if not any(role != "ignore" for role in roles.values()):
         raise ValueError(f"Every column is ignored, nothing to learn from:\n{roles!r}")
-    _check_role_values(X, roles)
+    _check_role_values(X, roles, base)
     _check_image_on_error(X, roles, image_on_error)
     steps = _prep_steps(X, roles, base, image_size, tfidf_features, image_on_error)
 
