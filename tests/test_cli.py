@@ -334,3 +334,41 @@ def test_fit_and_predict_confine_image_loaders(csv_data, tmp_path, capsys):
     args = ["predict", str(model), str(outside), "--allow-any-path", "--image-formats", "GIF"]
     assert cli.main(args) == 2
     assert "(widen them with --image-formats)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--cv", "1"], "--cv must be at least 2, got 1."),
+        (["--epochs", "-1"], "--epochs must be at least 1, got -1."),
+        (["--n-samples", "4"], "--n-samples must be at least 10 per fold (30 for --cv 3), got 4."),
+    ],
+)
+def test_demo_arguments_are_checked_before_the_demo(monkeypatch, capsys, args, message):
+    monkeypatch.setattr(cli, "run_demo", lambda **kwargs: pytest.fail("demo ran"))
+    assert cli.main(["demo", "--quick", *args]) == 2
+    assert capsys.readouterr().err == f"skmultimodal demo: error: {message}\n"
+
+
+def test_missing_image_at_predict_points_to_image_errors():
+    error = ValueError(
+        "ImageLoader: row 2: the image path is missing (None); expected a file "
+        "path (on_error='zeros' loads a blank image instead)"
+    )
+    assert cli._one_line(error).endswith("(on the command line: fit with --image-errors zeros)")
+    error = PermissionError(13, "Permission denied", "/x/model.skops")
+    assert cli._one_line(error) == "[Errno 13] Permission denied: '/x/model.skops'"
+
+
+def test_unreadable_csv_is_one_line(monkeypatch, tmp_path, capsys):
+    import pandas as pd
+
+    def refuse(path, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(pd, "read_csv", refuse)
+    csv = _write(tmp_path / "locked.csv", b"a,b\n1,2\n")
+    assert cli.main(["cv", csv, "--target", "a"]) == 2
+    assert capsys.readouterr().err == (
+        f"skmultimodal cv: error: Cannot read CSV file {csv!r}: permission denied.\n"
+    )

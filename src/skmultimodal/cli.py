@@ -811,12 +811,25 @@ def _add_image_safety_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _check_demo_arguments(args: argparse.Namespace) -> None:
+    """CommandError for demo arguments that would fail only after the data set is built."""
+    if args.cv < 2:
+        raise CommandError(f"--cv must be at least 2, got {args.cv}.")
+    if args.epochs is not None and args.epochs < 1:
+        raise CommandError(f"--epochs must be at least 1, got {args.epochs}.")
+    if args.n_samples is not None and args.n_samples < 10 * args.cv:
+        raise CommandError(
+            f"--n-samples must be at least 10 per fold ({10 * args.cv} for --cv {args.cv}), "
+            f"got {args.n_samples}."
+        )
+
+
 def _one_line(exc: BaseException) -> str:
     """The message of a user error on one line, with the command-line way out where known."""
     message = " ".join(str(exc).split())
-    if isinstance(exc, OSError) and not str(exc) and exc.filename is not None:
-        message = f"{exc.strerror or type(exc).__name__}: {exc.filename!r}"
-    if "restrict_to_base_dir=True" in message:
+    if "on_error='zeros'" in message:
+        message += " (on the command line: fit with --image-errors zeros)"
+    elif "restrict_to_base_dir=True" in message:
         message += " (pass --allow-any-path if you trust the CSV file)"
     elif "in the allowed formats" in message:
         message += " (widen them with --image-formats)"
@@ -875,6 +888,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Checked first: a missing matplotlib should not surface after the whole demo.
             if args.plots is not None:
                 _require_matplotlib()
+            _check_demo_arguments(args)
         elif args.command == "cv":
             run_cv(
                 args.csv,
