@@ -355,3 +355,115 @@ def test_set_output_pandas_is_refused_clearly_through_a_pipeline(builtin):
     assert sparse.issparse(inputs.pop("text_tfidf"))
     assert all(isinstance(v, np.ndarray) for v in inputs.values())
     assert inputs["numeric"].shape == (30, 3)
+
+
+# ---------------------------------------------------------------------------------------
+# Columns of arrays, roles forced on the wrong values, missing image paths
+
+
+def _array_table(n=8):
+    rng = np.random.RandomState(0)
+    return pd.DataFrame(
+        {
+            "emb": [rng.rand(4) for _ in range(n)],
+            "raw": [rng.rand(3, 2).tolist() for _ in range(n)],
+            "price": rng.rand(n),
+        }
+    )
+
+
+def test_array_cells_get_the_vector_and_sequence_roles():
+    X = _array_table()
+    roles = detect_column_roles(X)
+    assert dict(roles) == {"emb": "vector", "raw": "sequence", "price": "numeric"}
+    assert roles.reasons["emb"] == "arrays of 4 numbers"
+    assert roles.reasons["raw"] == "arrays of shape (3, 2) (timesteps, features)"
+    X.loc[2, "emb"] = None
+    assert detect_column_roles(X).reasons["emb"] == "arrays of 4 numbers; 1 missing"
+    mixed = X.assign(emb=[[1.0, 2.0], "x", *[[1.0, 2.0]] * 6])
+    assert detect_column_roles(mixed)["emb"] == "ignore"
+
+
+@pytest.mark.parametrize(
+    ("cells", "message"),
+    [
+        ([[1, 2], [1], [1, 2]], r"'col' holds arrays of different shapes: \(2,\) \(first at row 0"),
+        ([[1, 2], ["a", "b"], [1, 2]], r"'col' holds arrays, but row 1 is not a rectangular"),
+        ([np.zeros((1, 1, 1))] * 3, r"arrays of shape \(1, 1, 1\) \(first at row 0\)"),
+    ],
+)
+def test_unusable_array_cells_are_refused_naming_the_column(cells, message):
+    X = pd.DataFrame({"col": pd.Series(cells, dtype=object), "x": [1.0, 2.0, 3.0]})
+    with pytest.raises(ValueError, match=message + ".*--role col=ignore"):
+        detect_column_roles(X)
+    assert detect_column_roles(X, col="ignore")["col"] == "ignore"
+
+
+def test_pipeline_for_array_columns_fits_and_predicts():
+    X = _array_table()
+    y = np.array([0, 1] * 4)
+    pipe = make_multimodal_pipeline(X, y, classifier_params=TINY_MODEL, random_state=0)
+    steps = pipe.named_steps["prep"].transformers
+    assert [(name, columns) for name, _, columns in steps] == [
+        ("vector", "emb"),
+        ("sequence", "raw"),
+        ("numeric", ["price"]),
+    ]
+    pipe.fit(X, y)
+    inputs = pipe.named_steps["prep"].transform(X)
+    assert inputs["vector"].shape == (8, 4) and inputs["sequence"].shape == (8, 3, 2)
+    np.testing.assert_allclose(inputs["sequence"][1], X["raw"][1], rtol=1e-6)
+    assert pipe.predict_proba(X).shape == (8, 2)
+    assert describe_roles(clone(pipe)) == {"emb": "vector", "raw": "sequence", "price": "numeric"}
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"price": "image"}, r"'price' has the role 'image', but row 0 holds .*image file paths"),
+        ({"emb": "text"}, r"'emb' has the role 'text', but row 0 holds array.*'vector' or"),
+        ({"raw": "categorical"}, r"'raw' has the role 'categorical', but row 0 holds \[\["),
+        ({"price": "vector"}, r"'price' has the role 'vector'.*1-D arrays"),
+        ({"emb": "sequence"}, r"'emb' has the role 'sequence'.*2-D arrays"),
+    ],
+)
+def test_a_role_forced_on_unfit_values_is_refused(override, message):
+    with pytest.raises(ValueError, match=message + r".*--role \w+=ROLE"):
+        make_multimodal_pipeline(_array_table(), overrides=override)
+
+
+def test_missing_image_path_needs_an_explicit_opt_in(mixed):
+    X, y, folder = mixed
+    X = X.copy()
+    X.loc[3, "photo"] = None
+    with pytest.raises(ValueError, match=r"'photo' has 1 missing paths \(first at row 3, index 3"):
+        make_multimodal_pipeline(X, y, base_dir=folder)
+    with pytest.raises(ValueError, match="image_on_error must be"):
+        make_multimodal_pipeline(X, y, base_dir=folder, image_on_error="skip")
+    pipe = make_multimodal_pipeline(
+        X, y, base_dir=folder, classifier_params=TINY_MODEL, image_on_error="zeros"
+    )
+    loader = pipe.named_steps["prep"].transformers[0][1]
+    assert isinstance(loader, ImageLoader) and loader.on_error == "zeros"
+    with pytest.warns(UserWarning, match="1 of 8 images could not be loaded"):
+        pipe.fit(X, y)
+
+
+def test_complete_image_column_keeps_raising_at_predict(mixed):
+    X, y, folder = mixed
+    pipe = make_multimodal_pipeline(X, y, base_dir=folder, classifier_params=TINY_MODEL)
+    assert pipe.named_steps["prep"].transformers[0][1].on_error == "raise"
+    pipe.fit(X, y)
+    new = X.head(3).copy()
+    new.loc[1, "photo"] = None
+    with pytest.raises(ValueError, match="row 1"):
+        pipe.predict(new)
+    new.loc[1, "photo"] = "pics/gone.JPG"
+    with pytest.raises(FileNotFoundError, match="gone.JPG"):
+        pipe.predict(new)
+
+
+def test_image_role_forced_on_strings_that_are_not_files(mixed):
+    X, _, folder = mixed
+    with pytest.raises(FileNotFoundError, match=r"'color' has the role 'image', but row 0: 'red'"):
+        make_multimodal_pipeline(X, base_dir=folder, color="image")

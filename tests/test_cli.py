@@ -1,6 +1,7 @@
 """The command line and the demo."""
 
 import io
+import shutil
 import subprocess
 import sys
 
@@ -200,6 +201,42 @@ def _write(path, content: bytes):
             lambda d, t: ["predict", str(d / "data.csv"), str(d / "data.csv")],
             "is not a model file written by 'fit'",
         ),
+        (
+            lambda d, t: ["cv", str(d / "data.csv"), "--target", "label", "--role", "text"],
+            "--role expects COLUMN=ROLE",
+        ),
+        (
+            lambda d, t: ["cv", str(d / "data.csv"), "--target", "label", "--role", "t0=blob"],
+            "Override for column 't0' is 'blob'; expected one of ['image', 'text', 'vector',",
+        ),
+        (
+            lambda d, t: ["fit", str(d / "data.csv"), "--target", "label", "--role", "t0=image"],
+            "Column 't0' has the role 'image', but row 0 holds",
+        ),
+        (
+            lambda d, t: ["cv", str(d / "data.csv"), "--target", "label", "--role", "text=image"],
+            "Column 'text' has the role 'image', but row 0: 'arrived useless product",
+        ),
+        (
+            lambda d, t: ["fit", str(d / "data.csv"), "--target", "label", "-o", str(t)],
+            "is a folder; give a file name.",
+        ),
+        (
+            lambda d, t: ["fit", str(d / "data.csv"), "--target", "label", "-o", "/no/dir/m"],
+            "The folder of the output file '/no/dir/m' does not exist.",
+        ),
+        (
+            lambda d, t: ["fit", str(d / "data.csv"), "--target", "label", "--plots", __file__],
+            "--plots folder",
+        ),
+        (
+            lambda d, t: ["predict", str(d / "data.csv"), str(d / "data.csv"), "-o", "/no/x.csv"],
+            "The folder of the output file '/no/x.csv' does not exist.",
+        ),
+        (
+            lambda d, t: ["cv", str(d / "data.csv"), "--target", "label", "--image-formats", "EX"],
+            "--image-formats: unknown image formats ['EX']",
+        ),
     ],
 )
 def test_input_errors_are_one_line_with_status_2(csv_data, tmp_path, capsys, make_args, message):
@@ -208,6 +245,7 @@ def test_input_errors_are_one_line_with_status_2(csv_data, tmp_path, capsys, mak
     assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
     assert captured.err.startswith("skmultimodal ")
     assert message in captured.err
+    assert "Fitting" not in captured.out
 
 
 def test_missing_image_in_the_csv_is_reported(csv_data, tmp_path, capsys):
@@ -239,3 +277,98 @@ def test_main_passes_plots_to_the_demo(monkeypatch, tmp_path):
     monkeypatch.setattr(cli, "run_demo", lambda **kwargs: seen.update(kwargs))
     assert cli.main(["demo", "--quick", "--plots", str(tmp_path)]) == 0
     assert seen["plots"] == str(tmp_path)
+
+
+def test_missing_image_path_needs_image_errors_zeros(csv_data, tmp_path, capsys):
+    text = (csv_data / "data.csv").read_text().replace("images/image_05.png", "")
+    shutil.copytree(csv_data / "images", tmp_path / "images")
+    (tmp_path / "data.csv").write_text(text)
+    assert cli.main(["cv", str(tmp_path / "data.csv"), "--target", "label"]) == 2
+    err = capsys.readouterr().err
+    assert "Image column 'image' has 1 missing paths (first at row 5" in err
+    assert "--image-errors zeros" in err
+
+
+def test_image_paths_outside_the_csv_folder_are_refused_before_training(csv_data, capsys):
+    # new.csv's folder holds pics/; paths into the training folder's images/ leave it.
+    import pandas as pd
+
+    frame = pd.read_csv(csv_data / "data.csv")
+    frame["image"] = "../" + frame["image"]
+    (csv_data / "other" / "outside.csv").write_text(frame.to_csv(index=False))
+    args = ["fit", str(csv_data / "other" / "outside.csv"), "--target", "label", *TINY]
+    assert cli.main(args) == 2
+    captured = capsys.readouterr()
+    assert "Column 'image', row 0: image path '../images/image_00.png' resolves to" in captured.err
+    assert "outside the folder of the CSV file" in captured.err
+    assert "--allow-any-path" in captured.err and "Fitting" not in captured.out
+
+
+def test_fit_and_predict_confine_image_loaders(csv_data, tmp_path, capsys):
+    import pandas as pd
+
+    model = tmp_path / "model.skops"
+    args = ["fit", str(csv_data / "data.csv"), "--target", "label", "-o", str(model), *TINY]
+    pipe = cli.run_fit(
+        csv_data / "data.csv", "label", model, epochs=1, image_formats="png", out=io.StringIO()
+    )
+    loader = pipe.named_steps["prep"].named_transformers_["image"]
+    assert (loader.restrict_to_base_dir, loader.formats) == (True, ["PNG"])
+    assert loader.base_dir == str(csv_data)
+    assert cli.main(args) == 0
+    loader = next(cli._image_loaders(cli._load_model(model)))
+    assert loader.formats == list(cli.SAFE_IMAGE_FORMATS)
+
+    # A CSV file naming absolute paths outside its folder: refused at predict unless allowed.
+    frame = pd.read_csv(csv_data / "other" / "new.csv")
+    frame["image"] = [str(csv_data / "other" / path) for path in frame["image"]]
+    (tmp_path / "sub").mkdir()
+    outside = tmp_path / "sub" / "outside.csv"
+    frame.to_csv(outside, index=False)
+    capsys.readouterr()
+    assert cli.main(["predict", str(model), str(outside)]) == 2
+    err = capsys.readouterr().err
+    assert "outside base_dir" in err and "(pass --allow-any-path if you trust" in err
+    assert cli.main(["predict", str(model), str(outside), "--allow-any-path"]) == 0
+    capsys.readouterr()
+    args = ["predict", str(model), str(outside), "--allow-any-path", "--image-formats", "GIF"]
+    assert cli.main(args) == 2
+    assert "(widen them with --image-formats)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--cv", "1"], "--cv must be at least 2, got 1."),
+        (["--epochs", "-1"], "--epochs must be at least 1, got -1."),
+        (["--n-samples", "4"], "--n-samples must be at least 10 per fold (30 for --cv 3), got 4."),
+    ],
+)
+def test_demo_arguments_are_checked_before_the_demo(monkeypatch, capsys, args, message):
+    monkeypatch.setattr(cli, "run_demo", lambda **kwargs: pytest.fail("demo ran"))
+    assert cli.main(["demo", "--quick", *args]) == 2
+    assert capsys.readouterr().err == f"skmultimodal demo: error: {message}\n"
+
+
+def test_missing_image_at_predict_points_to_image_errors():
+    error = ValueError(
+        "ImageLoader: row 2: the image path is missing (None); expected a file "
+        "path (on_error='zeros' loads a blank image instead)"
+    )
+    assert cli._one_line(error).endswith("(on the command line: fit with --image-errors zeros)")
+    error = PermissionError(13, "Permission denied", "/x/model.skops")
+    assert cli._one_line(error) == "[Errno 13] Permission denied: '/x/model.skops'"
+
+
+def test_unreadable_csv_is_one_line(monkeypatch, tmp_path, capsys):
+    import pandas as pd
+
+    def refuse(path, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(pd, "read_csv", refuse)
+    csv = _write(tmp_path / "locked.csv", b"a,b\n1,2\n")
+    assert cli.main(["cv", csv, "--target", "a"]) == 2
+    assert capsys.readouterr().err == (
+        f"skmultimodal cv: error: Cannot read CSV file {csv!r}: permission denied.\n"
+    )

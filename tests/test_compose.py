@@ -682,3 +682,21 @@ def test_signature_matches_the_design_contract():
         "transformers": [("num", mit.transformers[0][1], ["a"])],
         "n_jobs": 2,
     }
+
+
+def test_integer_selectors_follow_reordered_string_columns():
+    X = _table()[SERIES]
+    prep = MultiInputTransformer([("first", "passthrough", [0])]).fit(X)
+    out = prep.transform(X[SERIES[::-1]])
+    assert_array_equal(out["first"], X[[SERIES[0]]].to_numpy(dtype=np.float32))
+
+
+def test_reordered_non_string_column_labels_are_refused():
+    X = pd.DataFrame(np.arange(6.0).reshape(3, 2))
+    prep = MultiInputTransformer([("first", "passthrough", [0])]).fit(X)
+    assert_array_equal(prep.transform(X)["first"], [[0.0], [2.0], [4.0]])
+    message = r"columns of X are \[1, 0\], but .* \[0, 1\] .*position 0"
+    with pytest.raises(ValueError, match=message):
+        prep.transform(X[[1, 0]])
+    with pytest.raises(ValueError, match=r"first difference at position 1: 5 instead of 1"):
+        prep.transform(X.set_axis([0, 5], axis=1))

@@ -15,7 +15,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skmultimodal.sequence import TimeStepReshaper
+from skmultimodal.sequence import ArrayColumnStacker, TimeStepReshaper
 
 X = np.arange(12, dtype=np.float64).reshape(2, 6)
 
@@ -135,3 +135,62 @@ def test_values_are_preserved_in_c_order(data):
     feature = np.arange(f) % (f // timesteps)
     np.testing.assert_array_equal(out[:, step, feature], values.astype(np.float32))
     np.testing.assert_array_equal(out.reshape(n, f), values.astype(np.float32))
+
+
+# ---------------------------------------------------------------------------------------
+# Cells holding arrays
+
+
+def test_time_step_reshaper_names_the_column_of_list_cells():
+    X_lists = pd.DataFrame({"a": [1.0, 2.0], "series": [[1, 2, 3], [4, 5]]})
+    message = r"column 'series' holds sequences: row 0 has 3 values \(lengths seen: \[2, 3\]\)"
+    with pytest.raises(ValueError, match=message + r".*ArrayColumnStacker"):
+        TimeStepReshaper().fit(X_lists)
+    reshaper = TimeStepReshaper().fit(X_lists[["a"]].assign(b=0.0))
+    with pytest.raises(ValueError, match="column 'b' holds sequences"):
+        reshaper.transform(pd.DataFrame({"a": [1.0], "b": [np.zeros(2)]}))
+
+
+def test_array_column_stacker_stacks_vectors_and_series():
+    X_vec = pd.DataFrame({"emb": [np.array([0.5, 1.0]), [2, 3], (4.0, 5.0)]})
+    stacker = ArrayColumnStacker().fit(X_vec)
+    assert stacker.output_shape_ == (2,)
+    assert stacker.feature_names_in_.tolist() == ["emb"]
+    out = stacker.transform(X_vec)
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out, [[0.5, 1.0], [2, 3], [4, 5]])
+    series = pd.Series([np.arange(6).reshape(3, 2), np.ones((3, 2))], name="raw")
+    out = ArrayColumnStacker().fit_transform(series)
+    assert out.shape == (2, 3, 2)
+    np.testing.assert_array_equal(out[0], np.arange(6).reshape(3, 2))
+
+
+@pytest.mark.parametrize(
+    ("cells", "message"),
+    [
+        (
+            [[1, 2], [1, 2, 3]],
+            r"different shapes: row 0 \(index 10\) has \(2,\), row 1 \(index 11\)",
+        ),
+        ([[1, 2], None], r"column 'emb', row 1 \(index 11\) is missing \(None\)"),
+        ([[1, 2], np.nan], r"row 1 \(index 11\) is missing"),
+        ([[1, 2], 3.0], r"row 1 \(index 11\) is not an array \(3.0\)"),
+        ([[1, 2], ["a", "b"]], r"row 1 \(index 11\) is not a rectangular array of numbers"),
+        ([[[1, 2], [3]], [[1, 2], [3, 4]]], r"inner lengths seen: \[1, 2\]"),
+        ([[], []], r"array of shape \(0,\); expected a non-empty vector"),
+    ],
+)
+def test_array_column_stacker_refuses_bad_cells(cells, message):
+    X_bad = pd.DataFrame({"emb": pd.Series(cells, dtype=object, index=[10, 11])})
+    with pytest.raises(ValueError, match=message):
+        ArrayColumnStacker().fit(X_bad)
+
+
+def test_array_column_stacker_transform_checks_the_fitted_shape():
+    stacker = ArrayColumnStacker().fit(pd.DataFrame({"emb": [[1, 2], [3, 4]]}))
+    with pytest.raises(ValueError, match=r"'emb', row 0 \(index 7\): array of shape \(3,\)"):
+        stacker.transform(pd.DataFrame({"emb": [[1, 2, 3]]}, index=[7]))
+    with pytest.raises(ValueError, match="reads one column, got 2 columns"):
+        stacker.transform(pd.DataFrame({"emb": [[1, 2]], "b": [[1, 2]]}))
+    np.testing.assert_array_equal(stacker.transform([np.array([5, 6])]), [[5, 6]])
+    assert clone(stacker).get_params() == {}

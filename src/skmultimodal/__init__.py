@@ -14,6 +14,7 @@ _PUBLIC = {
     "TextTokenizer": "text",
     "TextTfidfVectorizer": "text",
     "TimeStepReshaper": "sequence",
+    "ArrayColumnStacker": "sequence",
     "MultiInputTransformer": "compose",
     "make_multi_input_transformer": "compose",
     "MultiInputKerasClassifier": "estimators",

@@ -1,7 +1,8 @@
 """Build a multimodal pipeline from a DataFrame by detecting what each column holds.
 
 :func:`detect_column_roles` looks at every column of a table and gives it one role:
-``"image"`` (paths of existing image files), ``"text"`` (free text), ``"numeric"``,
+``"image"`` (paths of existing image files), ``"text"`` (free text), ``"vector"`` /
+``"sequence"`` (cells holding equal-shape 1-D / 2-D arrays), ``"numeric"``,
 ``"categorical"`` or ``"ignore"`` (ids, constant columns, unsupported types).
 :func:`make_multimodal_pipeline` turns those roles into a ready ``Pipeline`` of a
 :class:`~skmultimodal.MultiInputTransformer` and a Keras classifier or regressor chosen
@@ -29,6 +30,7 @@ from sklearn.utils.multiclass import type_of_target
 
 from .compose import MultiInputTransformer
 from .image import ImageLoader
+from .sequence import ArrayColumnStacker
 from .text import TextTfidfVectorizer, TextTokenizer
 
 __all__ = [
@@ -43,8 +45,13 @@ __all__ = [
     "make_multimodal_pipeline",
 ]
 
-#: The roles a column can take, in the order steps are built.
-ROLES = ("image", "text", "numeric", "categorical", "ignore")
+#: The roles a column can take, in the order steps are built. ``"vector"`` and
+#: ``"sequence"`` are columns whose cells hold arrays: equal-length vectors (an embedding)
+#: and equal-shape ``(timesteps, features)`` series.
+ROLES = ("image", "text", "vector", "sequence", "numeric", "categorical", "ignore")
+
+# The Python types of a cell that holds an array rather than one value.
+_ARRAY_CELL = (list, tuple, np.ndarray)
 
 #: File name endings (lowercase) that make a string column a candidate for the image role.
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp")
@@ -278,6 +285,50 @@ def _string_reason(column: str, values: pd.Series, n_rows: int, max_categories: 
     return "text", f"{n_unique} distinct values, {mean_words:.1f} words on average"
 
 
+def _array_role(column: str, values: pd.Series, missing: str) -> tuple[str, str] | None:
+    """Role of a column whose cells hold arrays: "vector", "sequence" (None if none does).
+
+    ValueError naming the column, row and shapes when the arrays are ragged, not numeric
+    or of another dimension than 1 or 2.
+    """
+    is_array = values.map(lambda value: isinstance(value, _ARRAY_CELL)).to_numpy()
+    if not is_array.any():
+        return None
+    if not is_array.all():
+        kinds = sorted({type(v).__name__ for v in values.tolist()})
+        return "ignore", f"mixed value types {kinds}"
+    shapes: dict[tuple[int, ...], Any] = {}
+    for row, value in values.items():
+        try:
+            shape = np.asarray(value, dtype=np.float64).shape
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"Column {column!r} holds arrays, but row {row!r} is not a rectangular array "
+                f"of numbers ({_preview(value)}). Fix the cells, or give the column another "
+                f"role (overrides={{{column!r}: 'ignore'}}; on the command line "
+                f"--role {column}=ignore)."
+            ) from exc
+        shapes.setdefault(shape, row)
+    if len(shapes) > 1 or len(next(iter(shapes))) not in (1, 2):
+        seen = ", ".join(f"{shape} (first at row {row!r})" for shape, row in shapes.items())
+        what = "arrays of different shapes:" if len(shapes) > 1 else "arrays of shape"
+        raise ValueError(
+            f"Column {column!r} holds {what} {seen[:300]}; a model input needs one shape, "
+            "a vector (d,) or a series (timesteps, features). Pad or cut the arrays to one "
+            f"shape, or give the column another role (overrides={{{column!r}: 'ignore'}}; "
+            f"on the command line --role {column}=ignore)."
+        )
+    shape = next(iter(shapes))
+    if len(shape) == 1:
+        return "vector", f"arrays of {shape[0]} numbers{missing}"
+    return "sequence", f"arrays of shape {shape} (timesteps, features){missing}"
+
+
+def _preview(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _detect_one(
     column: str, series: pd.Series, base_dir: Path | None, max_categories: int
 ) -> tuple[str, str]:
@@ -285,6 +336,11 @@ def _detect_one(
     n_missing = int(series.isna().sum())
     values = series.dropna()
     missing = f"; {n_missing} missing" if n_missing else ""
+    if series.dtype == object:
+        # Cells holding arrays are unhashable: detect them before counting distinct values.
+        array_role = _array_role(column, values, missing)
+        if array_role is not None:
+            return array_role
     if series.nunique(dropna=False) <= 1:
         return "ignore", "constant" if n_missing < n_rows else "all values missing"
     dtype = series.dtype
@@ -317,7 +373,7 @@ def detect_column_roles(
     overrides: Mapping[str, str] | None = None,
     **column_overrides: str,
 ) -> ColumnRoles:
-    """Give each column of ``X`` a role: image, text, numeric, categorical or ignore.
+    """Give each column of ``X`` a role, one of :data:`ROLES` (image, text, numeric...).
 
     The rules, applied to the non-missing values of each column in this order:
 
@@ -337,6 +393,11 @@ def detect_column_roles(
        ``"categorical"``; everything else (sentences, or many distinct values) is
        ``"text"``.
     7. Columns mixing strings with other Python objects are ``"ignore"``.
+    8. Cells holding arrays (lists, tuples or NumPy arrays of numbers), checked first: all of
+       one length are ``"vector"`` (an embedding: a tabular input), all of one 2-D shape
+       ``"sequence"`` (a series per row: a sequence input); other shapes raise a
+       ``ValueError`` naming the column and the shapes seen. Arrays mixed with other values
+       are ``"ignore"``.
 
     Parameters
     ----------
@@ -362,6 +423,8 @@ def detect_column_roles(
     ------
     FileNotFoundError
         A column looks like image paths but some file does not exist.
+    ValueError
+        A column holds arrays of different shapes, or arrays that are not numbers.
 
     Examples
     --------
@@ -467,18 +530,17 @@ def _prep_steps(
     base_dir: Path | None,
     image_size: tuple[int, int] | None,
     tfidf_features: int | None = _TFIDF_FEATURES,
+    image_on_error: str = "raise",
 ) -> list[tuple[str, Any, Any]]:
     steps, taken = [], set()
     images, texts = roles.columns("image"), roles.columns("text")
     for column in images:
-        # A missing path becomes a blank image (with a warning) rather than a failed fit.
-        on_error = "zeros" if X[column].isna().any() else "raise"
         size = image_size or _image_size(X, column, base_dir)
         # A str, not a Path: skops.io trusts str, and would refuse to load a PosixPath.
         loader = ImageLoader(
             target_size=size,
             base_dir=None if base_dir is None else os.fspath(base_dir),
-            on_error=on_error,
+            on_error=image_on_error,
         )
         steps.append((_step_name("image", column, len(images), taken), loader, column))
     for column in texts:
@@ -490,6 +552,11 @@ def _prep_steps(
                 ngram_range=(1, 2), max_features=tfidf_features, dtype=np.float32
             )
             steps.append((_unique_name(f"{name}_tfidf", taken), tfidf, column))
+    for role in ("vector", "sequence"):
+        columns = roles.columns(role)
+        for column in columns:
+            name = _step_name(role, column, len(columns), taken)
+            steps.append((name, ArrayColumnStacker(), column))
     if roles.columns("numeric"):
         numeric = make_pipeline(
             # keep_empty_features: a column missing everywhere in one CV fold keeps its place.
@@ -504,6 +571,84 @@ def _prep_steps(
     if roles.columns("ignore"):
         steps.append(("ignored", "drop", roles.columns("ignore")))
     return steps
+
+
+def _check_role_values(X: pd.DataFrame, roles: ColumnRoles, base_dir: Path | None) -> None:
+    """ValueError naming the column and row when a column's values cannot take its role."""
+    for column, role in roles.items():
+        if role == "ignore":
+            continue
+        values = X[column].dropna()
+        if role == "numeric":
+            dtype = X[column].dtype
+            if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
+                raise ValueError(
+                    f"Column {column!r} has the role 'numeric' but dtype {dtype}; convert it "
+                    "to numbers first, or give it the role 'categorical' or 'text'."
+                )
+            continue
+        wants_arrays = role in ("vector", "sequence")
+        is_array = np.array([isinstance(v, _ARRAY_CELL) for v in values], dtype=bool)
+        bad = values[is_array != wants_arrays]
+        if role == "image" and bad.empty:
+            is_path = np.array([isinstance(v, (str, os.PathLike)) for v in values], dtype=bool)
+            bad = values[~is_path]
+            expected = "image file paths (strings)"
+        elif wants_arrays:
+            ndim = 1 if role == "vector" else 2
+            if bad.empty:
+                bad = values[[np.ndim(v) != ndim for v in values]]
+            expected = f"{ndim}-D arrays (lists, tuples or NumPy arrays of numbers)"
+        else:
+            expected = (
+                "one value per cell; a column of arrays takes the role 'vector' or 'sequence'"
+            )
+        if not bad.empty:
+            row, value = bad.index[0], bad.iloc[0]
+            raise ValueError(
+                f"Column {column!r} has the role {role!r}, but row {row!r} holds "
+                f"{_preview(value)} ({type(value).__name__}); that role needs {expected}. "
+                f"Give the column another role (overrides={{{column!r}: ...}}; on the command "
+                f"line --role {column}=ROLE)."
+            )
+        if role == "image" and values.empty:
+            raise ValueError(
+                f"Column {column!r} has the role 'image' but no paths (every value is "
+                "missing); give it the role 'ignore'."
+            )
+        if role == "image":
+            _check_image_files(column, values, base_dir)
+
+
+def _check_image_files(column: str, values: pd.Series, base_dir: Path | None) -> None:
+    """FileNotFoundError naming the first path of an image column that is not a file."""
+    for row, value in values.items():
+        if not _resolve(value, base_dir).is_file():
+            where = f" under base_dir {str(base_dir)!r}" if base_dir is not None else ""
+            raise FileNotFoundError(
+                f"Column {column!r} has the role 'image', but row {row!r}: "
+                f"{_preview(value)} is not an existing file{where}. Fix the path or "
+                f"base_dir, or give the column another role (overrides={{{column!r}: ...}}; "
+                f"on the command line --role {column}=ROLE)."
+            )
+
+
+def _check_image_on_error(X: pd.DataFrame, roles: ColumnRoles, image_on_error: str) -> None:
+    if image_on_error not in ("raise", "zeros"):
+        raise ValueError(f"image_on_error must be 'raise' or 'zeros', got {image_on_error!r}.")
+    if image_on_error == "zeros":
+        return
+    for column in roles.columns("image"):
+        missing = X[column].isna().to_numpy()
+        if missing.any():
+            row = int(np.flatnonzero(missing)[0])
+            raise ValueError(
+                f"Image column {column!r} has {int(missing.sum())} missing paths (first at row "
+                f"{row}, index {X.index[row]!r}), which ImageLoader refuses at fit and predict. "
+                "Fill or drop those rows, or pass image_on_error='zeros' (on the command line "
+                "--image-errors zeros) to load a blank image for a missing path or file, with "
+                "a warning, at fit and at predict."
+            )
 
 
 def _conv_blocks_that_fit(side: int, kernel_size: int = 3, pool_size: int = 2) -> int:
@@ -667,6 +812,7 @@ def make_multimodal_pipeline(
     roles: Mapping[str, str] | None = None,
     overrides: Mapping[str, str] | None = None,
     tfidf_features: int | None = _TFIDF_FEATURES,
+    image_on_error: str = "raise",
     **column_overrides: str,
 ) -> Pipeline:
     """A ready ``Pipeline`` for the table ``X``, with one model input per detected role.
@@ -675,7 +821,10 @@ def make_multimodal_pipeline(
     ``Pipeline([("prep", MultiInputTransformer(steps)), ("clf", estimator)])`` with the
     steps, in this order:
 
-    - one ``"image"`` step per image column: ``ImageLoader(target_size, base_dir)``;
+    - one ``"image"`` step per image column: ``ImageLoader(target_size, base_dir,
+      on_error=image_on_error)``;
+    - one ``"vector"`` / ``"sequence"`` step per column of array cells:
+      :class:`~skmultimodal.sequence.ArrayColumnStacker` (a tabular / sequence input);
     - one ``"text"`` step per text column: ``TextTokenizer(max_words=20000, max_len=n)``
       with ``n`` the number of words of the longest text in ``X`` (at most 200), followed by
       a ``"text_tfidf"`` step on the same column: ``TextTfidfVectorizer(ngram_range=(1, 2),
@@ -739,6 +888,12 @@ def make_multimodal_pipeline(
         Columns of each ``"text_tfidf"`` input (the most frequent words and word pairs).
         The input stays a sparse matrix up to the model's sparse input, so a row costs
         its non-zero weights only. None or 0 leaves the TF-IDF inputs out.
+    image_on_error : {"raise", "zeros"}, default="raise"
+        ``on_error`` of the ``ImageLoader`` steps, at fit and at every later predict:
+        ``"raise"`` refuses a missing path (``None``/NaN) or a missing, unreadable or
+        corrupt file with an error naming the row; ``"zeros"`` loads a blank image instead,
+        with a warning. With ``"raise"``, an image column of ``X`` with missing paths is
+        refused here already, saying how to opt in.
     **column_overrides : str
         The same as keywords, e.g. ``make_multimodal_pipeline(X, y, notes="ignore")``.
 
@@ -746,6 +901,15 @@ def make_multimodal_pipeline(
     -------
     sklearn.pipeline.Pipeline
         Unfitted; steps ``"prep"`` and ``"clf"``.
+
+    Raises
+    ------
+    ValueError
+        A column's values do not fit its role (numbers forced to ``"image"``, strings to
+        ``"numeric"``, arrays to anything but ``"vector"``/``"sequence"``...), or an
+        image column has missing paths while ``image_on_error="raise"``.
+    FileNotFoundError
+        A path of an image column is not an existing file.
 
     See Also
     --------
@@ -791,14 +955,9 @@ def make_multimodal_pipeline(
         roles = ColumnRoles({column: roles[column] for column in X.columns})
     if not any(role != "ignore" for role in roles.values()):
         raise ValueError(f"Every column is ignored, nothing to learn from:\n{roles!r}")
-    for column in roles.columns("numeric"):
-        dtype = X[column].dtype
-        if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
-            raise ValueError(
-                f"Column {column!r} has the role 'numeric' but dtype {dtype}; convert it to "
-                "numbers first, or give it the role 'categorical' or 'text'."
-            )
-    steps = _prep_steps(X, roles, base, image_size, tfidf_features)
+    _check_role_values(X, roles, base)
+    _check_image_on_error(X, roles, image_on_error)
+    steps = _prep_steps(X, roles, base, image_size, tfidf_features, image_on_error)
 
     if y is None:
         task, _ = detect_task(None, task) if task != "auto" else ("classification", "")
@@ -831,7 +990,7 @@ def make_multimodal_pipeline(
 def _role_of_step(name: str, trans: Any) -> str | None:
     if isinstance(trans, str) and trans == "drop":
         return "ignore"
-    for role in ("image", "text", "numeric", "categorical"):
+    for role in ROLES[:-1]:
         if name == role or name.startswith(role + "_"):
             return role
     return None

@@ -14,9 +14,12 @@ Also installed as the ``skmultimodal`` script. Commands:
 - ``predict model.skops new.csv -o predictions.csv`` writes the predictions (and the
   class probabilities of a classifier) in the row order of ``new.csv``.
 
-Relative image paths in a CSV file are resolved against the folder of that file. Errors in
-the input (missing file, unreadable CSV, unknown column, missing image) end the command
-with exit status 2 and one line on stderr.
+Relative image paths in a CSV file are resolved against the folder of that file, and by
+default only images inside that folder, in a common format (:data:`SAFE_IMAGE_FORMATS`),
+are read: a CSV file may come from elsewhere. ``--allow-any-path`` and
+``--image-formats all`` widen that. Errors in the input (missing file, unreadable CSV,
+unknown column or role, missing image, output path that cannot be written) end the
+command with exit status 2 and one line on stderr, before any training.
 """
 
 from __future__ import annotations
@@ -32,6 +35,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 MODALITIES = ("image", "text", "series", "category")
+
+#: The image formats the commands decode unless ``--image-formats`` says otherwise: Pillow
+#: hands some other formats to outside programs (EPS to Ghostscript).
+SAFE_IMAGE_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP")
 
 
 def make_demo_pipeline(
@@ -221,6 +228,8 @@ def _read_csv(path: str | os.PathLike):
         raise CommandError(f"CSV file {str(path)!r} {what}.")
     try:
         frame = pd.read_csv(path)
+    except PermissionError as exc:
+        raise CommandError(f"Cannot read CSV file {str(path)!r}: permission denied.") from exc
     except pd.errors.EmptyDataError as exc:
         raise CommandError(f"CSV file {str(path)!r} is empty.") from exc
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
@@ -257,6 +266,73 @@ def _parse_roles(pairs: Sequence[str] | None) -> dict[str, str]:
             raise CommandError(f"--role expects COLUMN=ROLE (e.g. --role id=ignore), got {pair!r}.")
         roles[column] = role
     return roles
+
+
+def _check_output_file(path: str | os.PathLike, what: str) -> Path:
+    """CommandError unless ``path`` can be written as a file; checked before any work."""
+    path = Path(path)
+    if path.is_dir():
+        raise CommandError(f"The {what} {str(path)!r} is a folder; give a file name.")
+    folder = path.parent
+    if not folder.is_dir():
+        raise CommandError(f"The folder of the {what} {str(path)!r} does not exist.")
+    if not os.access(path if path.exists() else folder, os.W_OK):
+        raise CommandError(f"The {what} {str(path)!r} cannot be written (permission denied).")
+    return path
+
+
+def _check_output_folder(path: str | os.PathLike, what: str) -> None:
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise CommandError(f"The {what} {str(path)!r} is a file, not a folder.")
+
+
+def _image_formats(value: str | Sequence[str] | None) -> list[str] | None:
+    """``--image-formats``: "all" -> None (every Pillow format), else the names, checked."""
+    from PIL import Image
+
+    if value is None:
+        names = list(SAFE_IMAGE_FORMATS)
+    elif isinstance(value, str) and value.strip().lower() == "all":
+        return None
+    else:
+        parts = value.split(",") if isinstance(value, str) else value
+        names = [part.strip().upper() for part in parts if part.strip()]
+    Image.init()
+    unknown = [name for name in names if name not in Image.OPEN]
+    if unknown or not names:
+        raise CommandError(
+            f"--image-formats: unknown image formats {unknown or names}; give 'all' or a "
+            f"comma-separated list of Pillow formats, e.g. {','.join(SAFE_IMAGE_FORMATS)}."
+        )
+    return names
+
+
+def _check_image_paths(X, column_roles, base_dir: Path) -> None:
+    """CommandError naming the first image path that resolves outside ``base_dir``."""
+    root = os.path.realpath(base_dir)
+    for column in column_roles.columns("image"):
+        for row, value in X[column].items():
+            if not isinstance(value, (str, os.PathLike)):
+                continue  # missing or not a path: reported by make_multimodal_pipeline
+            real = os.path.realpath(os.path.join(root, os.fspath(value)))
+            if os.path.commonpath([real, root]) != root:
+                raise CommandError(
+                    f"Column {column!r}, row {row}: image path {value!r} resolves to "
+                    f"{real!r}, outside the folder of the CSV file {root!r}. Move the images "
+                    "there, or pass --allow-any-path if you trust the file."
+                )
+
+
+def _secure_image_loaders(
+    estimator, base_dir: Path, *, allow_any_path: bool, formats: list[str] | None
+) -> None:
+    """Point every ImageLoader at ``base_dir``, confined to it unless allowed, with ``formats``."""
+    for loader in _image_loaders(estimator):
+        # A str, not a Path: skops.io trusts str, and would refuse to load a PosixPath.
+        loader.base_dir = os.fspath(base_dir)
+        loader.restrict_to_base_dir = not allow_any_path
+        loader.formats = None if formats is None else list(formats)
 
 
 def _prepare(csv, target, *, roles=None, task="auto", target_transform="auto", out=None):
@@ -313,14 +389,31 @@ def _prepare(csv, target, *, roles=None, task="auto", target_transform="auto", o
 
 
 def _make_pipeline(
-    X, y, base_dir, column_roles, *, task, target_transform, epochs, random_state, verbose, extra
+    X,
+    y,
+    base_dir,
+    column_roles,
+    *,
+    task,
+    target_transform,
+    epochs,
+    random_state,
+    verbose,
+    extra,
+    image_errors="raise",
+    allow_any_path=False,
+    image_formats=None,
 ):
     from .auto import make_multimodal_pipeline
+
+    if not allow_any_path:
+        # Before make_multimodal_pipeline, which opens the first image to size the model.
+        _check_image_paths(X, column_roles, base_dir)
 
     params = {"verbose": verbose, **extra}
     if epochs is not None:
         params["epochs"] = epochs
-    return make_multimodal_pipeline(
+    pipe = make_multimodal_pipeline(
         X,
         y,
         base_dir=base_dir,
@@ -330,7 +423,12 @@ def _make_pipeline(
         classifier_params=params,
         regressor_params=params,
         random_state=random_state,
+        image_on_error=image_errors,
     )
+    _secure_image_loaders(
+        pipe, base_dir, allow_any_path=allow_any_path, formats=_image_formats(image_formats)
+    )
+    return pipe
 
 
 def _fold_metrics(model, X, y, classifier: bool) -> dict[str, float]:
@@ -403,6 +501,9 @@ def run_cv(
     random_state: int = 0,
     verbose: int = 0,
     out=None,
+    image_errors: str = "raise",
+    allow_any_path: bool = False,
+    image_formats: str | Sequence[str] | None = None,
 ) -> dict:
     """Cross-validate the auto-detected pipeline on a CSV file, printing one line per fold.
 
@@ -439,6 +540,14 @@ def run_cv(
         Keras' ``verbose`` (1: progress bar per epoch, 2: one line per epoch).
     out : file-like, default=None
         Where progress is printed (None: ``sys.stdout`` at call time).
+    image_errors : {"raise", "zeros"}, default="raise"
+        ``image_on_error`` of :func:`~skmultimodal.auto.make_multimodal_pipeline`:
+        ``"zeros"`` loads a blank image for a missing path or file, with a warning.
+    allow_any_path : bool, default=False
+        Read image paths that resolve outside the CSV file's folder (refused by default).
+    image_formats : str or sequence of str, default=None
+        Image formats decoded: None is :data:`SAFE_IMAGE_FORMATS`, ``"all"`` every
+        format Pillow knows, else names such as ``"PNG,JPEG"``.
 
     Returns
     -------
@@ -456,6 +565,7 @@ def run_cv(
 
     if cv < 2:
         raise CommandError(f"--cv must be at least 2, got {cv}.")
+    _image_formats(image_formats)  # checked before the CSV file is read
     X, y, base_dir, column_roles, task, target_transform = _prepare(
         csv, target, roles=roles, task=task, target_transform=target_transform, out=out
     )
@@ -470,6 +580,9 @@ def run_cv(
         random_state=random_state,
         verbose=verbose,
         extra={},
+        image_errors=image_errors,
+        allow_any_path=allow_any_path,
+        image_formats=image_formats,
     )
     classifier = is_classifier(pipe)
     scoring = scoring or ("accuracy" if classifier else "r2")
@@ -599,6 +712,9 @@ def run_fit(
     verbose: int = 0,
     plots: str | os.PathLike | None = None,
     out=None,
+    image_errors: str = "raise",
+    allow_any_path: bool = False,
+    image_formats: str | Sequence[str] | None = None,
 ):
     """Fit the auto-detected pipeline on every row of a CSV file and save it with skops.
 
@@ -606,6 +722,8 @@ def run_fit(
     ----------
     csv, target, epochs, task, target_transform, roles, random_state, verbose, out
         As for :func:`run_cv`.
+    image_errors, allow_any_path, image_formats
+        As for :func:`run_cv`; the saved model keeps them for ``predict``.
     output : str or os.PathLike, default="model.skops"
         File the fitted pipeline is written to with ``skops.io.dump``.
     validation_split : float, default=0.0
@@ -626,9 +744,11 @@ def run_fit(
     sio = _require_skops()
     if plots is not None:
         _require_matplotlib()
-    output = Path(output)
-    if not output.parent.is_dir():
-        raise CommandError(f"The folder of the output file {str(output)!r} does not exist.")
+    # Checked before training, which the model would otherwise be lost after.
+    output = _check_output_file(output, "output file")
+    _image_formats(image_formats)
+    if plots is not None:
+        _check_output_folder(plots, "--plots folder")
     X, y, base_dir, column_roles, task, target_transform = _prepare(
         csv, target, roles=roles, task=task, target_transform=target_transform, out=out
     )
@@ -644,6 +764,9 @@ def run_fit(
         random_state=random_state,
         verbose=verbose,
         extra=extra,
+        image_errors=image_errors,
+        allow_any_path=allow_any_path,
+        image_formats=image_formats,
     )
     if plots is not None:
         # A metric besides the loss makes the history plot more telling.
@@ -689,7 +812,7 @@ def _load_model(path: str | os.PathLike):
 
 
 def _image_loaders(estimator):
-    """Every fitted ImageLoader inside a fitted pipeline / MultiInputTransformer."""
+    """Every ImageLoader inside a pipeline / MultiInputTransformer (the fitted ones if fitted)."""
     from sklearn.pipeline import Pipeline
 
     from .compose import MultiInputTransformer
@@ -701,7 +824,8 @@ def _image_loaders(estimator):
         for _, step in estimator.steps:
             yield from _image_loaders(step)
     elif isinstance(estimator, MultiInputTransformer):
-        for _, trans, _ in getattr(estimator, "transformers_", ()):
+        steps = getattr(estimator, "transformers_", None)
+        for _, trans, _ in estimator.transformers if steps is None else steps:
             yield from _image_loaders(trans)
 
 
@@ -711,6 +835,8 @@ def run_predict(
     output: str | os.PathLike | None = None,
     *,
     out=None,
+    allow_any_path: bool = False,
+    image_formats: str | Sequence[str] | None = None,
 ):
     """Predict every row of a CSV file with a pipeline saved by :func:`run_fit`.
 
@@ -726,6 +852,8 @@ def run_predict(
         CSV file for the predictions; None writes them to ``out``.
     out : file-like, default=None
         Where progress is printed (None: ``sys.stdout`` at call time).
+    allow_any_path, image_formats
+        As for :func:`run_cv`; they replace the settings saved with the model.
 
     Returns
     -------
@@ -738,12 +866,14 @@ def run_predict(
 
     out = sys.stdout if out is None else out
 
+    if output is not None:
+        output = _check_output_file(output, "output file")
+    formats = _image_formats(image_formats)
     model = _load_model(model_path)
     frame = _read_csv(csv)
-    base_dir = str(Path(csv).resolve().parent)
-    for loader in _image_loaders(model):
-        # Paths in the new file are relative to its own folder, not to the training file's.
-        loader.base_dir = base_dir
+    # Paths in the new file are relative to its own folder, not to the training file's.
+    base_dir = Path(csv).resolve().parent
+    _secure_image_loaders(model, base_dir, allow_any_path=allow_any_path, formats=formats)
     predictions = model.predict(frame)
     if predictions.ndim == 1:
         result = pd.DataFrame({"prediction": predictions})
@@ -787,8 +917,16 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
         "--role",
         action="append",
         metavar="COLUMN=ROLE",
-        help="override a detected role (image, text, numeric, categorical, ignore); repeatable",
+        help="override a detected role (image, text, vector, sequence, numeric, categorical, "
+        "ignore); repeatable",
     )
+    parser.add_argument(
+        "--image-errors",
+        choices=("raise", "zeros"),
+        default="raise",
+        help="missing or unreadable image: stop (default) or use a blank image",
+    )
+    _add_image_safety_arguments(parser)
     parser.add_argument("--random-state", type=int, default=0)
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="Keras progress (-v bar, -vv lines)"
@@ -797,6 +935,45 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _target_transform_argument(value: str) -> str | None:
     return None if value == "none" else value
+
+
+def _add_image_safety_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-any-path",
+        action="store_true",
+        help="read image paths outside the CSV file's folder (refused by default)",
+    )
+    parser.add_argument(
+        "--image-formats",
+        metavar="all|PNG,JPEG,...",
+        default=None,
+        help=f"image formats decoded (default {','.join(SAFE_IMAGE_FORMATS)})",
+    )
+
+
+def _check_demo_arguments(args: argparse.Namespace) -> None:
+    """CommandError for demo arguments that would fail only after the data set is built."""
+    if args.cv < 2:
+        raise CommandError(f"--cv must be at least 2, got {args.cv}.")
+    if args.epochs is not None and args.epochs < 1:
+        raise CommandError(f"--epochs must be at least 1, got {args.epochs}.")
+    if args.n_samples is not None and args.n_samples < 10 * args.cv:
+        raise CommandError(
+            f"--n-samples must be at least 10 per fold ({10 * args.cv} for --cv {args.cv}), "
+            f"got {args.n_samples}."
+        )
+
+
+def _one_line(exc: BaseException) -> str:
+    """The message of a user error on one line, with the command-line way out where known."""
+    message = " ".join(str(exc).split())
+    if "on_error='zeros'" in message:
+        message += " (on the command line: fit with --image-errors zeros)"
+    elif "restrict_to_base_dir=True" in message:
+        message += " (pass --allow-any-path if you trust the CSV file)"
+    elif "in the allowed formats" in message:
+        message += " (widen them with --image-formats)"
+    return message
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -842,6 +1019,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     predict.add_argument("model", help="file written by 'fit'")
     predict.add_argument("csv", help="CSV file with the feature columns")
     predict.add_argument("-o", "--output", default=None, help="CSV file (default: stdout)")
+    _add_image_safety_arguments(predict)
 
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -850,6 +1028,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Checked first: a missing matplotlib should not surface after the whole demo.
             if args.plots is not None:
                 _require_matplotlib()
+            _check_demo_arguments(args)
         elif args.command == "cv":
             run_cv(
                 args.csv,
@@ -862,6 +1041,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 roles=args.role,
                 random_state=args.random_state,
                 verbose=args.verbose,
+                **_image_options(args),
             )
         elif args.command == "fit":
             run_fit(
@@ -876,12 +1056,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 random_state=args.random_state,
                 verbose=args.verbose,
                 plots=args.plots,
+                **_image_options(args),
             )
         else:
-            run_predict(args.model, args.csv, args.output)
-    except (CommandError, FileNotFoundError, ValueError, TypeError) as exc:
-        message = " ".join(str(exc).split())
-        print(f"skmultimodal {args.command}: error: {message}", file=sys.stderr)
+            run_predict(
+                args.model,
+                args.csv,
+                args.output,
+                allow_any_path=args.allow_any_path,
+                image_formats=args.image_formats,
+            )
+    except (CommandError, OSError, ValueError, TypeError) as exc:
+        print(f"skmultimodal {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     if args.command == "demo":
         kwargs = {
@@ -894,3 +1080,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             kwargs["plots"] = args.plots
         run_demo(**kwargs)
     return 0
+
+
+def _image_options(args: argparse.Namespace) -> dict:
+    return {
+        "image_errors": args.image_errors,
+        "allow_any_path": args.allow_any_path,
+        "image_formats": args.image_formats,
+    }

@@ -110,7 +110,10 @@ class MultiInputTransformer(TransformerMixin, _BaseComposition):
 
     When fitted on a DataFrame and given a DataFrame, `transform` finds the columns by name,
     as `ColumnTransformer` does: their order may differ from the fit data and extra columns
-    (the target column, say) are ignored.
+    (the target column, say) are ignored, whether the steps select them by name or by
+    position. A DataFrame whose column labels are not strings (e.g. ``0, 1, 2``) is read by
+    position, so `transform` refuses one whose labels differ from those seen in fit
+    (reordered, say) instead of feeding other columns to the steps.
 
     Examples
     --------
@@ -302,6 +305,7 @@ class MultiInputTransformer(TransformerMixin, _BaseComposition):
             positions = self._positions_by_name(X)
         else:
             validate_data(self, X, reset=False, skip_check_array=True)
+            self._check_column_labels(X)
             positions = self._input_positions_
         steps = [
             (name, trans, positions[name])
@@ -326,6 +330,11 @@ class MultiInputTransformer(TransformerMixin, _BaseComposition):
         X = _check_table(X)
         validate_data(self, X, reset=True, skip_check_array=True)
         feature_names = getattr(self, "feature_names_in_", None)
+        # Columns without string names are selected by position: remember their labels so
+        # that transform can refuse the same columns in another order.
+        self._column_labels_in_ = (
+            X.columns.tolist() if hasattr(X, "iloc") and feature_names is None else None
+        )
 
         resolved_columns, positions = {}, {}
         for name, trans, columns in steps:
@@ -397,6 +406,27 @@ class MultiInputTransformer(TransformerMixin, _BaseComposition):
         if len(shown) > 10:
             shown = [*shown[:10], f"... ({len(shown)} in all)"]
         return f"step {name!r} of {type(self).__name__} (columns {shown})"
+
+    def _check_column_labels(self, X: Any) -> None:
+        """Refuse a DataFrame whose non-string column labels differ from those seen in fit.
+
+        Such columns are selected by position, so reordered or renamed columns would
+        silently feed other data to the steps (`ColumnTransformer` refuses them as well).
+        """
+        expected = getattr(self, "_column_labels_in_", None)
+        if expected is None or not hasattr(X, "iloc"):
+            return
+        labels = X.columns.tolist()
+        if labels != expected:
+            first = next(i for i, (a, b) in enumerate(zip(labels, expected, strict=True)) if a != b)
+            raise ValueError(
+                f"The columns of X are {_short(labels)}, but {type(self).__name__} was fitted "
+                f"on columns {_short(expected)} (first difference at position {first}: "
+                f"{labels[first]!r} instead of {expected[first]!r}). Columns without string "
+                "names are selected by position, so they must come in the order seen in "
+                "fit: pass X[fitted_columns], or give the columns string names and select "
+                "them by name."
+            )
 
     def _positions_by_name(self, X):
         """Positions in `X` of the columns each step used in fit, found by name."""
@@ -504,6 +534,12 @@ def _default_names(transformers: Sequence[Any]) -> list[str]:
         else:
             unique.append(name)
     return unique
+
+
+def _short(labels: list) -> str:
+    """A list of column labels for a message, cut after the first ten."""
+    shown = repr(labels[:10])
+    return shown if len(labels) <= 10 else f"{shown[:-1]}, ... ({len(labels)} in all)]"
 
 
 def _input_tags(trans: Any) -> InputTags:

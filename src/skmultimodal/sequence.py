@@ -1,14 +1,22 @@
-"""Reshape flat time-step columns into the 3-D ``(samples, timesteps, features)`` of an RNN."""
+"""Turn sequences stored in a table into the arrays of a Keras model.
+
+`TimeStepReshaper` reshapes flat time-step columns into the 3-D ``(samples, timesteps,
+features)`` of an RNN; `ArrayColumnStacker` stacks one column whose cells hold equal-shape
+arrays (a pre-computed embedding, a raw series per row) into one array.
+"""
 
 from numbers import Integral
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-__all__ = ["TimeStepReshaper"]
+__all__ = ["ArrayColumnStacker", "TimeStepReshaper"]
+
+_ARRAY_CELL = (list, tuple, np.ndarray)
 
 
 class TimeStepReshaper(TransformerMixin, BaseEstimator):
@@ -77,6 +85,7 @@ class TimeStepReshaper(TransformerMixin, BaseEstimator):
         self : TimeStepReshaper
             The fitted reshaper.
         """
+        _refuse_array_cells(self, X)
         X = validate_data(self, X, reset=True, dtype="numeric")
         n_features = X.shape[1]
         if n_features % self.timesteps:
@@ -102,6 +111,7 @@ class TimeStepReshaper(TransformerMixin, BaseEstimator):
             A new float32 array (never a view of ``X``).
         """
         check_is_fitted(self)
+        _refuse_array_cells(self, X)
         X = validate_data(self, X, reset=False, dtype=np.float32, order="C", copy=True)
         return X.reshape(X.shape[0], *self.output_shape_)
 
@@ -109,3 +119,197 @@ class TimeStepReshaper(TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
+
+
+def _refuse_array_cells(owner: Any, X: Any) -> None:
+    """ValueError naming the column, row and lengths when a cell of ``X`` holds a sequence."""
+    if isinstance(X, pd.DataFrame):
+        columns = [(column, X[column]) for column in X.columns if X[column].dtype == object]
+    elif isinstance(X, np.ndarray) and X.dtype == object and X.ndim == 2:
+        columns = [(j, pd.Series(X[:, j])) for j in range(X.shape[1])]
+    else:
+        return
+    for column, values in columns:
+        is_array = values.map(lambda value: isinstance(value, _ARRAY_CELL)).to_numpy()
+        if not is_array.any():
+            continue
+        row = int(np.flatnonzero(is_array)[0])
+        lengths = sorted({len(value) for value in values[is_array]})
+        raise ValueError(
+            f"{type(owner).__name__} needs one number per cell, but column {column!r} holds "
+            f"sequences: row {row} has {len(values.iloc[row])} values (lengths seen: "
+            f"{lengths[:10]}). For a column of equal-length arrays use ArrayColumnStacker "
+            "(skmultimodal.sequence) instead, or expand the cells into one column per time "
+            "step."
+        )
+
+
+class ArrayColumnStacker(TransformerMixin, BaseEstimator):
+    """Stack a column whose cells hold equal-shape arrays into one float32 array.
+
+    For a table with a pre-computed embedding (cells of shape ``(d,)``) or a raw series
+    per row (cells of shape ``(timesteps, features)``) in a single column: the output is
+    ``(n_samples, *cell shape)``, a tabular input of a Keras model for vectors, a
+    sequence input (an LSTM branch) for 2-D cells. Cells may be lists, tuples or NumPy
+    arrays of numbers. Use it as a step of a
+    :class:`~skmultimodal.compose.MultiInputTransformer`, selecting the column by name.
+
+    Every cell must hold an array of the shape seen in fit: a missing cell (``None``,
+    NaN), a scalar, a ragged or non-numeric cell, or another shape raise a ``ValueError``
+    naming the column, the row (and index label) and the shapes; nothing is padded or cut.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Always 1: the transformer reads one column.
+    feature_names_in_ : ndarray of shape (1,)
+        The column name, when fit on a one-column DataFrame or a named Series.
+    output_shape_ : tuple of int
+        The shape of every cell: the ``shape`` of the matching ``keras.Input``.
+
+    See Also
+    --------
+    TimeStepReshaper : For a series spread over one column per time step.
+
+    Notes
+    -----
+    The output may be 3-D, so there is no ``get_feature_names_out``; use
+    ``output_shape_``. Missing or infinite values inside the arrays are kept; the
+    estimators refuse them at their input with the row.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from skmultimodal.sequence import ArrayColumnStacker
+    >>> X = pd.DataFrame({"embedding": [np.array([0.1, 0.2, 0.3]), [1, 2, 3]]})
+    >>> stacker = ArrayColumnStacker().fit(X)
+    >>> stacker.output_shape_
+    (3,)
+    >>> stacker.transform(X)
+    array([[0.1, 0.2, 0.3],
+           [1. , 2. , 3. ]], dtype=float32)
+    """
+
+    _parameter_constraints: dict = {}
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: Any, y: Any = None) -> "ArrayColumnStacker":
+        """Check that every cell holds a numeric array of one shape; record the shape.
+
+        Parameters
+        ----------
+        X : DataFrame of one column, Series, or object array of shape (n,) or (n, 1)
+            One array (list, tuple or ndarray) per row.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : ArrayColumnStacker
+            The fitted stacker.
+        """
+        name, cells, labels = _array_column(X)
+        arrays = _cell_arrays(name, cells, labels)
+        shapes = sorted({array.shape for array in arrays}, key=str)
+        if len(shapes) > 1:
+            row = next(i for i, array in enumerate(arrays) if array.shape != arrays[0].shape)
+            raise ValueError(
+                f"ArrayColumnStacker: column {name!r} holds arrays of different shapes: "
+                f"{_where(0, labels)} has {arrays[0].shape}, {_where(row, labels)} has "
+                f"{arrays[row].shape} (shapes seen: {shapes[:10]}). Pad or cut the arrays "
+                "to one shape first."
+            )
+        self.n_features_in_ = 1
+        if isinstance(name, str):
+            self.feature_names_in_ = np.array([name], dtype=object)
+        self.output_shape_ = arrays[0].shape
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Stack the cells into an array of shape ``(n_samples, *output_shape_)``.
+
+        Parameters
+        ----------
+        X : DataFrame of one column, Series, or object array of shape (n,) or (n, 1)
+            One array of shape ``output_shape_`` per row.
+
+        Returns
+        -------
+        stacked : ndarray of shape (n_samples, *output_shape_), dtype float32
+        """
+        check_is_fitted(self)
+        name, cells, labels = _array_column(X)
+        arrays = _cell_arrays(name, cells, labels)
+        for row, array in enumerate(arrays):
+            if array.shape != self.output_shape_:
+                raise ValueError(
+                    f"ArrayColumnStacker: column {name!r}, {_where(row, labels)}: array of "
+                    f"shape {array.shape}, but the arrays seen in fit have shape "
+                    f"{self.output_shape_}."
+                )
+        return np.stack(arrays).astype(np.float32, copy=False)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.one_d_array = True
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
+
+
+def _where(row: int, labels: list | None) -> str:
+    return f"row {row}" if labels is None else f"row {row} (index {labels[row]!r})"
+
+
+def _array_column(X: Any) -> tuple[Any, list, list | None]:
+    """The column name (or ``"X"``), its cells and the index labels of a one-column input."""
+    if isinstance(X, pd.DataFrame):
+        if X.shape[1] != 1:
+            raise ValueError(
+                f"ArrayColumnStacker reads one column, got {X.shape[1]} columns "
+                f"{list(X.columns)[:10]}; use one step per column."
+            )
+        X = X.iloc[:, 0]
+    if isinstance(X, pd.Series):
+        return ("X" if X.name is None else X.name), X.tolist(), X.index.tolist()
+    array = np.empty(len(X), dtype=object) if isinstance(X, list) else np.asarray(X)
+    if isinstance(X, list):
+        array[:] = X
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 1 or array.dtype != object:
+        raise ValueError(
+            "ArrayColumnStacker reads one column whose cells are arrays (a Series, a "
+            f"one-column DataFrame or an object array); got an array of shape {array.shape} "
+            f"and dtype {array.dtype}."
+        )
+    return "X", list(array), None
+
+
+def _cell_arrays(name: Any, cells: list, labels: list | None) -> list[np.ndarray]:
+    if not cells:
+        raise ValueError(f"ArrayColumnStacker: column {name!r} has no rows.")
+    arrays = []
+    for row, cell in enumerate(cells):
+        where = f"ArrayColumnStacker: column {name!r}, {_where(row, labels)}"
+        if not isinstance(cell, _ARRAY_CELL):
+            what = "is missing" if cell is None or bool(pd.isna(cell)) else "is not an array"
+            raise ValueError(
+                f"{where} {what} ({cell!r}); every row needs an array (list, tuple or "
+                "ndarray) of numbers: fill or drop that row."
+            )
+        try:
+            array = np.asarray(cell, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            lengths = sorted({len(part) for part in cell if isinstance(part, _ARRAY_CELL)})
+            detail = f" (inner lengths seen: {lengths[:10]})" if len(lengths) > 1 else ""
+            raise ValueError(
+                f"{where} is not a rectangular array of numbers{detail}: {exc}"
+            ) from exc
+        if array.ndim not in (1, 2) or array.size == 0:
+            raise ValueError(
+                f"{where}: array of shape {array.shape}; expected a non-empty vector (d,) "
+                "or a series (timesteps, features)."
+            )
+        arrays.append(array)
+    return arrays
