@@ -19,6 +19,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import pandas as pd
 from scikeras._utils import route_params
 from scikeras.wrappers import BaseWrapper, KerasClassifier, KerasRegressor
 from scipy import sparse
@@ -70,6 +71,11 @@ _EARLY_STOPPING_FRACTION = 0.1
 # with a threshold that suits networks). At 800 rows (a product table) stopping early
 # kept the fused model from overfitting its weaker inputs (benchmarks/RESULTS.md).
 _EARLY_STOPPING_AUTO_MIN_SAMPLES = 500
+# Largest number of rows of a token input's Embedding (ids 0 .. MAX_VOCABULARY_SIZE - 1).
+# A column of years, zip codes or timestamps taken for token ids would otherwise build an
+# Embedding with as many rows as its largest value (10**9 ids: 22 GB, the process killed).
+# TextTokenizer vocabularies are far smaller; it also keeps ids inside int32.
+MAX_VOCABULARY_SIZE = 10_000_000
 _CATEGORICAL_LOSSES = {
     "categorical_crossentropy",
     "sparse_categorical_crossentropy",
@@ -371,6 +377,69 @@ def _as_model_dtype(array: np.ndarray, kind: str) -> np.ndarray:
     return array.astype(np.float32, copy=False)
 
 
+def _check_token_ids(key: str, array: np.ndarray, limit: int | None, fitted: bool) -> None:
+    """Refuse token ids that are not whole numbers in ``[0, limit)`` before the int32 cast.
+
+    Parameters
+    ----------
+    key : str
+        Input name, for the message.
+    array : ndarray
+        The input as given (any integer or float dtype).
+    limit : int or None
+        One past the largest allowed id: ``MAX_VOCABULARY_SIZE`` in fit, the fitted
+        vocabulary size at predict; None checks only that the ids are whole and >= 0.
+    fitted : bool
+        Whether ``limit`` is the fitted vocabulary (changes the advice in the message).
+    """
+    if array.size == 0:
+        return
+    if array.dtype.kind == "f" and not np.array_equal(array, np.floor(array)):
+        row = int(np.argmax((array != np.floor(array)).reshape(len(array), -1).any(axis=1)))
+        raise ValueError(
+            f"Input {key!r} is used as token ids but holds non-integer values (first at "
+            f"row {row}); pass input_kinds={{{key!r}: 'tabular'}} for numeric features."
+        )
+    low, high = array.min().item(), array.max().item()
+    if low < 0:
+        raise ValueError(
+            f"Input {key!r} holds negative token ids (smallest {low!r}); ids must be >= 0. "
+            f"Pass input_kinds={{{key!r}: 'tabular'}} if these are numeric features."
+        )
+    if limit is None or high < limit:
+        return
+    if fitted:
+        raise ValueError(
+            f"Input {key!r} holds token ids in [{low!r}, {high!r}], but the model was "
+            f"fitted with ids in [0, {limit - 1}]; use the tokenizer fitted with this "
+            "estimator."
+        )
+    raise ValueError(
+        f"Input {key!r} is taken as token ids, but its largest id is {high!r}: an "
+        f"Embedding that large cannot be built (at most MAX_VOCABULARY_SIZE = {limit:,} "
+        "ids). If it holds numbers such as years, zip codes or timestamps, pass "
+        f"input_kinds={{{key!r}: 'tabular'}}; if it holds text, encode it with "
+        "TextTokenizer first."
+    )
+
+
+def _check_float32_range(key: str, original, cast) -> None:
+    """Refuse finite values that became infinite in the float32 cast (e.g. 1e39)."""
+    if not isinstance(cast, np.ndarray) or cast.dtype != np.float32:
+        return
+    if getattr(original, "dtype", None) is None or original.dtype.itemsize <= 4:
+        return  # float16/float32/int8..int32 values always fit float32.
+    bad_row = _first_non_finite_row(cast)
+    if bad_row is not None:
+        largest = np.abs(np.asarray(original, dtype=np.float64)).max()
+        raise ValueError(
+            f"Input {key!r} holds values too large for float32 (first at row {bad_row}, "
+            f"largest magnitude {largest:.3g} > {np.finfo(np.float32).max:.3g}); the "
+            "model computes in float32: rescale that input (e.g. StandardScaler or a "
+            "log transform)."
+        )
+
+
 def _first_non_finite_row(array: np.ndarray) -> int | None:
     if array.dtype.kind != "f":
         return None
@@ -549,7 +618,7 @@ class _MultiInputWrapper:
             ensure_all_finite=True,
         )
         kind = self._input_kind_for(_SINGLE_INPUT, X, single=True)
-        X = _as_model_dtype(X, kind)
+        X = self._to_model_dtype(_SINGLE_INPUT, X, kind, reset)
         if reset:
             self.input_names_ = None
             self._record_inputs({_SINGLE_INPUT: X}, {_SINGLE_INPUT: kind})
@@ -576,7 +645,10 @@ class _MultiInputWrapper:
             kinds = self.input_kinds_
         else:
             kinds = {key: self._input_kind_for(key, array) for key, array in arrays.items()}
-        arrays = {key: _as_model_dtype(array, kinds[key]) for key, array in arrays.items()}
+        arrays = {
+            key: self._to_model_dtype(key, array, kinds[key], reset)
+            for key, array in arrays.items()
+        }
         if reset:
             for attribute in ("n_features_in_", "feature_names_in_"):
                 vars(self).pop(attribute, None)
@@ -586,6 +658,17 @@ class _MultiInputWrapper:
             self._check_against_fit(arrays)
             arrays = self._as_fitted_sparsity(arrays)
         return arrays
+
+    def _to_model_dtype(self, key: str, array, kind: str, reset: bool):
+        """Cast one validated input for Keras, refusing values the cast would corrupt."""
+        if kind == "tokens" and not sparse.issparse(array):
+            limit = MAX_VOCABULARY_SIZE if reset else self.vocabulary_sizes_.get(key)
+            _check_token_ids(key, np.asarray(array), limit, fitted=not reset)
+        with np.errstate(over="ignore"):  # overflow is reported below, naming the input
+            cast = _as_model_dtype(array, kind)
+        if cast is not array:
+            _check_float32_range(key, array, cast)
+        return cast
 
     def _as_fitted_sparsity(self, arrays: dict) -> dict:
         """Sparse where the model has a sparse input, dense elsewhere (e.g. a dense
@@ -1080,11 +1163,47 @@ def _num_rows(array) -> int:
     return array.shape[0] if sparse.issparse(array) else len(array)
 
 
+def _is_pandas(value) -> bool:
+    return isinstance(value, (pd.DataFrame, pd.Series))
+
+
+def _from_nullable_pandas(key: str, frame) -> np.ndarray:
+    """A DataFrame or Series as a numeric array, nullable dtypes (Float64, Int64, boolean) included.
+
+    ``np.asarray`` turns a frame mixing nullable and NumPy columns into an object array,
+    and ``pd.NA`` into an object that is neither a number nor NaN; both are handled here.
+    """
+    dtypes = list(frame.dtypes) if isinstance(frame, pd.DataFrame) else [frame.dtype]
+    if not any(isinstance(dtype, pd.api.extensions.ExtensionDtype) for dtype in dtypes):
+        return np.asarray(frame)
+    if not all(_is_numeric_dtype(dtype) for dtype in dtypes):
+        return np.asarray(frame)  # strings or categories: refused below as non-numeric
+    missing = np.asarray(frame.isna()).reshape(len(frame), -1)
+    if missing.any():
+        row = int(np.argmax(missing.any(axis=1)))
+        where = f"row {row}"
+        if isinstance(frame, pd.DataFrame):
+            where += f", column {frame.columns[int(np.argmax(missing[row]))]!r}"
+        raise ValueError(
+            f"Input {key!r} contains missing values (pd.NA/NaN), first at {where}; impute "
+            "or drop those values."
+        )
+    numpy_dtypes = [getattr(dtype, "numpy_dtype", dtype) for dtype in dtypes]
+    return frame.to_numpy(dtype=np.result_type(*numpy_dtypes))
+
+
+def _is_numeric_dtype(dtype) -> bool:
+    return pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
+
+
 def _validate_input_array(key: str, value) -> np.ndarray:
     if sparse.issparse(value):
         return _validate_sparse_input(key, value)
     # Lazily loaded images know their shape and dtype; decoding them here would defeat them.
-    array = value if isinstance(value, LazyImages) else np.asarray(value)
+    if isinstance(value, LazyImages):
+        array = value
+    else:
+        array = _from_nullable_pandas(key, value) if _is_pandas(value) else np.asarray(value)
     if array.ndim < 2:
         raise ValueError(
             f"Input {key!r} has shape {array.shape}; expected at least 2 dimensions "
