@@ -242,3 +242,38 @@ def test_missing_value_in_a_nullable_frame_names_key_row_and_column(fitted_dict)
     frame.loc[4, "b"] = pd.NA
     with pytest.raises(ValueError, match=r"'num' contains missing values.*row 4, column 'b'"):
         clf.predict({**X, "num": frame})
+
+
+@pytest.mark.parametrize(
+    "weight, message",
+    [
+        (-1.0, r"1 negative weight\(s\), first at row 5 \(-1\.0\)"),
+        (np.nan, r"1 NaN or infinite weight\(s\), first at row 5 \(nan\)"),
+        (np.inf, r"1 NaN or infinite weight\(s\), first at row 5 \(inf\)"),
+    ],
+)
+def test_negative_and_non_finite_sample_weights_are_refused(weight, message):
+    X, y = small_dict()
+    sample_weight = np.ones(len(y))
+    sample_weight[5] = weight
+    with pytest.raises(ValueError, match=message):
+        MultiInputKerasClassifier(**TINY_DICT).fit(X, y, sample_weight=sample_weight)
+
+
+def test_sample_weights_summing_to_zero_are_refused():
+    X, y = small_dict()
+    # Not all zero, but summing to zero: dividing by the sum made a NaN model.
+    sample_weight = np.where(np.arange(len(y)) % 2 == 0, 1.0, -1.0)
+    with pytest.raises(ValueError, match="negative weight"):
+        MultiInputKerasClassifier(**TINY_DICT).fit(X, y, sample_weight=sample_weight)
+    with pytest.raises(ValueError, match="at least one non-zero"):
+        MultiInputKerasClassifier(**TINY_DICT).fit(X, y, sample_weight=np.zeros(len(y)))
+
+
+@pytest.mark.parametrize("scale", [1e38, 1e300, 1e-320])
+def test_huge_and_tiny_uniform_weights_train_like_unit_weights(scale):
+    X, y = small_dict()
+    unit = MultiInputKerasClassifier(**TINY_DICT).fit(X, y, sample_weight=np.ones(len(y)))
+    scaled = MultiInputKerasClassifier(**TINY_DICT).fit(X, y, sample_weight=np.full(len(y), scale))
+    np.testing.assert_array_equal(scaled.predict_proba(X), unit.predict_proba(X))
+    assert np.isfinite(scaled.history_["loss"]).all()

@@ -377,6 +377,44 @@ def _as_model_dtype(array: np.ndarray, kind: str) -> np.ndarray:
     return array.astype(np.float32, copy=False)
 
 
+def _checked_sample_weight(sample_weight, n_samples: int) -> np.ndarray:
+    """``sample_weight`` as float64, refusing negative and non-finite weights.
+
+    Parameters
+    ----------
+    sample_weight : array-like of shape (n_samples,) or scalar
+    n_samples : int
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), float64
+    """
+    try:
+        weights = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        weights = np.zeros(0)  # not numbers: scikit-learn's check below says so
+    for bad, what in ((~np.isfinite(weights), "NaN or infinite"), (weights < 0, "negative")):
+        if bad.any():
+            row = int(np.argmax(bad))
+            raise ValueError(
+                f"sample_weight holds {int(bad.sum())} {what} weight(s), first at row {row} "
+                f"({float(weights[row])!r}); weights must be finite and >= 0 (0 drops a sample)."
+            )
+    return _check_sample_weight(sample_weight, np.empty((n_samples, 0)), dtype=np.float64)
+
+
+def _mean_one(sample_weight: np.ndarray) -> np.ndarray:
+    """Weights (finite, >= 0, not all 0) scaled to mean 1, as float32.
+
+    Computed in float64 and divided by the largest weight first, so that neither huge
+    weights (1e38: a float32 sum is inf, every weight 0) nor tiny ones (1e-320: the mean
+    is 0) overflow.
+    """
+    weights = np.asarray(sample_weight, dtype=np.float64)
+    weights = weights / weights.max()
+    return (weights * (len(weights) / weights.sum())).astype(np.float32)
+
+
 def _check_token_ids(key: str, array: np.ndarray, limit: int | None, fitted: bool) -> None:
     """Refuse token ids that are not whole numbers in ``[0, limit)`` before the int32 cast.
 
@@ -774,9 +812,7 @@ class _MultiInputWrapper:
 
     def _validate_sample_weight(self, X, y, sample_weight):
         n_samples = _num_samples(y)
-        sample_weight = _check_sample_weight(
-            sample_weight, np.empty((n_samples, 0)), dtype=np.float32
-        )
+        sample_weight = _checked_sample_weight(sample_weight, n_samples)
         if np.all(sample_weight == 0):
             raise ValueError(
                 "All sample weights are zero: there is nothing to train on "
@@ -895,7 +931,7 @@ class _MultiInputWrapper:
         if sample_weight is not None:
             # Normalise to mean 1 so the weighted loss is the mean over the "repeated"
             # data set: weights change which samples matter, not the learning rate.
-            sample_weight = sample_weight * (len(sample_weight) / sample_weight.sum())
+            sample_weight = _mean_one(sample_weight)
         # SciKeras silently drops ``callbacks`` given to ``fit``; add them to this call.
         configured = self._fit_callbacks
         self._fit_callbacks = [*configured, *(kwargs.pop("callbacks", None) or [])]
@@ -1557,7 +1593,7 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         weights = compute_sample_weight(class_weight=self.class_weight, y=y)
         if sample_weight is None:
             return weights
-        return _check_sample_weight(sample_weight, weights.reshape(-1, 1)) * weights
+        return _checked_sample_weight(sample_weight, len(weights)) * weights
 
     def predict_proba(self, X, **kwargs) -> np.ndarray:
         """Class probabilities, of shape ``(n_samples, n_classes)``.
