@@ -277,3 +277,26 @@ def test_huge_and_tiny_uniform_weights_train_like_unit_weights(scale):
     scaled = MultiInputKerasClassifier(**TINY_DICT).fit(X, y, sample_weight=np.full(len(y), scale))
     np.testing.assert_array_equal(scaled.predict_proba(X), unit.predict_proba(X))
     assert np.isfinite(scaled.history_["loss"]).all()
+
+
+def test_classifier_refuses_continuous_y_naming_the_row():
+    X, y = small_dict()
+    y_float = y.astype(float)
+    y_float[4] = 0.25
+    message = r"Unknown label type: y holds continuous values \(first at row 4: 0\.25\).*Regressor"
+    with pytest.raises(ValueError, match=message):
+        MultiInputKerasClassifier(**TINY_DICT).fit(X, y_float)
+
+
+def test_partial_fit_refuses_labels_outside_classes():
+    X, y = small_dict()
+    clf = MultiInputKerasClassifier(**TINY_DICT)
+    with pytest.raises(ValueError, match=r"label\(s\) \[5\] that are not in the classes passed"):
+        clf.partial_fit(X, np.where(np.arange(len(y)) == 3, 5, y), classes=[0, 1])
+    assert not hasattr(clf, "model_")
+    clf.partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(
+        ValueError, match=r"\[7\] that are not in the classifier's classes_ \[0, 1, 2\]"
+    ):
+        clf.partial_fit(X, np.where(np.arange(len(y)) == 3, 7, y))
+    assert clf.classes_.tolist() == [0, 1, 2]

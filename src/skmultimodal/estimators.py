@@ -1261,6 +1261,38 @@ def _validate_input_array(key: str, value) -> np.ndarray:
     return array
 
 
+def _refuse_continuous_labels(y) -> None:
+    """Raise the classifier's error for a ``y`` of non-integer numbers."""
+    values = np.asarray(y, dtype=np.float64)
+    fractional = (values != np.round(values)).reshape(len(values), -1).any(axis=1)
+    row = int(np.argmax(fractional))
+    raise ValueError(
+        f"Unknown label type: y holds continuous values (first at row {row}: "
+        f"{values[row].tolist()!r}), but a classifier needs class labels. Use "
+        "MultiInputKerasRegressor for numeric targets, or turn them into classes "
+        "first (e.g. np.round or pd.cut)."
+    )
+
+
+def _check_labels_in_classes(y, classes, given: bool) -> None:
+    """Refuse labels of a 1-D ``y`` that are not among ``classes`` (partial_fit)."""
+    y = np.asarray(y)
+    if classes is None or y.ndim != 1:
+        return
+    classes = np.asarray(classes)
+    try:
+        unseen = np.setdiff1d(np.unique(y), classes)
+    except TypeError:  # labels and classes of different types: none can match
+        unseen = np.unique(y.astype(str))
+    if unseen.size:
+        origin = "the classes passed to partial_fit" if given else "the classifier's classes_"
+        raise ValueError(
+            f"y holds label(s) {unseen.tolist()} that are not in {origin} "
+            f"{classes.tolist()}; pass every label that can occur as classes=... in the "
+            "first partial_fit call."
+        )
+
+
 class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_SklearnMixinsFirst):
     """Keras classifier for a dict of inputs (images, token ids, sequences, tables).
 
@@ -1531,6 +1563,8 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
             columns = getattr(y, "columns", None)
             self._target_columns = None if columns is None else [str(c) for c in columns]
         y = super()._validate_target(y, reset=reset, y_numeric=y_numeric)
+        if reset and self.target_type_ in ("continuous", "continuous-multioutput"):
+            _refuse_continuous_labels(y)
         if reset and self.target_type_ in ("binary", "multiclass"):
             n_classes = len(np.unique(y))
             if n_classes < 2:
@@ -1581,7 +1615,9 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         self
         """
         self._require_y(y)
-        self.classes_ = classes if classes is not None else getattr(self, "classes_", None)
+        known = classes if classes is not None else getattr(self, "classes_", None)
+        _check_labels_in_classes(y, known, given=classes is not None)
+        self.classes_ = known
         sample_weight = self._class_weighted(y, sample_weight)
         return BaseWrapper.partial_fit(self, X, y, sample_weight=sample_weight, **kwargs)
 
