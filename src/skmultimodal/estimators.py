@@ -10,6 +10,9 @@ private hooks (``_validate_data``, ``_initialize``, ``_build_keras_model``, ``_f
 from __future__ import annotations
 
 import copy
+import difflib
+import inspect
+import numbers
 import tempfile
 import warnings
 from collections import defaultdict
@@ -20,7 +23,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pandas as pd
-from scikeras._utils import route_params
+from scikeras._utils import accepts_kwargs, has_param, route_params
 from scikeras.wrappers import BaseWrapper, KerasClassifier, KerasRegressor
 from scipy import sparse
 from sklearn.base import (
@@ -32,6 +35,12 @@ from sklearn.base import (
 )
 from sklearn.exceptions import DataConversionWarning
 from sklearn.model_selection import train_test_split
+from sklearn.utils._param_validation import (
+    Interval,
+    Options,
+    StrOptions,
+    validate_parameter_constraints,
+)
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -485,6 +494,101 @@ def _first_non_finite_row(array: np.ndarray) -> int | None:
     return None if finite.all() else int(np.argmin(finite))
 
 
+# -- constructor parameter validation (issue #14) -------------------------------------------
+_POSITIVE_INT = Interval(numbers.Integral, 1, None, closed="left")
+_BATCH_SIZE = [_POSITIVE_INT, Options(numbers.Integral, {-1}), None]
+_FRACTION = [Interval(numbers.Real, 0, 1, closed="left")]
+
+# scikit-learn constraints of every constructor parameter shared by the classifier and the
+# regressor (class_weight is the classifier's only). The hand-written checks of
+# ``_check_params`` run first: they keep their established messages and check what a
+# constraint cannot (the items of image_filters, text_bidirectional with text_cell...).
+_PARAMETER_CONSTRAINTS: dict = {
+    "model": [None, callable],
+    "input_kinds": [None, Mapping, StrOptions(set(INPUT_KINDS))],
+    "image_filters": ["array-like"],
+    "image_pooling": [StrOptions(set(IMAGE_POOLINGS))],
+    "image_augmentation": ["array-like"],
+    "text_embedding_dim": [_POSITIVE_INT],
+    "text_units": [_POSITIVE_INT],
+    "text_bidirectional": ["boolean"],
+    "text_cell": [StrOptions(set(TEXT_CELLS))],
+    "sequence_units": [_POSITIVE_INT],
+    "tabular_units": [Interval(numbers.Integral, 0, None, closed="left")],
+    "head_units": ["array-like", _POSITIVE_INT],
+    "dropout": _FRACTION,
+    "recurrent_dropout": _FRACTION,
+    "batch_norm": ["boolean"],
+    "branch_norm": [StrOptions(set(BRANCH_NORMS)), None],
+    "wide_inputs": [StrOptions({WIDE_SPARSE}), "array-like", None],
+    "wide_l2": [Interval(numbers.Real, 0, None, closed="left")],
+    "optimizer": [str, keras.optimizers.Optimizer, type],
+    "loss": [str, callable, Mapping, list, tuple, None],
+    "metrics": [str, list, tuple, Mapping, None],
+    "batch_size": _BATCH_SIZE,
+    "validation_batch_size": _BATCH_SIZE,
+    "epochs": [_POSITIVE_INT],
+    "verbose": ["verbose", StrOptions({"auto"})],
+    "callbacks": [list, tuple, Mapping, keras.callbacks.Callback, type, None],
+    "validation_split": _FRACTION,
+    "early_stopping": ["boolean", StrOptions({"auto"})],
+    "patience": [_POSITIVE_INT],
+    "shuffle": ["boolean"],
+    "run_eagerly": ["boolean"],
+    "warm_start": ["boolean"],
+    "random_state": ["random_state"],
+    "class_weight": [Mapping, StrOptions({"balanced"}), None],
+}
+# Parameters routed with ``fit__`` / ``predict__`` get the constraint of the plain one.
+_ROUTED_CONSTRAINTS = {
+    f"{destination}__{name}": _PARAMETER_CONSTRAINTS[name]
+    for destination, names in (
+        ("fit", ("batch_size", "validation_batch_size", "epochs", "verbose", "shuffle")),
+        ("fit", ("validation_split",)),
+        ("predict", ("batch_size", "verbose")),
+    )
+    for name in names
+}
+# Prefixes that SciKeras routes (BaseWrapper._routing_prefixes, plus the destinations it
+# reads with route_params: callbacks and score).
+_ROUTING_PREFIXES = tuple(sorted({*BaseWrapper._routing_prefixes, "callbacks", "score"}))
+# Keyword arguments SciKeras passes on to Keras' fit / predict / compile without a prefix.
+_SCIKERAS_PASSED_ON = (
+    BaseWrapper._fit_kwargs | BaseWrapper._predict_kwargs | BaseWrapper._compile_kwargs
+)
+# Routed numbers that must be finite and > 0 (optimizer__learning_rate, optimizer__lr...).
+_LEARNING_RATE_NAMES = ("learning_rate", "lr")
+
+
+def _unknown_parameter_message(name: str, owner: str, known: list) -> str:
+    """The error for a keyword argument that is neither a parameter nor routed."""
+    prefix, routed, rest = name.partition("__")
+    if routed:
+        close = difflib.get_close_matches(prefix, _ROUTING_PREFIXES, n=1)
+        guess = f"{close[0]}__{rest}" if close else None
+        what = f"routes to unknown destination {prefix!r}"
+    else:
+        close = difflib.get_close_matches(name, known, n=1)
+        guess = close[0] if close else None
+        what = "is not a parameter"
+    hint = f"Did you mean {guess!r}? " if guess else ""
+    prefixes = ", ".join(f"{p}__" for p in _ROUTING_PREFIXES)
+    return (
+        f"{owner} got the keyword argument {name!r}, which {what}. {hint}Valid parameters "
+        f"are listed by get_params(); routed ones take a prefix ({prefixes})."
+    )
+
+
+def _check_learning_rate(name: str, value) -> None:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        return  # a schedule object or a string: Keras checks it
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(
+            f"{name} must be a finite number > 0, got {value!r}; a typical Adam learning "
+            "rate is 1e-3."
+        )
+
+
 class _MultiInputWrapper:
     """Behaviour shared by the classifier and the regressor (placed before SciKeras)."""
 
@@ -587,6 +691,56 @@ class _MultiInputWrapper:
                 "input_kinds must be None, a dict {input name: kind} or (for a single array "
                 f"input) one kind; got {self.input_kinds!r}."
             )
+
+    _parameter_constraints: dict = _PARAMETER_CONSTRAINTS
+
+    def _validate_params_before_fit(self) -> None:
+        """Check every parameter, before any TensorFlow work (fit, partial_fit).
+
+        Raises
+        ------
+        ValueError or TypeError
+            Naming the parameter, what was expected and, for an unknown keyword
+            argument, the closest valid name.
+        """
+        self._check_params()
+        self._check_unknown_params()
+        params = self.get_params(deep=False)
+        owner = type(self).__name__
+        validate_parameter_constraints(self._parameter_constraints, params, caller_name=owner)
+        validate_parameter_constraints(_ROUTED_CONSTRAINTS, params, caller_name=owner)
+        for name, value in params.items():
+            if "__" in name and name.rpartition("__")[2] in _LEARNING_RATE_NAMES:
+                _check_learning_rate(name, value)
+            elif "__" in name and isinstance(value, float) and np.isnan(value):
+                raise ValueError(f"{name} is NaN; give it a number.")
+
+    def _check_unknown_params(self) -> None:
+        known = set(inspect.signature(type(self).__init__).parameters) - {"self", "kwargs"}
+        for name in sorted(set(self.get_params(deep=False)) - known):
+            prefix = name.partition("__")[0]
+            if "__" in name and prefix in _ROUTING_PREFIXES:
+                continue
+            if name in _SCIKERAS_PASSED_ON or self._model_takes(name):
+                continue
+            candidates = sorted(known | self._model_param_names_taken())
+            raise ValueError(_unknown_parameter_message(name, type(self).__name__, candidates))
+
+    def _model_param_names_taken(self) -> set:
+        model = self.model
+        if model is None or isinstance(model, keras.Model) or not callable(model):
+            return set()
+        try:
+            return set(inspect.signature(model).parameters) - {"meta", "compile_kwargs", "params"}
+        except (TypeError, ValueError):  # a builtin without a signature
+            return set()
+
+    def _model_takes(self, name: str) -> bool:
+        """Whether a ``model`` callable receives the unprefixed keyword argument ``name``."""
+        model = self.model
+        if model is None or isinstance(model, keras.Model) or not callable(model):
+            return False
+        return has_param(model, name) or accepts_kwargs(model)
 
     # -- validation ---------------------------------------------------------------
     def _validate_data(self, X=None, y=None, reset: bool = False, y_numeric: bool = False):
@@ -890,6 +1044,7 @@ class _MultiInputWrapper:
 
     # -- fit / predict ----------------------------------------------------------------
     def _fit(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
+        self._validate_params_before_fit()
         seed = seed_from_random_state(self.random_state)
         with tensorflow_seed(seed):
             super()._fit(
@@ -1418,7 +1573,11 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         Multiplies ``sample_weight`` (the caller's array is not modified).
     **kwargs
         Routed parameters as in SciKeras (``fit__*``, ``predict__*``, ``optimizer__*``,
-        ``model__*`` ...).
+        ``model__*`` ...), Keras ``fit``/``compile`` arguments that SciKeras passes on
+        (``validation_freq``...) and arguments of a ``model`` callable. Any other name
+        is refused by ``fit``, which names the closest valid parameter. All parameters
+        are validated in ``fit`` before TensorFlow is used; ``*__learning_rate`` must
+        be finite and > 0.
 
     Attributes
     ----------
@@ -1591,6 +1750,7 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         self
         """
         self._require_y(y)
+        self._validate_params_before_fit()
         with self._state_restored_on_error():
             self.classes_ = None
             vars(self).pop("output_names_", None)
@@ -1615,6 +1775,7 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         self
         """
         self._require_y(y)
+        self._validate_params_before_fit()
         known = classes if classes is not None else getattr(self, "classes_", None)
         _check_labels_in_classes(y, known, given=classes is not None)
         self.classes_ = known
