@@ -389,3 +389,81 @@ def test_class_weight_equals_matching_sample_weight():
     np.testing.assert_allclose(
         class_weighted.predict_proba(X), sample_weighted.predict_proba(X), rtol=0, atol=1e-6
     )
+
+
+@pytest.mark.parametrize(
+    "params, error, message",
+    [
+        (dict(batch_size=-5), ValueError, r"'batch_size' parameter .* range \[1, inf\).*Got -5"),
+        (dict(batch_size=0), ValueError, r"'batch_size' parameter .*Got 0 instead"),
+        (dict(fit__batch_size=0), ValueError, r"'fit__batch_size' parameter .*Got 0 instead"),
+        (dict(epochs=2.5), ValueError, "epochs must be a positive integer"),
+        (dict(verbose=-1), ValueError, r"'verbose' parameter"),
+        (dict(class_weight="balance"), ValueError, r"'class_weight' parameter .*'balance'"),
+        (dict(epoch=3), ValueError, r"keyword argument 'epoch', which is not a .*'epochs'\?"),
+        (
+            dict(optimiser__learning_rate=0.01),
+            ValueError,
+            r"'optimiser__learning_rate', which routes to unknown destination 'optimiser'\. "
+            r"Did you mean 'optimizer__learning_rate'\?",
+        ),
+        (dict(optimizer__learning_rate=np.nan), ValueError, "learning_rate must be a finite.*nan"),
+        (dict(optimizer__learning_rate=-0.1), ValueError, r"learning_rate must be .*> 0.*-0\.1"),
+        (dict(optimizer__lr=np.inf), ValueError, r"optimizer__lr must be a finite number > 0"),
+        (dict(optimizer__momentum=np.nan), ValueError, "optimizer__momentum is NaN"),
+    ],
+)
+def test_bad_parameters_are_refused_in_fit_before_tensorflow(params, error, message, monkeypatch):
+    X, y = make_dict(16)
+    clf = MultiInputKerasClassifier(**{**TINY, **params})
+    assert clone(clf).get_params()  # nothing is checked in __init__, clone or get_params
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model was built before the parameters were checked")
+
+    monkeypatch.setattr(MultiInputKerasClassifier, "_build_keras_model", no_model)
+    with pytest.raises(error, match=message):
+        clf.fit(X, y)
+    with pytest.raises(error, match=message):
+        clf.partial_fit(X, y)
+
+
+def test_set_params_is_checked_at_the_next_fit_even_with_warm_start():
+    X, y = make_dict(16)
+    reg = MultiInputKerasRegressor(**{**TINY, "epochs": 1, "warm_start": True})
+    reg.fit(X, y.astype(float))
+    reg.set_params(batch_size=0)
+    with pytest.raises(ValueError, match=r"'batch_size' parameter of MultiInputKerasRegressor"):
+        reg.fit(X, y.astype(float))
+
+
+def test_routed_and_passed_on_parameters_are_accepted():
+    X, y = make_dict(16)
+    clf = MultiInputKerasClassifier(
+        **{**TINY, "epochs": 1, "batch_size": -1},
+        optimizer__learning_rate=0.01,
+        fit__shuffle=False,
+        predict__batch_size=-1,
+        validation_freq=1,
+    )
+    assert clf.fit(X, y).predict_proba(X).shape == (16, 2)
+
+
+def test_keyword_argument_taken_by_the_model_callable_is_accepted():
+    def build(meta, hidden):
+        inputs = {
+            name: keras.Input(shape, name=name) for name, shape in meta["input_shapes_"].items()
+        }
+        flat = [keras.layers.Flatten()(keras.ops.cast(x, "float32")) for x in inputs.values()]
+        hidden_layer = keras.layers.Dense(hidden)(keras.layers.concatenate(flat))
+        model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(hidden_layer))
+        model.compile("adam", "binary_crossentropy")
+        return model
+
+    X, y = make_dict(16)
+    clf = MultiInputKerasClassifier(model=build, hidden=3, epochs=1, random_state=0).fit(X, y)
+    assert any(getattr(layer, "units", None) == 3 for layer in clf.model_.layers)
+    with pytest.raises(
+        ValueError, match=r"'hiden', which is not a parameter\. Did you mean 'hidden'"
+    ):
+        MultiInputKerasClassifier(model=build, hidden=3, hiden=4, epochs=1).fit(X, y)

@@ -21,7 +21,15 @@ from skmultimodal.compose import MultiInputTransformer
 from skmultimodal.datasets import make_multimodal_classification
 from skmultimodal.estimators import MultiInputKerasClassifier, MultiInputKerasRegressor
 from skmultimodal.image import ImageLoader
-from skmultimodal.persistence import trusted_types
+from skmultimodal.persistence import (
+    MAX_IMAGE_PIXELS,
+    MAX_SEQUENCE_LENGTH,
+    MAX_VOCABULARY_SIZE,
+    check_loaded,
+    load,
+    save,
+    trusted_types,
+)
 from skmultimodal.sequence import TimeStepReshaper
 from skmultimodal.text import TextTfidfVectorizer, TextTokenizer
 
@@ -312,3 +320,83 @@ def test_deepcopy_and_clone_still_work(classifier, data):
     np.testing.assert_array_equal(copied.predict_proba(X), classifier.predict_proba(X))
     assert copied.named_steps["clf"].model_ is not classifier.named_steps["clf"].model_
     assert not hasattr(clone(classifier).named_steps["clf"], "model_")
+
+
+# -- crafted files of trusted types with sizes no fit makes (issue #14) ---------------------
+def crafted_tokenizer(**attributes):
+    tokenizer = TextTokenizer().fit(["a cat", "a dog"])
+    vars(tokenizer).update(attributes)
+    return tokenizer
+
+
+def fitted_reshaper(**attributes):
+    reshaper = TimeStepReshaper(timesteps=2).fit(np.zeros((2, 4)))
+    vars(reshaper).update(attributes)
+    return reshaper
+
+
+@pytest.mark.parametrize(
+    "crafted, message",
+    [
+        (
+            crafted_tokenizer(max_len_=10**11),
+            r"TextTokenizer has max_len_=100000000000, beyond MAX_SEQUENCE_LENGTH = 1,000,000",
+        ),
+        (
+            crafted_tokenizer(vocabulary_size_=10**10),
+            r"vocabulary_size_=10000000000, beyond MAX_VOC",
+        ),
+        (
+            ImageLoader(target_size=(100000, 100000)),
+            r"ImageLoader has target_size=\(100000, 100000\), beyond MAX_IMAGE_PIXELS",
+        ),
+        (ImageLoader(target_size=(8, 8)).fit(["x.png"]), None),
+        (fitted_reshaper(), None),
+        (crafted_tokenizer(), None),
+        (
+            fitted_reshaper(output_shape_=(2, 10**6)),
+            r"output_shape_=\(2, 1000000\), beyond a \(timesteps",
+        ),
+    ],
+)
+def test_load_refuses_crafted_sizes_of_trusted_types(crafted, message, tmp_path):
+    # Inside a pipeline, as in a real file: the whole object is walked.
+    pipe = Pipeline([("step", crafted), ("scale", StandardScaler())])
+    save(pipe, tmp_path / "crafted.skops")
+    if message is None:
+        assert type(load(tmp_path / "crafted.skops").steps[0][1]) is type(crafted)
+        return
+    with pytest.raises(ValueError, match=message + ".*Refit the model instead"):
+        load(tmp_path / "crafted.skops")
+
+
+def test_crafted_image_output_shape_is_refused():
+    loader = ImageLoader(target_size=(8, 8)).fit(["x.png"])
+    loader.output_shape_ = (8, 8, 10**6)
+    with pytest.raises(ValueError, match=r"output_shape_=\(8, 8, 1000000\), beyond a \(height"):
+        check_loaded(loader)
+    loader.output_shape_ = (10**5, 10**5, 3)
+    with pytest.raises(ValueError, match="output_shape_=.*MAX_IMAGE_PIXELS"):
+        check_loaded(loader)
+
+
+def test_crafted_vocabulary_of_a_keras_estimator_is_refused(classifier, tmp_path):
+    crafted = pickle.loads(pickle.dumps(classifier))
+    crafted.named_steps["clf"].vocabulary_sizes_["text"] = 10**9
+    save(crafted, tmp_path / "crafted.skops")
+    with pytest.raises(ValueError, match=r"vocabulary_sizes_\['text'\]=1000000000, beyond"):
+        load(tmp_path / "crafted.skops")
+
+
+def test_load_returns_a_normal_pipeline_unchanged(classifier, data, tmp_path):
+    X, _ = data
+    save(classifier, tmp_path / "model.skops")
+    restored = load(tmp_path / "model.skops")
+    np.testing.assert_array_equal(restored.predict_proba(X), classifier.predict_proba(X))
+
+
+def test_bounds_are_documented_constants():
+    from skmultimodal import estimators
+
+    assert MAX_VOCABULARY_SIZE == estimators.MAX_VOCABULARY_SIZE
+    assert MAX_SEQUENCE_LENGTH >= 100_000 and MAX_IMAGE_PIXELS >= 4096 * 4096

@@ -153,3 +153,150 @@ def test_interrupted_refit_keeps_the_pipeline_predicting_as_before(fitted, data,
         pipe.fit(X, y, clf__callbacks=[FailMidFit()])
     assert pipe.named_steps["clf"].model_ is model
     np.testing.assert_array_equal(pipe.predict_proba(X), before)
+
+
+# -- dict inputs the model would silently corrupt (issue #14) ------------------------------
+TINY_DICT = dict(text_embedding_dim=4, text_units=4, tabular_units=4, epochs=1, random_state=0)
+
+
+def small_dict(n=24, seed=0):
+    rng = np.random.RandomState(seed)
+    X = {"tok": rng.randint(0, 5, size=(n, 3)), "num": rng.rand(n, 3)}
+    return X, (X["num"][:, 0] > 0.5).astype(int)
+
+
+@pytest.fixture(scope="module")
+def fitted_dict():
+    X, y = small_dict()
+    return MultiInputKerasClassifier(**TINY_DICT).fit(X, y), X, y
+
+
+@pytest.mark.parametrize("largest", [10**9, 2**40])
+def test_huge_token_ids_are_refused_before_building_the_embedding(largest):
+    from skmultimodal.estimators import MAX_VOCABULARY_SIZE
+
+    X, y = small_dict()
+    X["tok"] = np.full((24, 3), largest)
+    message = (
+        rf"Input 'tok' is taken as token ids, but its largest id is {largest}.*"
+        rf"MAX_VOCABULARY_SIZE = {MAX_VOCABULARY_SIZE:,}.*input_kinds=\{{'tok': 'tabular'\}}"
+        ".*TextTokenizer"
+    )
+    with pytest.raises(ValueError, match=message):
+        MultiInputKerasClassifier(**TINY_DICT).fit(X, y)
+
+
+def test_year_column_passes_as_tabular_when_told():
+    X, y = small_dict()
+    X["year"] = np.full((24, 1), 2024) + np.arange(24).reshape(-1, 1)
+    clf = MultiInputKerasClassifier(input_kinds={"year": "tabular"}, **TINY_DICT).fit(X, y)
+    assert clf.input_kinds_["year"] == "tabular"
+
+
+def test_negative_and_fractional_token_ids_are_refused():
+    X, y = small_dict()
+    with pytest.raises(ValueError, match=r"'tok' holds negative token ids \(smallest -2\)"):
+        MultiInputKerasClassifier(**TINY_DICT).fit({**X, "tok": X["tok"] - 2}, y)
+    fractional = X["tok"] + 0.5
+    with pytest.raises(ValueError, match=r"'tok' .* non-integer values \(first at row 0\)"):
+        MultiInputKerasClassifier(input_kinds={"tok": "tokens"}, **TINY_DICT).fit(
+            {**X, "tok": fractional}, y
+        )
+
+
+def test_token_ids_that_wrap_in_int32_are_refused_at_predict(fitted_dict):
+    clf, X, _ = fitted_dict
+    # 2**32 + 1 becomes 1 in an int32 cast, a valid id: the check must come before it.
+    wrapped = {**X, "tok": np.full_like(X["tok"], 2**32 + 1, dtype=np.int64)}
+    with pytest.raises(ValueError, match=r"'tok' holds token ids in \[4294967297, 4294967297\]"):
+        clf.predict(wrapped)
+
+
+def test_values_overflowing_float32_are_refused_at_fit_and_predict(fitted_dict):
+    clf, X, y = fitted_dict
+    huge = X["num"].copy()
+    huge[3, 1] = 1e39
+    message = r"'num' holds values too large for float32 \(first at row 3, largest magnitude 1e\+39"
+    with pytest.raises(ValueError, match=message):
+        clf.predict({**X, "num": huge})
+    with pytest.raises(ValueError, match=message):
+        MultiInputKerasClassifier(**TINY_DICT).fit({**X, "num": huge}, y)
+    with pytest.raises(ValueError, match=r"too large for float32 \(first at row 3"):
+        MultiInputKerasClassifier(**TINY_DICT).fit(huge, y)
+
+
+def test_nullable_pandas_frames_are_converted(fitted_dict):
+    clf, X, y = fitted_dict
+    frame = pd.DataFrame(X["num"], columns=["a", "b", "c"]).astype({"a": "Float64"})
+    frame["c"] = pd.array((X["num"][:, 2] > 0.5).astype(int), dtype="Int64")
+    expected = clf.predict_proba({**X, "num": frame.to_numpy(dtype=np.float64)})
+    np.testing.assert_array_equal(clf.predict_proba({**X, "num": frame}), expected)
+    flags = pd.DataFrame({"f": pd.array(X["num"][:, 0] > 0.5, dtype="boolean")})
+    fitted = MultiInputKerasClassifier(**TINY_DICT).fit({**X, "num": flags}, y)
+    assert fitted.input_kinds_["num"] == "tabular"
+
+
+def test_missing_value_in_a_nullable_frame_names_key_row_and_column(fitted_dict):
+    clf, X, _ = fitted_dict
+    frame = pd.DataFrame(X["num"], columns=["a", "b", "c"]).astype("Float64")
+    frame.loc[4, "b"] = pd.NA
+    with pytest.raises(ValueError, match=r"'num' contains missing values.*row 4, column 'b'"):
+        clf.predict({**X, "num": frame})
+
+
+@pytest.mark.parametrize(
+    "weight, message",
+    [
+        (-1.0, r"1 negative weight\(s\), first at row 5 \(-1\.0\)"),
+        (np.nan, r"1 NaN or infinite weight\(s\), first at row 5 \(nan\)"),
+        (np.inf, r"1 NaN or infinite weight\(s\), first at row 5 \(inf\)"),
+    ],
+)
+def test_negative_and_non_finite_sample_weights_are_refused(weight, message):
+    X, y = small_dict()
+    sample_weight = np.ones(len(y))
+    sample_weight[5] = weight
+    with pytest.raises(ValueError, match=message):
+        MultiInputKerasClassifier(**TINY_DICT).fit(X, y, sample_weight=sample_weight)
+
+
+def test_sample_weights_summing_to_zero_are_refused():
+    X, y = small_dict()
+    # Not all zero, but summing to zero: dividing by the sum made a NaN model.
+    sample_weight = np.where(np.arange(len(y)) % 2 == 0, 1.0, -1.0)
+    with pytest.raises(ValueError, match="negative weight"):
+        MultiInputKerasClassifier(**TINY_DICT).fit(X, y, sample_weight=sample_weight)
+    with pytest.raises(ValueError, match="at least one non-zero"):
+        MultiInputKerasClassifier(**TINY_DICT).fit(X, y, sample_weight=np.zeros(len(y)))
+
+
+@pytest.mark.parametrize("scale", [1e38, 1e300, 1e-320])
+def test_huge_and_tiny_uniform_weights_train_like_unit_weights(scale):
+    X, y = small_dict()
+    unit = MultiInputKerasClassifier(**TINY_DICT).fit(X, y, sample_weight=np.ones(len(y)))
+    scaled = MultiInputKerasClassifier(**TINY_DICT).fit(X, y, sample_weight=np.full(len(y), scale))
+    np.testing.assert_array_equal(scaled.predict_proba(X), unit.predict_proba(X))
+    assert np.isfinite(scaled.history_["loss"]).all()
+
+
+def test_classifier_refuses_continuous_y_naming_the_row():
+    X, y = small_dict()
+    y_float = y.astype(float)
+    y_float[4] = 0.25
+    message = r"Unknown label type: y holds continuous values \(first at row 4: 0\.25\).*Regressor"
+    with pytest.raises(ValueError, match=message):
+        MultiInputKerasClassifier(**TINY_DICT).fit(X, y_float)
+
+
+def test_partial_fit_refuses_labels_outside_classes():
+    X, y = small_dict()
+    clf = MultiInputKerasClassifier(**TINY_DICT)
+    with pytest.raises(ValueError, match=r"label\(s\) \[5\] that are not in the classes passed"):
+        clf.partial_fit(X, np.where(np.arange(len(y)) == 3, 5, y), classes=[0, 1])
+    assert not hasattr(clf, "model_")
+    clf.partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(
+        ValueError, match=r"\[7\] that are not in the classifier's classes_ \[0, 1, 2\]"
+    ):
+        clf.partial_fit(X, np.where(np.arange(len(y)) == 3, 7, y))
+    assert clf.classes_.tolist() == [0, 1, 2]

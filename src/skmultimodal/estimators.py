@@ -10,6 +10,9 @@ private hooks (``_validate_data``, ``_initialize``, ``_build_keras_model``, ``_f
 from __future__ import annotations
 
 import copy
+import difflib
+import inspect
+import numbers
 import tempfile
 import warnings
 from collections import defaultdict
@@ -19,7 +22,8 @@ from pathlib import Path
 
 import keras
 import numpy as np
-from scikeras._utils import route_params
+import pandas as pd
+from scikeras._utils import accepts_kwargs, has_param, route_params
 from scikeras.wrappers import BaseWrapper, KerasClassifier, KerasRegressor
 from scipy import sparse
 from sklearn.base import (
@@ -31,6 +35,12 @@ from sklearn.base import (
 )
 from sklearn.exceptions import DataConversionWarning
 from sklearn.model_selection import train_test_split
+from sklearn.utils._param_validation import (
+    Interval,
+    Options,
+    StrOptions,
+    validate_parameter_constraints,
+)
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -70,6 +80,11 @@ _EARLY_STOPPING_FRACTION = 0.1
 # with a threshold that suits networks). At 800 rows (a product table) stopping early
 # kept the fused model from overfitting its weaker inputs (benchmarks/RESULTS.md).
 _EARLY_STOPPING_AUTO_MIN_SAMPLES = 500
+# Largest number of rows of a token input's Embedding (ids 0 .. MAX_VOCABULARY_SIZE - 1).
+# A column of years, zip codes or timestamps taken for token ids would otherwise build an
+# Embedding with as many rows as its largest value (10**9 ids: 22 GB, the process killed).
+# TextTokenizer vocabularies are far smaller; it also keeps ids inside int32.
+MAX_VOCABULARY_SIZE = 10_000_000
 _CATEGORICAL_LOSSES = {
     "categorical_crossentropy",
     "sparse_categorical_crossentropy",
@@ -424,11 +439,207 @@ def _as_model_dtype(array: np.ndarray, kind: str) -> np.ndarray:
     return array.astype(np.float32, copy=False)
 
 
+def _checked_sample_weight(sample_weight, n_samples: int) -> np.ndarray:
+    """``sample_weight`` as float64, refusing negative and non-finite weights.
+
+    Parameters
+    ----------
+    sample_weight : array-like of shape (n_samples,) or scalar
+    n_samples : int
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), float64
+    """
+    try:
+        weights = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        weights = np.zeros(0)  # not numbers: scikit-learn's check below says so
+    for bad, what in ((~np.isfinite(weights), "NaN or infinite"), (weights < 0, "negative")):
+        if bad.any():
+            row = int(np.argmax(bad))
+            raise ValueError(
+                f"sample_weight holds {int(bad.sum())} {what} weight(s), first at row {row} "
+                f"({float(weights[row])!r}); weights must be finite and >= 0 (0 drops a sample)."
+            )
+    return _check_sample_weight(sample_weight, np.empty((n_samples, 0)), dtype=np.float64)
+
+
+def _mean_one(sample_weight: np.ndarray) -> np.ndarray:
+    """Weights (finite, >= 0, not all 0) scaled to mean 1, as float32.
+
+    Computed in float64 and divided by the largest weight first, so that neither huge
+    weights (1e38: a float32 sum is inf, every weight 0) nor tiny ones (1e-320: the mean
+    is 0) overflow.
+    """
+    weights = np.asarray(sample_weight, dtype=np.float64)
+    weights = weights / weights.max()
+    return (weights * (len(weights) / weights.sum())).astype(np.float32)
+
+
+def _check_token_ids(key: str, array: np.ndarray, limit: int | None, fitted: bool) -> None:
+    """Refuse token ids that are not whole numbers in ``[0, limit)`` before the int32 cast.
+
+    Parameters
+    ----------
+    key : str
+        Input name, for the message.
+    array : ndarray
+        The input as given (any integer or float dtype).
+    limit : int or None
+        One past the largest allowed id: ``MAX_VOCABULARY_SIZE`` in fit, the fitted
+        vocabulary size at predict; None checks only that the ids are whole and >= 0.
+    fitted : bool
+        Whether ``limit`` is the fitted vocabulary (changes the advice in the message).
+    """
+    if array.size == 0:
+        return
+    if array.dtype.kind == "f" and not np.array_equal(array, np.floor(array)):
+        row = int(np.argmax((array != np.floor(array)).reshape(len(array), -1).any(axis=1)))
+        raise ValueError(
+            f"Input {key!r} is used as token ids but holds non-integer values (first at "
+            f"row {row}); pass input_kinds={{{key!r}: 'tabular'}} for numeric features."
+        )
+    low, high = array.min().item(), array.max().item()
+    if low < 0:
+        raise ValueError(
+            f"Input {key!r} holds negative token ids (smallest {low!r}); ids must be >= 0. "
+            f"Pass input_kinds={{{key!r}: 'tabular'}} if these are numeric features."
+        )
+    if limit is None or high < limit:
+        return
+    if fitted:
+        raise ValueError(
+            f"Input {key!r} holds token ids in [{low!r}, {high!r}], but the model was "
+            f"fitted with ids in [0, {limit - 1}]; use the tokenizer fitted with this "
+            "estimator."
+        )
+    raise ValueError(
+        f"Input {key!r} is taken as token ids, but its largest id is {high!r}: an "
+        f"Embedding that large cannot be built (at most MAX_VOCABULARY_SIZE = {limit:,} "
+        "ids). If it holds numbers such as years, zip codes or timestamps, pass "
+        f"input_kinds={{{key!r}: 'tabular'}}; if it holds text, encode it with "
+        "TextTokenizer first."
+    )
+
+
+def _check_float32_range(key: str, original, cast) -> None:
+    """Refuse finite values that became infinite in the float32 cast (e.g. 1e39)."""
+    if not isinstance(cast, np.ndarray) or cast.dtype != np.float32:
+        return
+    if getattr(original, "dtype", None) is None or original.dtype.itemsize <= 4:
+        return  # float16/float32/int8..int32 values always fit float32.
+    bad_row = _first_non_finite_row(cast)
+    if bad_row is not None:
+        largest = np.abs(np.asarray(original, dtype=np.float64)).max()
+        raise ValueError(
+            f"Input {key!r} holds values too large for float32 (first at row {bad_row}, "
+            f"largest magnitude {largest:.3g} > {np.finfo(np.float32).max:.3g}); the "
+            "model computes in float32: rescale that input (e.g. StandardScaler or a "
+            "log transform)."
+        )
+
+
 def _first_non_finite_row(array: np.ndarray) -> int | None:
     if array.dtype.kind != "f":
         return None
     finite = np.isfinite(array.reshape(len(array), -1)).all(axis=1)
     return None if finite.all() else int(np.argmin(finite))
+
+
+# -- constructor parameter validation (issue #14) -------------------------------------------
+_POSITIVE_INT = Interval(numbers.Integral, 1, None, closed="left")
+_BATCH_SIZE = [_POSITIVE_INT, Options(numbers.Integral, {-1}), None]
+_FRACTION = [Interval(numbers.Real, 0, 1, closed="left")]
+
+# scikit-learn constraints of every constructor parameter shared by the classifier and the
+# regressor (class_weight is the classifier's only). The hand-written checks of
+# ``_check_params`` run first: they keep their established messages and check what a
+# constraint cannot (the items of image_filters, text_bidirectional with text_cell...).
+_PARAMETER_CONSTRAINTS: dict = {
+    "model": [None, callable],
+    "input_kinds": [None, Mapping, StrOptions(set(INPUT_KINDS))],
+    "image_filters": ["array-like"],
+    "image_pooling": [StrOptions(set(IMAGE_POOLINGS))],
+    "image_augmentation": ["array-like"],
+    "text_embedding_dim": [_POSITIVE_INT],
+    "text_units": [_POSITIVE_INT],
+    "text_bidirectional": ["boolean"],
+    "text_cell": [StrOptions(set(TEXT_CELLS))],
+    "sequence_units": [_POSITIVE_INT],
+    "tabular_units": [Interval(numbers.Integral, 0, None, closed="left")],
+    "head_units": ["array-like", _POSITIVE_INT],
+    "dropout": _FRACTION,
+    "recurrent_dropout": _FRACTION,
+    "batch_norm": ["boolean"],
+    "branch_norm": [StrOptions(set(BRANCH_NORMS)), None],
+    "wide_inputs": [StrOptions({WIDE_SPARSE}), "array-like", None],
+    "wide_l2": [Interval(numbers.Real, 0, None, closed="left")],
+    "optimizer": [str, keras.optimizers.Optimizer, type],
+    "loss": [str, callable, Mapping, list, tuple, None],
+    "metrics": [str, list, tuple, Mapping, None],
+    "batch_size": _BATCH_SIZE,
+    "validation_batch_size": _BATCH_SIZE,
+    "epochs": [_POSITIVE_INT],
+    "verbose": ["verbose", StrOptions({"auto"})],
+    "callbacks": [list, tuple, Mapping, keras.callbacks.Callback, type, None],
+    "validation_split": _FRACTION,
+    "early_stopping": ["boolean", StrOptions({"auto"})],
+    "patience": [_POSITIVE_INT],
+    "shuffle": ["boolean"],
+    "run_eagerly": ["boolean"],
+    "warm_start": ["boolean"],
+    "random_state": ["random_state"],
+    "class_weight": [Mapping, StrOptions({"balanced"}), None],
+}
+# Parameters routed with ``fit__`` / ``predict__`` get the constraint of the plain one.
+_ROUTED_CONSTRAINTS = {
+    f"{destination}__{name}": _PARAMETER_CONSTRAINTS[name]
+    for destination, names in (
+        ("fit", ("batch_size", "validation_batch_size", "epochs", "verbose", "shuffle")),
+        ("fit", ("validation_split",)),
+        ("predict", ("batch_size", "verbose")),
+    )
+    for name in names
+}
+# Prefixes that SciKeras routes (BaseWrapper._routing_prefixes, plus the destinations it
+# reads with route_params: callbacks and score).
+_ROUTING_PREFIXES = tuple(sorted({*BaseWrapper._routing_prefixes, "callbacks", "score"}))
+# Keyword arguments SciKeras passes on to Keras' fit / predict / compile without a prefix.
+_SCIKERAS_PASSED_ON = (
+    BaseWrapper._fit_kwargs | BaseWrapper._predict_kwargs | BaseWrapper._compile_kwargs
+)
+# Routed numbers that must be finite and > 0 (optimizer__learning_rate, optimizer__lr...).
+_LEARNING_RATE_NAMES = ("learning_rate", "lr")
+
+
+def _unknown_parameter_message(name: str, owner: str, known: list) -> str:
+    """The error for a keyword argument that is neither a parameter nor routed."""
+    prefix, routed, rest = name.partition("__")
+    if routed:
+        close = difflib.get_close_matches(prefix, _ROUTING_PREFIXES, n=1)
+        guess = f"{close[0]}__{rest}" if close else None
+        what = f"routes to unknown destination {prefix!r}"
+    else:
+        close = difflib.get_close_matches(name, known, n=1)
+        guess = close[0] if close else None
+        what = "is not a parameter"
+    hint = f"Did you mean {guess!r}? " if guess else ""
+    prefixes = ", ".join(f"{p}__" for p in _ROUTING_PREFIXES)
+    return (
+        f"{owner} got the keyword argument {name!r}, which {what}. {hint}Valid parameters "
+        f"are listed by get_params(); routed ones take a prefix ({prefixes})."
+    )
+
+
+def _check_learning_rate(name: str, value) -> None:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        return  # a schedule object or a string: Keras checks it
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(
+            f"{name} must be a finite number > 0, got {value!r}; a typical Adam learning "
+            "rate is 1e-3."
+        )
 
 
 class _MultiInputWrapper:
@@ -534,6 +745,56 @@ class _MultiInputWrapper:
                 f"input) one kind; got {self.input_kinds!r}."
             )
 
+    _parameter_constraints: dict = _PARAMETER_CONSTRAINTS
+
+    def _validate_params_before_fit(self) -> None:
+        """Check every parameter, before any TensorFlow work (fit, partial_fit).
+
+        Raises
+        ------
+        ValueError or TypeError
+            Naming the parameter, what was expected and, for an unknown keyword
+            argument, the closest valid name.
+        """
+        self._check_params()
+        self._check_unknown_params()
+        params = self.get_params(deep=False)
+        owner = type(self).__name__
+        validate_parameter_constraints(self._parameter_constraints, params, caller_name=owner)
+        validate_parameter_constraints(_ROUTED_CONSTRAINTS, params, caller_name=owner)
+        for name, value in params.items():
+            if "__" in name and name.rpartition("__")[2] in _LEARNING_RATE_NAMES:
+                _check_learning_rate(name, value)
+            elif "__" in name and isinstance(value, float) and np.isnan(value):
+                raise ValueError(f"{name} is NaN; give it a number.")
+
+    def _check_unknown_params(self) -> None:
+        known = set(inspect.signature(type(self).__init__).parameters) - {"self", "kwargs"}
+        for name in sorted(set(self.get_params(deep=False)) - known):
+            prefix = name.partition("__")[0]
+            if "__" in name and prefix in _ROUTING_PREFIXES:
+                continue
+            if name in _SCIKERAS_PASSED_ON or self._model_takes(name):
+                continue
+            candidates = sorted(known | self._model_param_names_taken())
+            raise ValueError(_unknown_parameter_message(name, type(self).__name__, candidates))
+
+    def _model_param_names_taken(self) -> set:
+        model = self.model
+        if model is None or isinstance(model, keras.Model) or not callable(model):
+            return set()
+        try:
+            return set(inspect.signature(model).parameters) - {"meta", "compile_kwargs", "params"}
+        except (TypeError, ValueError):  # a builtin without a signature
+            return set()
+
+    def _model_takes(self, name: str) -> bool:
+        """Whether a ``model`` callable receives the unprefixed keyword argument ``name``."""
+        model = self.model
+        if model is None or isinstance(model, keras.Model) or not callable(model):
+            return False
+        return has_param(model, name) or accepts_kwargs(model)
+
     # -- validation ---------------------------------------------------------------
     def _validate_data(self, X=None, y=None, reset: bool = False, y_numeric: bool = False):
         if y is not None:
@@ -602,7 +863,7 @@ class _MultiInputWrapper:
             ensure_all_finite=True,
         )
         kind = self._input_kind_for(_SINGLE_INPUT, X, single=True)
-        X = _as_model_dtype(X, kind)
+        X = self._to_model_dtype(_SINGLE_INPUT, X, kind, reset)
         if reset:
             self.input_names_ = None
             self._record_inputs({_SINGLE_INPUT: X}, {_SINGLE_INPUT: kind})
@@ -629,7 +890,10 @@ class _MultiInputWrapper:
             kinds = self.input_kinds_
         else:
             kinds = {key: self._input_kind_for(key, array) for key, array in arrays.items()}
-        arrays = {key: _as_model_dtype(array, kinds[key]) for key, array in arrays.items()}
+        arrays = {
+            key: self._to_model_dtype(key, array, kinds[key], reset)
+            for key, array in arrays.items()
+        }
         if reset:
             for attribute in ("n_features_in_", "feature_names_in_"):
                 vars(self).pop(attribute, None)
@@ -639,6 +903,17 @@ class _MultiInputWrapper:
             self._check_against_fit(arrays)
             arrays = self._as_fitted_sparsity(arrays)
         return arrays
+
+    def _to_model_dtype(self, key: str, array, kind: str, reset: bool):
+        """Cast one validated input for Keras, refusing values the cast would corrupt."""
+        if kind == "tokens" and not sparse.issparse(array):
+            limit = MAX_VOCABULARY_SIZE if reset else self.vocabulary_sizes_.get(key)
+            _check_token_ids(key, np.asarray(array), limit, fitted=not reset)
+        with np.errstate(over="ignore"):  # overflow is reported below, naming the input
+            cast = _as_model_dtype(array, kind)
+        if cast is not array:
+            _check_float32_range(key, array, cast)
+        return cast
 
     def _as_fitted_sparsity(self, arrays: dict) -> dict:
         """Sparse where the model has a sparse input, dense elsewhere (e.g. a dense
@@ -744,9 +1019,7 @@ class _MultiInputWrapper:
 
     def _validate_sample_weight(self, X, y, sample_weight):
         n_samples = _num_samples(y)
-        sample_weight = _check_sample_weight(
-            sample_weight, np.empty((n_samples, 0)), dtype=np.float32
-        )
+        sample_weight = _checked_sample_weight(sample_weight, n_samples)
         if np.all(sample_weight == 0):
             raise ValueError(
                 "All sample weights are zero: there is nothing to train on "
@@ -827,6 +1100,7 @@ class _MultiInputWrapper:
 
     # -- fit / predict ----------------------------------------------------------------
     def _fit(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
+        self._validate_params_before_fit()
         seed = seed_from_random_state(self.random_state)
         # The target encoder's statistics are weighted; SciKeras fits it with y alone.
         self._fit_sample_weight = sample_weight
@@ -873,7 +1147,7 @@ class _MultiInputWrapper:
         if sample_weight is not None:
             # Normalise to mean 1 so the weighted loss is the mean over the "repeated"
             # data set: weights change which samples matter, not the learning rate.
-            sample_weight = sample_weight * (len(sample_weight) / sample_weight.sum())
+            sample_weight = _mean_one(sample_weight)
         # SciKeras silently drops ``callbacks`` given to ``fit``; add them to this call.
         configured = self._fit_callbacks
         self._fit_callbacks = [*configured, *(kwargs.pop("callbacks", None) or [])]
@@ -1141,11 +1415,47 @@ def _num_rows(array) -> int:
     return array.shape[0] if sparse.issparse(array) else len(array)
 
 
+def _is_pandas(value) -> bool:
+    return isinstance(value, (pd.DataFrame, pd.Series))
+
+
+def _from_nullable_pandas(key: str, frame) -> np.ndarray:
+    """A DataFrame or Series as a numeric array, nullable dtypes (Float64, Int64, boolean) included.
+
+    ``np.asarray`` turns a frame mixing nullable and NumPy columns into an object array,
+    and ``pd.NA`` into an object that is neither a number nor NaN; both are handled here.
+    """
+    dtypes = list(frame.dtypes) if isinstance(frame, pd.DataFrame) else [frame.dtype]
+    if not any(isinstance(dtype, pd.api.extensions.ExtensionDtype) for dtype in dtypes):
+        return np.asarray(frame)
+    if not all(_is_numeric_dtype(dtype) for dtype in dtypes):
+        return np.asarray(frame)  # strings or categories: refused below as non-numeric
+    missing = np.asarray(frame.isna()).reshape(len(frame), -1)
+    if missing.any():
+        row = int(np.argmax(missing.any(axis=1)))
+        where = f"row {row}"
+        if isinstance(frame, pd.DataFrame):
+            where += f", column {frame.columns[int(np.argmax(missing[row]))]!r}"
+        raise ValueError(
+            f"Input {key!r} contains missing values (pd.NA/NaN), first at {where}; impute "
+            "or drop those values."
+        )
+    numpy_dtypes = [getattr(dtype, "numpy_dtype", dtype) for dtype in dtypes]
+    return frame.to_numpy(dtype=np.result_type(*numpy_dtypes))
+
+
+def _is_numeric_dtype(dtype) -> bool:
+    return pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
+
+
 def _validate_input_array(key: str, value) -> np.ndarray:
     if sparse.issparse(value):
         return _validate_sparse_input(key, value)
     # Lazily loaded images know their shape and dtype; decoding them here would defeat them.
-    array = value if isinstance(value, LazyImages) else np.asarray(value)
+    if isinstance(value, LazyImages):
+        array = value
+    else:
+        array = _from_nullable_pandas(key, value) if _is_pandas(value) else np.asarray(value)
     if array.ndim < 2:
         raise ValueError(
             f"Input {key!r} has shape {array.shape}; expected at least 2 dimensions "
@@ -1165,6 +1475,38 @@ def _validate_input_array(key: str, value) -> np.ndarray:
             "drop those values."
         )
     return array
+
+
+def _refuse_continuous_labels(y) -> None:
+    """Raise the classifier's error for a ``y`` of non-integer numbers."""
+    values = np.asarray(y, dtype=np.float64)
+    fractional = (values != np.round(values)).reshape(len(values), -1).any(axis=1)
+    row = int(np.argmax(fractional))
+    raise ValueError(
+        f"Unknown label type: y holds continuous values (first at row {row}: "
+        f"{values[row].tolist()!r}), but a classifier needs class labels. Use "
+        "MultiInputKerasRegressor for numeric targets, or turn them into classes "
+        "first (e.g. np.round or pd.cut)."
+    )
+
+
+def _check_labels_in_classes(y, classes, given: bool) -> None:
+    """Refuse labels of a 1-D ``y`` that are not among ``classes`` (partial_fit)."""
+    y = np.asarray(y)
+    if classes is None or y.ndim != 1:
+        return
+    classes = np.asarray(classes)
+    try:
+        unseen = np.setdiff1d(np.unique(y), classes)
+    except TypeError:  # labels and classes of different types: none can match
+        unseen = np.unique(y.astype(str))
+    if unseen.size:
+        origin = "the classes passed to partial_fit" if given else "the classifier's classes_"
+        raise ValueError(
+            f"y holds label(s) {unseen.tolist()} that are not in {origin} "
+            f"{classes.tolist()}; pass every label that can occur as classes=... in the "
+            "first partial_fit call."
+        )
 
 
 class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_SklearnMixinsFirst):
@@ -1292,7 +1634,11 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         Multiplies ``sample_weight`` (the caller's array is not modified).
     **kwargs
         Routed parameters as in SciKeras (``fit__*``, ``predict__*``, ``optimizer__*``,
-        ``model__*`` ...).
+        ``model__*`` ...), Keras ``fit``/``compile`` arguments that SciKeras passes on
+        (``validation_freq``...) and arguments of a ``model`` callable. Any other name
+        is refused by ``fit``, which names the closest valid parameter. All parameters
+        are validated in ``fit`` before TensorFlow is used; ``*__learning_rate`` must
+        be finite and > 0.
 
     Attributes
     ----------
@@ -1437,6 +1783,8 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
             columns = getattr(y, "columns", None)
             self._target_columns = None if columns is None else [str(c) for c in columns]
         y = super()._validate_target(y, reset=reset, y_numeric=y_numeric)
+        if reset and self.target_type_ in ("continuous", "continuous-multioutput"):
+            _refuse_continuous_labels(y)
         if reset and self.target_type_ in ("binary", "multiclass"):
             n_classes = len(np.unique(y))
             if n_classes < 2:
@@ -1463,6 +1811,7 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         self
         """
         self._require_y(y)
+        self._validate_params_before_fit()
         with self._state_restored_on_error():
             self.classes_ = None
             vars(self).pop("output_names_", None)
@@ -1487,7 +1836,10 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         self
         """
         self._require_y(y)
-        self.classes_ = classes if classes is not None else getattr(self, "classes_", None)
+        self._validate_params_before_fit()
+        known = classes if classes is not None else getattr(self, "classes_", None)
+        _check_labels_in_classes(y, known, given=classes is not None)
+        self.classes_ = known
         sample_weight = self._class_weighted(y, sample_weight)
         return BaseWrapper.partial_fit(self, X, y, sample_weight=sample_weight, **kwargs)
 
@@ -1499,7 +1851,7 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         weights = compute_sample_weight(class_weight=self.class_weight, y=y)
         if sample_weight is None:
             return weights
-        return _check_sample_weight(sample_weight, weights.reshape(-1, 1)) * weights
+        return _checked_sample_weight(sample_weight, len(weights)) * weights
 
     def predict_proba(self, X, **kwargs) -> np.ndarray:
         """Class probabilities, of shape ``(n_samples, n_classes)``.

@@ -17,16 +17,44 @@ What is not on the list, on purpose: a ``model`` callable of your own, Keras cal
 objects in ``callbacks``, and optimizer or loss *objects* (strings such as ``"adam"`` need
 nothing). ``skops.io.get_untrusted_types(file=...)`` shows them; add their names after
 checking that they are yours. ``skops`` is an optional dependency (``pip install skops``,
-included in the ``test`` extra); this module does not import it.
+included in the ``test`` extra); this module imports it only in :func:`save` and
+:func:`load`.
+
+Trusted types can still carry crafted values: a ``TextTokenizer`` whose ``max_len_`` is
+``10**11`` or an ``ImageLoader`` whose ``target_size`` is ``(100000, 100000)`` would try
+to allocate terabytes at the first ``transform``. :func:`load` (and
+:func:`check_loaded`, for objects loaded otherwise) refuses fitted objects whose sizes
+exceed the documented bounds ``MAX_SEQUENCE_LENGTH``, ``MAX_VOCABULARY_SIZE`` and
+``MAX_IMAGE_PIXELS``.
 """
 
 from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Mapping
 from importlib import metadata
+from numbers import Integral
+from typing import Any
 
-__all__ = ["trusted_types"]
+__all__ = [
+    "MAX_IMAGE_PIXELS",
+    "MAX_SEQUENCE_LENGTH",
+    "MAX_VOCABULARY_SIZE",
+    "check_loaded",
+    "load",
+    "save",
+    "trusted_types",
+]
+
+# Bounds on what a loaded object may allocate (checked by ``check_loaded``).
+# Token ids per text (TextTokenizer.max_len_): a transform allocates n_texts * this int32s.
+MAX_SEQUENCE_LENGTH = 1_000_000
+# Ids of a TextTokenizer vocabulary or of a Keras estimator's token input; the same bound
+# as ``skmultimodal.estimators.MAX_VOCABULARY_SIZE`` (not imported: it loads TensorFlow).
+MAX_VOCABULARY_SIZE = 10_000_000
+# Pixels (height * width) of an ImageLoader's target_size: 4096 x 4096.
+MAX_IMAGE_PIXELS = 4096 * 4096
 
 # Keras releases before 3.14 let a crafted ``.keras`` archive run code despite
 # safe_mode=True (CVE-2025-1550 fixed in 3.9, CVE-2025-9906 in 3.11, CVE-2026-1462 in 3.14).
@@ -121,3 +149,166 @@ def _installed_keras_version() -> str | None:
 def _major_minor(version: str) -> tuple[int, int]:
     match = re.match(r"(\d+)\.(\d+)", version)
     return (int(match[1]), int(match[2])) if match else (0, 0)
+
+
+def save(obj: Any, file: Any) -> None:
+    """Write a fitted estimator or pipeline to a ``.skops`` file (``skops.io.dump``).
+
+    Parameters
+    ----------
+    obj : object
+        The estimator or pipeline.
+    file : str, os.PathLike or file object
+        Where to write it.
+    """
+    import skops.io as sio
+
+    sio.dump(obj, file)
+
+
+def load(file: Any, trusted: list[str] | None = None) -> Any:
+    """Load a ``.skops`` file written by :func:`save`, refusing untrusted types and sizes.
+
+    Parameters
+    ----------
+    file : str, os.PathLike or file object
+        The file.
+    trusted : list of str, default=None
+        Type names trusted in addition to :func:`trusted_types` (your own ``model``
+        callable, after checking it is yours).
+
+    Returns
+    -------
+    object
+        The loaded estimator or pipeline, checked by :func:`check_loaded`.
+
+    Raises
+    ------
+    skops.io.exceptions.UntrustedTypesFoundException
+        When the file holds a type that is neither trusted by skops nor listed.
+    ValueError
+        When a loaded object exceeds a size bound (see :func:`check_loaded`).
+    """
+    import skops.io as sio
+
+    obj = sio.load(file, trusted=trusted_types() + list(trusted or []))
+    check_loaded(obj)
+    return obj
+
+
+def check_loaded(obj: Any) -> None:
+    """Refuse a loaded object whose fitted sizes would allocate unbounded memory.
+
+    Walks ``obj`` and every estimator it holds (pipeline steps, fitted transformers...)
+    and checks ``TextTokenizer``'s ``max_len(_)``, ``max_words`` and
+    ``vocabulary_size_``, ``ImageLoader``'s ``target_size`` and ``output_shape_``,
+    ``TimeStepReshaper.output_shape_`` and the Keras estimators' ``vocabulary_sizes_``
+    against ``MAX_SEQUENCE_LENGTH``, ``MAX_VOCABULARY_SIZE`` and ``MAX_IMAGE_PIXELS``.
+
+    Parameters
+    ----------
+    obj : object
+        What ``skops.io.load`` (or pickle) returned.
+
+    Raises
+    ------
+    ValueError
+        Naming the class, the attribute, its value and the bound.
+    """
+    for item in _walk(obj, set(), 0):
+        checker = _CHECKS.get(type(item).__name__)
+        if checker is not None and type(item).__module__.startswith("skmultimodal."):
+            checker(item)
+
+
+def _walk(obj: Any, seen: set, depth: int):
+    """``obj`` and every object reachable from it through estimators, lists and dicts."""
+    if id(obj) in seen or depth > 50:
+        return
+    seen.add(id(obj))
+    yield obj
+    if isinstance(obj, Mapping):
+        children = list(obj.values())
+    elif isinstance(obj, (list, tuple)):
+        children = list(obj)
+    elif hasattr(obj, "get_params") and isinstance(getattr(obj, "__dict__", None), dict):
+        children = list(vars(obj).values())
+    else:
+        return
+    for child in children:
+        yield from _walk(child, seen, depth + 1)
+
+
+def _refuse(obj: Any, attribute: str, value: Any, bound: str) -> None:
+    raise ValueError(
+        f"The loaded {type(obj).__name__} has {attribute}={value!r}, beyond {bound}; the "
+        "file was not written by a normal fit (crafted or corrupted). Refit the model "
+        "instead of loading this file."
+    )
+
+
+def _check_size(obj: Any, attribute: str, value: Any, limit: int, name: str) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, Integral) or not 0 < value <= limit:
+        _refuse(obj, attribute, value, f"{name} = {limit:,}")
+
+
+def _check_shape(obj: Any, attribute: str, shape: Any, limit: int, name: str) -> int:
+    """The product of a shape of positive integers, refused beyond ``limit``."""
+    dims = list(shape) if isinstance(shape, (list, tuple)) else None
+    if not dims or not all(
+        isinstance(d, Integral) and not isinstance(d, bool) and d > 0 for d in dims
+    ):
+        _refuse(obj, attribute, shape, "a shape of positive integers")
+    size = 1
+    for dim in dims:
+        size *= int(dim)
+    if size > limit:
+        _refuse(obj, attribute, tuple(shape), f"{name} = {limit:,}")
+    return size
+
+
+def _check_text_tokenizer(obj: Any) -> None:
+    for attribute in ("max_len", "max_len_"):
+        value = getattr(obj, attribute, None)
+        _check_size(obj, attribute, value, MAX_SEQUENCE_LENGTH, "MAX_SEQUENCE_LENGTH")
+    for attribute in ("max_words", "vocabulary_size_"):
+        value = getattr(obj, attribute, None)
+        _check_size(obj, attribute, value, MAX_VOCABULARY_SIZE, "MAX_VOCABULARY_SIZE")
+
+
+def _check_image_loader(obj: Any) -> None:
+    pixels = ("MAX_IMAGE_PIXELS (height * width)", MAX_IMAGE_PIXELS)
+    _check_shape(obj, "target_size", getattr(obj, "target_size", None), pixels[1], pixels[0])
+    shape = getattr(obj, "output_shape_", None)
+    if shape is None:
+        return
+    if not isinstance(shape, (list, tuple)) or len(shape) != 3 or shape[2] not in (1, 3, 4):
+        _refuse(obj, "output_shape_", shape, "a (height, width, 1, 3 or 4 channels) shape")
+    _check_shape(obj, "output_shape_", shape[:2], pixels[1], pixels[0])
+
+
+def _check_time_step_reshaper(obj: Any) -> None:
+    shape = getattr(obj, "output_shape_", None)
+    if shape is None:
+        return
+    size = _check_shape(obj, "output_shape_", shape, 2**31 - 1, "2**31 - 1 values per row")
+    n_features = getattr(obj, "n_features_in_", None)
+    if len(shape) != 2 or (n_features is not None and size != n_features):
+        _refuse(obj, "output_shape_", shape, f"a (timesteps, features) split of {n_features}")
+
+
+def _check_keras_estimator(obj: Any) -> None:
+    for key, value in (getattr(obj, "vocabulary_sizes_", None) or {}).items():
+        attribute = f"vocabulary_sizes_[{key!r}]"
+        _check_size(obj, attribute, value, MAX_VOCABULARY_SIZE, "MAX_VOCABULARY_SIZE")
+
+
+_CHECKS = {
+    "TextTokenizer": _check_text_tokenizer,
+    "ImageLoader": _check_image_loader,
+    "TimeStepReshaper": _check_time_step_reshaper,
+    "MultiInputKerasClassifier": _check_keras_estimator,
+    "MultiInputKerasRegressor": _check_keras_estimator,
+}
