@@ -534,9 +534,12 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         (or, with ``on_error="zeros"``, replaced by blank images with a warning) when
         their batch is decoded. ``"cache"`` is lazy too, but decodes each image once:
         its pixels are written to an unnamed temporary file (``height * width *
-        channels`` bytes per image, in the system's temporary folder, removed when
-        the ``LazyImages`` is) and read back from there for later epochs, which is
-        faster than decoding again while memory stays flat.
+        channels`` bytes per image, in :func:`tempfile.gettempdir`, i.e. ``TMPDIR``)
+        and read back from there for later epochs, which is faster than decoding
+        again while memory stays flat. The file is deleted when the ``LazyImages`` is
+        garbage-collected or closed (:meth:`~skmultimodal.lazy.LazyImages.close`, or a
+        ``with`` block); the estimators' ``fit`` and ``predict`` keep no reference to
+        it. A full disk raises an ``OSError`` naming the folder and the space needed.
     verbose : int, default=0
         If positive, ``transform`` shows a progress bar of the images loaded on
         stderr: tqdm's when tqdm is installed, otherwise one line rewritten in place
