@@ -22,7 +22,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skmultimodal.image import DEFAULT_MAX_PIXELS, ImageLoader, load_image
+from skmultimodal.image import DEFAULT_MAX_PIXELS, ImageLoader, _probe_size, load_image
 
 RED, GREEN, BLUE, WHITE = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)
 # 4x4 blocks of 4x4 pixels each: a nearest resize to 4x4 must pick each block's colour.
@@ -688,3 +688,34 @@ def test_verbose_bar_is_closed_when_loading_raises(folder, monkeypatch, capsys):
         loader.fit_transform(["red_16x8.png", "missing.png", "blue_8x8.png"])
     err = capsys.readouterr().err
     assert err.startswith("\rImageLoader: 0/3 images") and err.endswith("\n")
+
+
+# ---------------------------------------------------------------- _probe_size
+
+
+def test_probe_size_reads_the_upright_height_and_width_from_the_header(
+    folder, tmp_path, no_decoding
+):
+    assert _probe_size(folder / "red_16x8.png") == (8, 16)
+    save(Image.new("RGB", (3, 2)), tmp_path, "o.png", exif=exif_with_orientation(6))
+    assert _probe_size(str(tmp_path / "o.png")) == (3, 2)  # displayed rotated
+
+
+def test_probe_size_raises_our_errors_naming_the_path(broken, tmp_path, monkeypatch):
+    with pytest.raises(FileNotFoundError, match=r"image file not found: .*missing\.png"):
+        _probe_size(broken / "missing.png")
+    with pytest.raises(ValueError, match=r"notes\.png.* not an image"):
+        _probe_size(broken / "notes.png")
+    with pytest.raises(ValueError, match=r"good\.png.* 8x8 = 64 pixels, more than max_pixels=63"):
+        _probe_size(broken / "good.png", max_pixels=63)
+    with pytest.raises(ValueError, match=r"not an image file .*allowed formats \['JPEG'\]"):
+        _probe_size(broken / "good.png", formats=["JPEG"])
+    error = NotImplementedError("this DDS variant is not supported")
+
+    def plugin_raises(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(Image, "open", plugin_raises)
+    with pytest.raises(ValueError, match=r"could not .*good\.png.*NotImplementedError") as info:
+        _probe_size(broken / "good.png")
+    assert info.value.__cause__ is error

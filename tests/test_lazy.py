@@ -1,6 +1,10 @@
 """Tests for lazy image loading: ImageLoader(lazy=True), LazyImages and batch-wise fitting."""
 
+import errno
+import gc
+import os
 import pickle
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -12,7 +16,9 @@ from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
+from skmultimodal import lazy as lazy_module
 from skmultimodal.compose import MultiInputTransformer
+from skmultimodal.estimators import MultiInputKerasClassifier
 from skmultimodal.image import ImageLoader
 from skmultimodal.lazy import LazyImages, load_inputs
 
@@ -350,3 +356,124 @@ def test_regressor_accepts_lazy_images(folder, table):
     np.testing.assert_array_equal(
         reg.predict({"image": images}), eager.predict({"image": images.load()})
     )
+
+
+# ------------------------------------------------------------------ the decode cache's file
+
+
+def deleted_open_files() -> int:
+    """Open file descriptors of this process whose file was deleted (unnamed temp files)."""
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            count += os.readlink(f"/proc/self/fd/{fd}").endswith(" (deleted)")
+        except OSError:  # closed since listed
+            pass
+    return count
+
+
+needs_proc = pytest.mark.skipif(
+    not os.path.isdir("/proc/self/fd"), reason="needs /proc/self/fd to count open files"
+)
+
+
+@needs_proc
+def test_cache_files_are_deleted_after_fits_and_cross_validation(folder, table):
+    # TensorFlow keeps the PyDataset of every fit alive; the cache files must not be.
+    X, y = table
+    before = deleted_open_files()
+    pipe = make_pipeline(folder, "cache", shuffle=False, epochs=1)
+    for _ in range(2):
+        pipe.fit(X, y)
+        gc.collect()
+        assert deleted_open_files() == before
+    cross_val_score(pipe, X, y, cv=3)
+    gc.collect()
+    assert deleted_open_files() == before
+    images = loader(folder, lazy="cache").fit_transform(X["image"])
+    MultiInputKerasClassifier(image_filters=(2,), epochs=1, batch_size=16, random_state=0).fit(
+        {"image": images}, y
+    )
+    assert deleted_open_files() == before + 1  # still the caller's
+    del images
+    gc.collect()
+    assert deleted_open_files() == before
+
+
+@needs_proc
+def test_close_deletes_the_cache_file_and_a_later_load_starts_a_new_one(folder, table):
+    X, _ = table
+    before = deleted_open_files()
+    with loader(folder, lazy="cache").fit_transform(X["image"]) as images:
+        first = images.load([0, 1])
+        assert deleted_open_files() == before + 1
+        images.close()
+        assert deleted_open_files() == before
+        images.close()  # twice is harmless
+        np.testing.assert_array_equal(images.load([0, 1]), first)
+        assert deleted_open_files() == before + 1
+    assert deleted_open_files() == before  # on leaving the with block
+    np.testing.assert_array_equal(images.load([1]), first[1:])
+    del images
+    gc.collect()
+    assert deleted_open_files() == before
+
+
+_TEMPORARY_FILE = tempfile.TemporaryFile  # the real one, kept from the monkeypatching
+
+
+class FullDisk:
+    """A temporary file whose writes fail as on a full disk, after ``ok_writes`` writes."""
+
+    def __init__(self, ok_writes: int = 0, short: bool = False) -> None:
+        self._file = _TEMPORARY_FILE(buffering=0)
+        self._ok_writes = ok_writes
+        self._short = short
+
+    def write(self, data) -> int:
+        if self._ok_writes <= 0:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self._ok_writes -= 1
+        data = memoryview(data)
+        # A raw write may write only part of what it is given.
+        return self._file.write(data[: max(1, len(data) // 3)] if self._short else data)
+
+    def __getattr__(self, name):
+        return getattr(self._file, name)
+
+
+def test_full_disk_in_cache_mode_names_the_cache_its_folder_and_the_remedies(folder, monkeypatch):
+    images = loader(folder, lazy="cache").fit_transform(["img_00.png", "img_01.png"])
+    monkeypatch.setattr(lazy_module.tempfile, "TemporaryFile", lambda **kwargs: FullDisk())
+    with pytest.raises(OSError, match=r"decode cache's temporary file ran out of disk") as info:
+        images.load()
+    message = str(info.value)
+    assert info.value.errno == errno.ENOSPC
+    assert repr(tempfile.gettempdir()) in message and "TMPDIR" in message
+    assert f"{2 * 16 * 16 * 3} bytes: 2 images of 768 bytes" in message
+    assert "lazy=True" in message
+    assert isinstance(info.value.__cause__, OSError)
+    assert "No space left" in str(info.value.__cause__)
+
+
+def test_short_writes_of_the_cache_file_are_completed(folder, monkeypatch):
+    names = ["img_00.png", "img_01.png", "img_02.png"]
+    expected = loader(folder).fit_transform(names)
+    monkeypatch.setattr(
+        lazy_module.tempfile,
+        "TemporaryFile",
+        lambda **kwargs: FullDisk(ok_writes=10**6, short=True),
+    )
+    images = loader(folder, lazy="cache").fit_transform(names)
+    np.testing.assert_array_equal(images.load(), expected)
+    np.testing.assert_array_equal(images.load([2, 0]), expected[[2, 0]])  # read back
+
+
+def test_cache_file_that_cannot_be_created_names_the_folder(folder, monkeypatch):
+    def refuse(**kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(lazy_module.tempfile, "TemporaryFile", refuse)
+    images = loader(folder, lazy="cache").fit_transform(["img_00.png"])
+    with pytest.raises(PermissionError, match=r"could not create the decode cache.*TMPDIR"):
+        images.load()

@@ -10,12 +10,10 @@ from __future__ import annotations
 import copy
 import math
 import os
-import struct
 import sys
 import threading
 import time
 import warnings
-import zlib
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -51,8 +49,6 @@ _RESAMPLING = {
 _EXIF_ORIENTATION = 0x0112
 # Orientations 5-8 swap width and height once the EXIF transposition is applied.
 _ORIENTATIONS_SWAPPING_AXES = (5, 6, 7, 8)
-# What Pillow raises while decoding a corrupt or truncated file.
-_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error)
 
 
 @dataclass(frozen=True)
@@ -151,26 +147,57 @@ def _validate_formats(formats: Any) -> tuple[str, ...] | None:
     return tuple(str(name).upper() for name in names)
 
 
+def _bomb_error(path: str, exc: Exception) -> ValueError:
+    return ValueError(
+        f"image {path!r} is larger than Pillow's global Image.MAX_IMAGE_PIXELS guard "
+        f"allows ({exc}); raise PIL.Image.MAX_IMAGE_PIXELS as well as max_pixels "
+        "if the file is trusted"
+    )
+
+
+def _corrupt_error(path: str, action: str, exc: Exception) -> ValueError:
+    """Our error for any exception Pillow raised while reading one file."""
+    return ValueError(
+        f"could not {action} {path!r} ({type(exc).__name__}: {exc}); the file is corrupt, "
+        "truncated or in a form Pillow cannot read. Re-save or remove it, or pass "
+        "on_error='zeros' to load a blank image instead"
+    )
+
+
 def _open_checked(
     path: str, max_pixels: int | None, formats: tuple[str, ...] | None = None
 ) -> Image.Image:
-    """Open ``path`` lazily (header only) and refuse decompression bombs."""
+    """Open ``path`` lazily (header only) and refuse decompression bombs.
+
+    Every exception raised by Pillow becomes a ``ValueError`` naming the path (the
+    original chained), or a ``FileNotFoundError`` for a missing file. ``MemoryError``
+    is let through: the process, not the file, is short of memory.
+    """
     try:
         img = Image.open(path, formats=formats)
     except FileNotFoundError:
         raise FileNotFoundError(f"image file not found: {path!r}") from None
     except Image.DecompressionBombError as exc:
-        raise ValueError(
-            f"image {path!r} is larger than Pillow's global Image.MAX_IMAGE_PIXELS guard "
-            f"allows ({exc}); raise PIL.Image.MAX_IMAGE_PIXELS as well as max_pixels "
-            "if the file is trusted"
-        ) from exc
+        raise _bomb_error(path, exc) from exc
     except Image.UnidentifiedImageError as exc:
         allowed = "" if formats is None else f" in the allowed formats {list(formats)}"
         raise ValueError(f"{path!r} is not an image file Pillow can identify{allowed}") from exc
     except OSError as exc:
         raise ValueError(f"could not read image file {path!r}: {exc}") from exc
-    width, height = img.size
+    except MemoryError:
+        raise
+    except Exception as exc:
+        # Format plugins raise NotImplementedError, RuntimeError, AttributeError,
+        # struct.error, IndexError... for broken headers.
+        raise _corrupt_error(path, "open image file", exc) from exc
+    try:
+        width, height = img.size
+    except MemoryError:
+        img.close()
+        raise
+    except Exception as exc:
+        img.close()
+        raise _corrupt_error(path, "open image file", exc) from exc
     if max_pixels is not None and width * height > max_pixels:
         img.close()
         raise ValueError(
@@ -181,27 +208,95 @@ def _open_checked(
     return img
 
 
+def _probe_size(
+    path: str | os.PathLike,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    formats: Sequence[str] | None = None,
+) -> tuple[int, int]:
+    """``(height, width)`` of the upright image in ``path``, from its header only.
+
+    The size :func:`load_image` would see before resizing: EXIF orientations that
+    swap the axes are applied (except an EXIF block stored after a PNG's pixel data,
+    which only decoding would reach). No pixel is decoded.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Image file.
+    max_pixels : int or None, default=DEFAULT_MAX_PIXELS
+        Refuse files whose header declares more pixels than this.
+    formats : list of str, default=None
+        Pillow format names to accept (None: every format Pillow can open).
+
+    Returns
+    -------
+    size : tuple of (int, int)
+        ``(height, width)``, in Keras' order (Pillow's ``Image.size`` is
+        ``(width, height)``).
+
+    Raises
+    ------
+    FileNotFoundError
+        The file does not exist.
+    ValueError
+        Anything else that stops the header from being read (corrupt, not an image,
+        decompression bomb), naming the path, with Pillow's exception chained.
+    """
+    path = os.fspath(path)
+    img = _open_checked(path, max_pixels, _validate_formats(formats))
+    try:
+        width, height = img.size
+        if img.format == "PNG" and "exif" not in img.info:
+            # Pillow would decode the whole image to look for an eXIf chunk after it.
+            orientation = 1
+        else:
+            orientation = img.getexif().get(_EXIF_ORIENTATION, 1)
+    except MemoryError:
+        raise
+    except Exception as exc:
+        raise _corrupt_error(path, "read the header of image", exc) from exc
+    finally:
+        img.close()
+    return (width, height) if orientation in _ORIENTATIONS_SWAPPING_AXES else (height, width)
+
+
+def _decode_opened(img: Image.Image, spec: _DecodeSpec) -> Image.Image:
+    """Decode an opened image into a new Pillow image of the target size and mode."""
+    if img.format == "JPEG":
+        orientation = img.getexif().get(_EXIF_ORIENTATION, 1)
+        swap = orientation in _ORIENTATIONS_SWAPPING_AXES
+        # Decoding only the luma plane is enough for grayscale output.
+        img.draft("L" if spec.pil_mode == "L" else None, _draft_request(img.size, spec, swap))
+    img.load()
+    ImageOps.exif_transpose(img, in_place=True)
+    converted = _to_mode(img, spec.pil_mode)
+    target_wh = (spec.width, spec.height)
+    box = _center_crop_box(converted.size, target_wh) if spec.keep_aspect_ratio else None
+    if converted.size == target_wh and box in (None, (0, 0, *target_wh)):
+        return converted.copy() if converted is img else converted
+    return converted.resize(target_wh, spec.resample, box=box)
+
+
 def _decode(path: str, spec: _DecodeSpec) -> Image.Image:
-    """Decode ``path`` into a Pillow image of the target size and mode."""
-    with _open_checked(path, spec.max_pixels, spec.formats) as img:
-        try:
-            if img.format == "JPEG":
-                orientation = img.getexif().get(_EXIF_ORIENTATION, 1)
-                swap = orientation in _ORIENTATIONS_SWAPPING_AXES
-                # Decoding only the luma plane is enough for grayscale output.
-                img.draft(
-                    "L" if spec.pil_mode == "L" else None, _draft_request(img.size, spec, swap)
-                )
-            img.load()
-            ImageOps.exif_transpose(img, in_place=True)
-            converted = _to_mode(img, spec.pil_mode)
-            target_wh = (spec.width, spec.height)
-            box = _center_crop_box(converted.size, target_wh) if spec.keep_aspect_ratio else None
-            if converted.size == target_wh and box in (None, (0, 0, *target_wh)):
-                return converted.copy() if converted is img else converted
-            return converted.resize(target_wh, spec.resample, box=box)
-        except _DECODE_ERRORS as exc:
-            raise ValueError(f"could not decode image {path!r}: {exc}") from exc
+    """Decode ``path`` into a Pillow image of the target size and mode.
+
+    Raises ``FileNotFoundError`` or ``ValueError`` naming the path for anything that
+    goes wrong with the file (the original exception chained); ``MemoryError`` is let
+    through.
+    """
+    img = _open_checked(path, spec.max_pixels, spec.formats)
+    try:
+        return _decode_opened(img, spec)
+    except MemoryError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise _bomb_error(path, exc) from exc
+    except Exception as exc:
+        # OSError, ValueError, SyntaxError, EOFError, zlib.error, struct.error, and
+        # whatever else a format plugin raises for a corrupt or truncated file.
+        raise _corrupt_error(path, "decode image", exc) from exc
+    finally:
+        img.close()
 
 
 def _resolve(value: Any, base_dir: str | None, root: str | None) -> str:
@@ -409,11 +504,13 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         raised too.
     on_error : {"raise", "zeros"}, default="raise"
         What to do with a row that cannot be loaded (missing value, missing or
-        unreadable file, not an image, truncated data, decompression bomb, path outside
-        ``base_dir`` under ``restrict_to_base_dir``, non-path value). "raise" raises
-        for the first such row, naming its position and path. "zeros" loads a blank
-        (all-zero) image for it, emits one warning counting the failed rows and
-        records them in ``failed_paths_``.
+        unreadable file, not an image, truncated or corrupt data, whatever exception
+        Pillow raises for the file, decompression bomb, path outside ``base_dir``
+        under ``restrict_to_base_dir``, non-path value). "raise" raises for the first
+        such row, naming its position and path, with Pillow's exception chained.
+        "zeros" loads a blank (all-zero) image for it, emits one warning counting the
+        failed rows and records them in ``failed_paths_``. A ``MemoryError`` is
+        always raised.
     restrict_to_base_dir : bool, default=False
         If True (``base_dir`` is then required), refuse every path that resolves
         outside ``base_dir`` once symbolic links and ``..`` are resolved, absolute
@@ -437,9 +534,12 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         (or, with ``on_error="zeros"``, replaced by blank images with a warning) when
         their batch is decoded. ``"cache"`` is lazy too, but decodes each image once:
         its pixels are written to an unnamed temporary file (``height * width *
-        channels`` bytes per image, in the system's temporary folder, removed when
-        the ``LazyImages`` is) and read back from there for later epochs, which is
-        faster than decoding again while memory stays flat.
+        channels`` bytes per image, in :func:`tempfile.gettempdir`, i.e. ``TMPDIR``)
+        and read back from there for later epochs, which is faster than decoding
+        again while memory stays flat. The file is deleted when the ``LazyImages`` is
+        garbage-collected or closed (:meth:`~skmultimodal.lazy.LazyImages.close`, or a
+        ``with`` block); the estimators' ``fit`` and ``predict`` keep no reference to
+        it. A full disk raises an ``OSError`` naming the folder and the space needed.
     verbose : int, default=0
         If positive, ``transform`` shows a progress bar of the images loaded on
         stderr: tqdm's when tqdm is installed, otherwise one line rewritten in place

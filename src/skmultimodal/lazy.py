@@ -11,9 +11,12 @@ are. NumPy only; no Keras or TensorFlow import.
 
 from __future__ import annotations
 
+import errno
+import shutil
 import tempfile
 import threading
 import warnings
+import weakref
 from collections.abc import Mapping, Sequence
 from numbers import Integral
 from typing import Any
@@ -106,6 +109,7 @@ class LazyImages:
         # The cache is an open temporary file of this process: a copy starts without it.
         state = dict(self.__dict__)
         state["_cache"] = None
+        state.pop("_cache_finalizer", None)
         del state["_cache_lock"]
         return state
 
@@ -162,6 +166,26 @@ class LazyImages:
         images = self.load()
         return images if dtype is None else images.astype(dtype, copy=False)
 
+    # -- the decode cache (lazy="cache") --------------------------------------------
+    def close(self) -> None:
+        """Delete the decode cache's temporary file now (``lazy="cache"`` only).
+
+        The file is also deleted when this object is garbage-collected; ``close`` frees
+        the disk space at a known point. A later :meth:`load` starts a new, empty cache.
+        Do not call it while another thread is loading rows of this object.
+        """
+        with self._cache_lock:
+            self._cache = None
+            finalizer = self.__dict__.pop("_cache_finalizer", None)
+        if finalizer is not None:
+            finalizer()  # closes the file, once
+
+    def __enter__(self) -> LazyImages:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     # -- decoding ---------------------------------------------------------------------
     def load(self, indices: Any = None) -> np.ndarray:
         """Decode rows into a new uint8 array.
@@ -192,6 +216,9 @@ class LazyImages:
         with self._cache_lock:
             if self._cache is None:
                 self._cache = _DiskCache(len(self._paths), self.shape[1:])
+                # Deletes the file as soon as this object is collected, even if a
+                # reference cycle or a leaked frame still holds the cache itself.
+                self._cache_finalizer = weakref.finalize(self, self._cache.close)
             cache = self._cache
         known = cache.filled[positions]
         if known.all():  # every epoch after the first
@@ -239,15 +266,31 @@ class _DiskCache:
 
     Rows are read and written with plain file reads and writes (no memory map), so the
     pixels sit in the operating system's page cache, not in the process' memory. The
-    file is deleted when it is closed, i.e. when the cache is garbage-collected.
+    file lives in :func:`tempfile.gettempdir` (``TMPDIR``) and is deleted when it is
+    closed: by :meth:`close`, or when the cache is garbage-collected.
     """
 
     def __init__(self, n_rows: int, row_shape: tuple[int, ...]) -> None:
         self.row_shape = tuple(row_shape)
         self.row_bytes = int(np.prod(row_shape))
+        self.n_rows = n_rows
         self.filled = np.zeros(n_rows, dtype=bool)
-        self._file = tempfile.TemporaryFile(buffering=0)
+        self.directory = tempfile.gettempdir()
+        try:
+            self._file = tempfile.TemporaryFile(buffering=0, dir=self.directory)
+        except OSError as exc:
+            raise OSError(
+                exc.errno,
+                f"ImageLoader(lazy='cache') could not create the decode cache's temporary "
+                f"file in {self.directory!r} (tempfile.gettempdir(), set by TMPDIR): "
+                f"{exc.strerror or exc}. Point TMPDIR to a writable folder before starting "
+                "Python, or use lazy=True, which decodes again each epoch and writes no file.",
+            ) from exc
         self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Close the file, which deletes it. Safe to call more than once."""
+        self._file.close()
 
     def read(self, positions: np.ndarray) -> np.ndarray:
         """A new array of the rows at ``positions`` (all written before)."""
@@ -269,9 +312,55 @@ class _DiskCache:
         flat = np.ascontiguousarray(images).reshape(len(positions), self.row_bytes)
         with self._lock:
             for position, row in zip(positions, flat, strict=True):
-                self._file.seek(int(position) * self.row_bytes)
-                self._file.write(row.tobytes())
+                self._write_row(int(position), memoryview(row.tobytes()))
             self.filled[positions] = True
+
+    def _write_row(self, position: int, data: memoryview) -> None:
+        """Write one row at its slot; a raw write may write only part of it."""
+        offset = position * self.row_bytes
+        try:
+            while len(data):
+                self._file.seek(offset)
+                written = self._file.write(data)
+                if not written:
+                    raise OSError(errno.EIO, "the write made no progress")
+                data, offset = data[written:], offset + written
+        except OSError as exc:
+            if exc.errno in _OUT_OF_SPACE:
+                raise OSError(exc.errno, self._out_of_space_message(exc)) from exc
+            raise
+
+    def _out_of_space_message(self, exc: OSError) -> str:
+        needed = self.n_rows * self.row_bytes
+        try:
+            free = f"{_human_bytes(shutil.disk_usage(self.directory).free)} free there now"
+        except OSError:
+            free = "free space unknown"
+        return (
+            f"ImageLoader(lazy='cache'): the decode cache's temporary file ran out of disk "
+            f"space ({exc.strerror or exc}). It lives in {self.directory!r} "
+            f"(tempfile.gettempdir(), set by TMPDIR; {free}) and needs "
+            f"{_human_bytes(needed)} ({needed} bytes: {self.n_rows} images of "
+            f"{self.row_bytes} bytes). Free that much space there, point TMPDIR to a "
+            "larger disk before starting Python, or use lazy=True, which decodes again "
+            "each epoch and writes no file."
+        )
+
+
+# errno values of a full disk or an exhausted quota.
+_OUT_OF_SPACE = frozenset(
+    code for code in (getattr(errno, name, None) for name in ("ENOSPC", "EDQUOT")) if code
+)
+
+
+def _human_bytes(n: int) -> str:
+    """``n`` bytes in the largest binary unit that keeps it at least 1, e.g. "1.5 GiB"."""
+    value = float(n)
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if value < 1024:
+            return f"{n} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"
 
 
 def _runs(sorted_positions: np.ndarray) -> list[tuple[int, int]]:

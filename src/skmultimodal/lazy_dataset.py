@@ -103,6 +103,20 @@ class LazyBatches(keras.utils.PyDataset):
                 batch += (self.sample_weight[rows],)
         return batch
 
+    def release(self) -> None:
+        """Drop the references to the inputs, targets and last error.
+
+        TensorFlow keeps the PyDataset of every ``Model.fit`` / ``predict`` alive after
+        the call (its ``tf.data`` generator stays registered), and with it the
+        :class:`~skmultimodal.lazy.LazyImages` of the inputs: their decode caches
+        (``lazy="cache"``) would stay on disk until the process exits. Called by
+        :func:`surfaced_decode_errors` once the call is over; the dataset yields no
+        batch after it.
+        """
+        self.X = {}
+        self.y = self.sample_weight = self.error = None
+        self._order = None
+
     def on_epoch_end(self) -> None:
         # Keras creates the next epoch's iterator before this call but reads from it
         # only after, so the new order applies to the whole next epoch.
@@ -212,6 +226,11 @@ def surfaced_decode_errors(*datasets: Any):
     Errors raised inside a PyDataset reach the caller of ``Model.fit`` / ``predict``
     as a TensorFlow error whose message embeds a traceback; the estimator's users
     should get the loader's own ``FileNotFoundError`` / ``ValueError`` instead.
+
+    On exit, every :class:`LazyBatches` among ``datasets`` is released
+    (:meth:`LazyBatches.release`), so that the images, and the temporary files of their
+    decode caches, are freed when the caller drops them, although TensorFlow still
+    holds the dataset.
     """
     try:
         yield
@@ -220,3 +239,7 @@ def surfaced_decode_errors(*datasets: Any):
             if isinstance(dataset, LazyBatches) and dataset.error is not None:
                 raise dataset.error from dataset.error.__cause__
         raise
+    finally:
+        for dataset in datasets:
+            if isinstance(dataset, LazyBatches):
+                dataset.release()
