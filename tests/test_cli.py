@@ -372,3 +372,21 @@ def test_unreadable_csv_is_one_line(monkeypatch, tmp_path, capsys):
     assert capsys.readouterr().err == (
         f"skmultimodal cv: error: Cannot read CSV file {csv!r}: permission denied.\n"
     )
+
+
+def test_predict_refuses_a_crafted_model_of_trusted_types(tmp_path, capsys):
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skmultimodal.persistence import save
+    from skmultimodal.text import TextTokenizer
+
+    tokenizer = TextTokenizer(max_len=5).fit(["a b c", "d e"])
+    tokenizer.max_len_ = 10**11
+    save(Pipeline([("text", tokenizer), ("scale", StandardScaler())]), tmp_path / "m.skops")
+    (tmp_path / "new.csv").write_text("text\nhello there\n")
+    status = cli.main(["predict", str(tmp_path / "m.skops"), str(tmp_path / "new.csv")])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "m.skops' is refused: " in err and "max_len_" in err
+    assert len(err.strip().splitlines()) == 1

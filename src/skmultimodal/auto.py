@@ -22,14 +22,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from PIL import Image
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils.multiclass import type_of_target
 
 from .compose import MultiInputTransformer
-from .image import ImageLoader
+from .image import ImageLoader, _probe_size
 from .sequence import ArrayColumnStacker
 from .text import TextTfidfVectorizer, TextTokenizer
 
@@ -63,7 +62,6 @@ _ID_NAME = re.compile(r"^((?i:id|index|idx|key|uuid|guid|row)|.*(?i:[_\s-]id)|.*
 _MAX_IMAGE_SIDE = 64
 # How many images of a column the automatic image size looks at.
 _IMAGE_SIZE_SAMPLE = 50
-_EXIF_ORIENTATION = 0x0112
 # Longer texts are truncated (keeping their end, TextTokenizer's default) to this many words.
 _MAX_TEXT_LEN = 200
 _MAX_WORDS = 20_000
@@ -507,12 +505,8 @@ def _image_size(X: pd.DataFrame, column: str, base_dir: Path | None) -> tuple[in
 def _header_size(path: Any, base_dir: Path | None) -> tuple[int, int] | None:
     """``(height, width)`` of one image as ``ImageLoader`` will see it, or None if unreadable."""
     try:
-        with Image.open(_resolve(path, base_dir)) as image:
-            width, height = image.size
-            # EXIF orientations 5-8 are rotated by 90 degrees.
-            if image.getexif().get(_EXIF_ORIENTATION, 1) in (5, 6, 7, 8):
-                width, height = height, width
-    except Exception:  # any decoder error: ImageLoader reports this file at fit
+        height, width = _probe_size(_resolve(path, base_dir))
+    except Exception:  # any decoder error: ImageLoader reports this file, row and path at fit
         return None
     if width < 1 or height < 1:
         return None

@@ -789,7 +789,7 @@ def run_fit(
 def _load_model(path: str | os.PathLike):
     import zipfile
 
-    from .persistence import trusted_types
+    from .persistence import check_loaded, trusted_types
 
     sio = _require_skops()
     path = Path(path)
@@ -806,6 +806,11 @@ def _load_model(path: str | os.PathLike):
         model = sio.load(path, trusted=trusted_types())
     except (zipfile.BadZipFile, KeyError, OSError) as exc:
         raise CommandError(f"{str(path)!r} is not a model file written by 'fit': {exc}") from exc
+    try:
+        # A crafted file of trusted types could still ask for huge allocations.
+        check_loaded(model)
+    except ValueError as exc:
+        raise CommandError(f"Model file {str(path)!r} is refused: {exc}") from exc
     if not hasattr(model, "predict"):
         raise CommandError(f"{str(path)!r} holds a {type(model).__name__}, not a model.")
     return model

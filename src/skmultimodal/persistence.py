@@ -74,6 +74,7 @@ _TRUSTED_TYPES = (
     "skmultimodal.estimators._RegressionTargetScaler",
     "skmultimodal.image.ImageLoader",
     "skmultimodal.sequence.TimeStepReshaper",
+    "skmultimodal.sequence.ArrayColumnStacker",
     "skmultimodal.text.TextTfidfVectorizer",
     "skmultimodal.text.TextTokenizer",
 )
