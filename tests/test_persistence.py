@@ -12,6 +12,7 @@ import zipfile
 import joblib
 import keras
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -30,7 +31,7 @@ from skmultimodal.persistence import (
     save,
     trusted_types,
 )
-from skmultimodal.sequence import TimeStepReshaper
+from skmultimodal.sequence import ArrayColumnStacker, TimeStepReshaper
 from skmultimodal.text import TextTfidfVectorizer, TextTokenizer
 
 sio = pytest.importorskip("skops.io")
@@ -173,12 +174,37 @@ def test_untrusted_types_are_exactly_our_list(classifier, regressor):
     data = sio.dumps({"classifier": classifier, "regressor": regressor})
     # These two do not contain the multi-output target encoder (tests/test_multioutput.py
     # loads a multi-output classifier with the same list), nor SciKeras' regressor target
-    # encoder, which regressors saved before target_transform existed hold.
+    # encoder, which regressors saved before target_transform existed hold, nor an
+    # ArrayColumnStacker (test_array_cell_pipeline_loads_safely covers one).
     expected = set(trusted_types()) - {
         "skmultimodal.estimators._MultiOutputLabelEncoder",
         "scikeras.utils.transformers.RegressorTargetEncoder",
+        "skmultimodal.sequence.ArrayColumnStacker",
     }
     assert set(sio.get_untrusted_types(data=data)) == expected
+
+
+def test_array_cell_pipeline_loads_safely(tmp_path):
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"embedding": list(rng.normal(size=(30, 5))), "x": rng.normal(size=30)})
+    y = np.arange(30) % 2
+    pipe = Pipeline(
+        [
+            (
+                "prep",
+                MultiInputTransformer(
+                    [("emb", ArrayColumnStacker(), ["embedding"]), ("num", StandardScaler(), ["x"])]
+                ),
+            ),
+            ("model", MultiInputKerasClassifier(**TINY)),
+        ]
+    ).fit(X, y)
+    save(pipe, tmp_path / "model.skops")
+    untrusted = set(sio.get_untrusted_types(file=tmp_path / "model.skops"))
+    assert "skmultimodal.sequence.ArrayColumnStacker" in untrusted
+    assert untrusted <= set(trusted_types())
+    loaded = load(tmp_path / "model.skops")
+    np.testing.assert_allclose(loaded.predict_proba(X), pipe.predict_proba(X), atol=1e-6)
 
 
 def test_user_model_callable_is_the_only_extra_type(user_model, tmp_path):

@@ -73,8 +73,8 @@ _TRUSTED_TYPES = (
     "skmultimodal.estimators._MultiOutputLabelEncoder",
     "skmultimodal.estimators._RegressionTargetScaler",
     "skmultimodal.image.ImageLoader",
-    "skmultimodal.sequence.TimeStepReshaper",
     "skmultimodal.sequence.ArrayColumnStacker",
+    "skmultimodal.sequence.TimeStepReshaper",
     "skmultimodal.text.TextTfidfVectorizer",
     "skmultimodal.text.TextTokenizer",
 )
