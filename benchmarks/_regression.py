@@ -162,7 +162,7 @@ def _features(case: str, X: pd.DataFrame):
     text = make_pipeline(
         TfidfVectorizer(ngram_range=(1, 2), min_df=2), TruncatedSVD(100, random_state=0)
     )
-    categories = [c for c in X.columns if X[c].dtype == object and c != "text"]
+    categories = [c for c in X.columns if c != "text" and not pd.api.types.is_numeric_dtype(X[c])]
     numbers = [c for c in X.columns if c not in categories and c != "text"]
     return ColumnTransformer(
         [

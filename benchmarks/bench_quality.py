@@ -720,7 +720,7 @@ def main(argv=None):
         metavar="N",
         help="reviews: also feed the TF-IDF 1-2-grams (N most frequent) as a tabular input",
     )
-    parser.add_argument("--data-dir", default=str(REPO / ".." / "shared" / "data"))
+    parser.add_argument("--data-dir", type=Path, default=REPO / ".." / "shared" / "data")
     parser.add_argument("--random-state", type=int, default=0)
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--no-record", action="store_true", help="do not append to RESULTS.md")

@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from skmultimodal.auto import choose_target_transform, detect_task, make_multimodal_pipeline
+from skmultimodal.auto import (
+    DEFAULT_MODEL_PARAMS,
+    DEFAULT_REGRESSOR_PARAMS,
+    choose_target_transform,
+    detect_task,
+    make_multimodal_pipeline,
+)
 from skmultimodal.estimators import MultiInputKerasClassifier, MultiInputKerasRegressor
 
 
@@ -71,6 +77,21 @@ def test_integer_prices_build_a_log_regressor():
     # A classifier takes no target transform.
     pipe = make_multimodal_pipeline(X, rng.randint(0, 2, 362))
     assert type(pipe.named_steps["clf"]) is MultiInputKerasClassifier
+
+
+def test_regressors_get_their_own_defaults_and_the_users_params_win():
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"area": rng.rand(362), "rooms": rng.randint(1, 6, 362)})
+    reg = make_multimodal_pipeline(X, _prices()).named_steps["clf"]
+    expected = {**DEFAULT_MODEL_PARAMS, **DEFAULT_REGRESSOR_PARAMS}
+    assert {k: reg.get_params()[k] for k in expected} == expected
+    assert DEFAULT_REGRESSOR_PARAMS["dropout"] != MultiInputKerasRegressor().dropout
+    clf = make_multimodal_pipeline(X, rng.randint(0, 2, 362)).named_steps["clf"]
+    assert clf.dropout == MultiInputKerasClassifier().dropout
+    assert clf.epochs == DEFAULT_MODEL_PARAMS["epochs"]
+    params = {"dropout": 0.5, "epochs": 3}
+    reg = make_multimodal_pipeline(X, _prices(), regressor_params=params).named_steps["clf"]
+    assert (reg.dropout, reg.epochs) == (0.5, 3)
 
 
 @pytest.mark.parametrize(
