@@ -95,9 +95,9 @@ def test_cv_prints_roles_folds_and_mean(csv_data, capsys):
         cli.main(["cv", str(csv_data / "data.csv"), "--target", "label", "--cv", "2", *TINY]) == 0
     )
     lines = capsys.readouterr().out.splitlines()
-    assert (
-        lines[0]
-        == f"Read {csv_data / 'data.csv'}: 40 rows, 6 feature columns; target 'label' (binary)."
+    assert lines[0] == (
+        f"Read {csv_data / 'data.csv'}: 40 rows, 6 feature columns; "
+        "target 'label' (2 distinct values)."
     )
     assert "  id        ignore       unique integer per row (an id)" in lines
     assert "  image     image        40 paths to existing .png files" in lines

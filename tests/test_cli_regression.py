@@ -41,6 +41,8 @@ def _run(capsys, *args):
 
 def test_integer_prices_are_cross_validated_as_a_log_regression(houses, capsys):
     lines = _run(capsys, houses, "--target", "price")
+    # The header counts values; it does not call prices "multiclass" above a regression.
+    assert lines[0].endswith("target 'price' (40 distinct values).")
     task = next(line for line in lines if line.startswith("Task: "))
     assert task.startswith(
         "Task: regression with MultiInputKerasRegressor, because 40 distinct whole numbers"

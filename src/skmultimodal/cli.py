@@ -343,7 +343,7 @@ def _prepare(csv, target, *, roles=None, task="auto", target_transform="auto", o
     """
     import warnings
 
-    from sklearn.utils.multiclass import type_of_target
+    import pandas as pd
 
     from .auto import choose_target_transform, detect_column_roles, detect_task
 
@@ -352,13 +352,15 @@ def _prepare(csv, target, *, roles=None, task="auto", target_transform="auto", o
     X, y = _split_target(frame, target, csv, out)
     base_dir = Path(csv).resolve().parent
     column_roles = detect_column_roles(X, base_dir=base_dir, overrides=_parse_roles(roles))
-    target_type = type_of_target(y, input_name=target)
+    # type_of_target would call whole-number prices "multiclass" next to a Task line that
+    # says regression: the header states the count, the Task line the decision.
+    n_distinct = pd.Series(y).nunique()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         task, reason = detect_task(y, task)
     print(
         f"Read {csv}: {len(X)} rows, {X.shape[1]} feature columns; target {target!r} "
-        f"({target_type}).",
+        f"({n_distinct} distinct values).",
         "Column roles (change them with --role COLUMN=ROLE):",
         *repr(column_roles).splitlines()[1:-1],
         sep="\n",
