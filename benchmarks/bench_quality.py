@@ -682,6 +682,13 @@ def run_regression(args) -> tuple[list[str], list[str]]:
     return notes, regression_table(results)
 
 
+FOLDS_OF_CASE = {
+    "default": "StratifiedKFold(5, shuffle=True, random_state=0)",
+    "suite": "StratifiedKFold(5, shuffle=True, random_state=0) (KFold for regression)",
+    "regression": "KFold(5, shuffle=True, random_state=0)",
+}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -751,7 +758,7 @@ def main(argv=None):
         "",
         f"Command: `TF_CPP_MIN_LOG_LEVEL=3 {command}`",
         "",
-        f"StratifiedKFold(5, shuffle=True, random_state=0), same folds for every row. "
+        f"{FOLDS_OF_CASE.get(args.case, FOLDS_OF_CASE['default'])}, same folds for every row. "
         f"{platform.platform()}, {os.cpu_count()} CPUs (shared), Python "
         f"{platform.python_version()}; wall time {wall:.0f} s.",
         "",

@@ -485,9 +485,13 @@ def _format_metrics(values: dict[str, float]) -> str:
     return "  ".join(parts)
 
 
-def _number(value: float) -> str:
-    """Four significant digits; amounts such as prices in whole units with separators."""
-    return f"{value:,.0f}" if abs(value) >= 10_000 else f"{value:.4g}"
+def _number(value: float, like: float | None = None) -> str:
+    """Four significant digits; amounts such as prices in whole units with separators.
+
+    ``like``: format ``value`` (a spread) as that number (its mean) is formatted.
+    """
+    scale = abs(value if like is None else like)
+    return f"{value:,.0f}" if scale >= 10_000 else f"{value:.4g}"
 
 
 def run_cv(
@@ -619,7 +623,7 @@ def run_cv(
         if name == "MAPE":
             shown = f"{100 * mean:.1f}% +/- {100 * std:.1f}%"
         else:
-            shown = f"{_number(mean)} +/- {_number(std)}"
+            shown = f"{_number(mean)} +/- {_number(std, like=mean)}"
         print(f"  {name}: {'n/a (a target is 0)' if math.isnan(mean) else shown}", file=out)
     mean, std = float(np.mean(scores)), float(np.std(scores))
     print(f"{scoring}: {mean:.3f} +/- {std:.3f} (mean +/- std over {cv} folds)", file=out)
