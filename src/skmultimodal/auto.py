@@ -90,11 +90,9 @@ DEFAULT_MODEL_PARAMS = {
 
 #: What regressors get over :data:`DEFAULT_MODEL_PARAMS`. A regressor's linear output reads
 #: the head's features directly: dropout 0.5 there adds noise to every training prediction
-#: that the loss cannot average away, and 20 epochs left an image regression (digit values
-#: read off 8x8 PNG files) far from converged: MAE 19.6 against 12.4 with these, on the same
-#: 3 folds; house prices and review ratings moved within their fold spread (see
-#: benchmarks/RESULTS.md, regression cases). Early stopping (from 500 training rows) ends
-#: most fits well before 60 epochs.
+#: that the loss cannot average away, and 20 epochs left an image regression far from
+#: converged. Early stopping (from 500 training rows) ends most fits well before 60 epochs.
+#: Measurements: docs/design.md ("Regression") and benchmarks/RESULTS.md.
 DEFAULT_REGRESSOR_PARAMS = {"dropout": 0.2, "epochs": 60}
 
 #: Whole-number targets with more distinct values than this, most seen at most twice, are
