@@ -82,3 +82,11 @@ def test_classification_reports_four_metrics(houses, capsys):
         assert metric in fold.split("|")[1]
     summary = [line.split(":")[0] for line in lines if line.startswith("  ") and ": " in line]
     assert summary[-4:] == ["  accuracy", "  balanced_accuracy", "  roc_auc", "  log_loss"]
+
+
+def test_spreads_are_formatted_like_their_means():
+    # A price spread gets thousands separators like the mean beside it; small scores
+    # keep four significant digits.
+    assert cli._number(7271.3, like=51936.2) == "7,271"
+    assert cli._number(51936.2) == "51,936"
+    assert cli._number(0.03955, like=0.8665) == "0.03955"
