@@ -16,6 +16,8 @@ import numpy as np
 from keras import layers, ops
 
 INPUT_KINDS = ("image", "tokens", "sequence", "tabular")
+# Number of dimensions (samples first) of an input of each kind.
+INPUT_NDIM = {"image": 4, "sequence": 3, "tokens": 2, "tabular": 2}
 TEXT_CELLS = ("lstm", "gru", "pool", "conv")
 IMAGE_POOLINGS = ("flatten", "avg", "max", "grid")
 # image_pooling="grid": the last feature map is average-pooled to at most this many cells
@@ -89,13 +91,12 @@ def infer_input_kind(array: np.ndarray) -> str:
     'tabular'
     """
     ndim = np.ndim(array)
-    if ndim == 4:
-        return "image"
-    if ndim == 3:
-        return "sequence"
     if ndim == 2:
         dtype = np.asarray(array).dtype
         return "tokens" if np.issubdtype(dtype, np.integer) else "tabular"
+    for kind, kind_ndim in INPUT_NDIM.items():
+        if ndim == kind_ndim:
+            return kind
     raise ValueError(
         f"Cannot infer an input kind for an array of shape {np.shape(array)}: expected 2-D "
         "(tokens or tabular), 3-D (sequence) or 4-D (image) arrays."
