@@ -146,7 +146,7 @@ def test_skops_round_trip_with_trusted_types_only(multioutput, tmp_path):
     X, _, clf = multioutput
     sio.dump(clf, tmp_path / "model.skops")
     untrusted = set(sio.get_untrusted_types(file=tmp_path / "model.skops"))
-    assert "skmultimodal.estimators._MultiOutputLabelEncoder" in untrusted
+    assert "skmultimodal._targets._MultiOutputLabelEncoder" in untrusted
     assert untrusted <= set(trusted_types())
     restored = sio.load(tmp_path / "model.skops", trusted=trusted_types())
     np.testing.assert_array_equal(restored.predict(X.to_numpy()), clf.predict(X.to_numpy()))

@@ -67,9 +67,12 @@ _TRUSTED_TYPES = (
     "scikeras.utils.transformers.ClassifierLabelEncoder",
     "scikeras.utils.transformers.RegressorTargetEncoder",
     "scikeras.utils.transformers.TargetReshaper",
+    "skmultimodal._targets._MultiOutputLabelEncoder",
+    "skmultimodal._targets._RegressionTargetScaler",
     "skmultimodal.compose.MultiInputTransformer",
     "skmultimodal.estimators.MultiInputKerasClassifier",
     "skmultimodal.estimators.MultiInputKerasRegressor",
+    # Where skmultimodal 0.1.0 defined the target encoders (files it saved name them so).
     "skmultimodal.estimators._MultiOutputLabelEncoder",
     "skmultimodal.estimators._RegressionTargetScaler",
     "skmultimodal.image.ImageLoader",

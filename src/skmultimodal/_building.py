@@ -1,0 +1,118 @@
+"""Building and compiling the default Keras model from what fit learnt about the inputs.
+
+The layers themselves are in :mod:`skmultimodal.architecture` (Keras only); this module
+turns the fitted input specs, the estimator's parameters and the target's output layer(s)
+into a compiled ``keras.Model``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import SINGLE_INPUT
+from .architecture import InputSpec, build_multi_input_model
+
+_CATEGORICAL_LOSSES = {
+    "categorical_crossentropy",
+    "sparse_categorical_crossentropy",
+    "CategoricalCrossentropy",
+    "SparseCategoricalCrossentropy",
+    "cce",
+}
+
+
+class _ModelBuilding:
+    """Estimator methods that build and compile ``model_`` (``model=None``)."""
+
+    _model_param_names = (
+        "image_filters",
+        "text_embedding_dim",
+        "text_units",
+        "text_bidirectional",
+        "text_cell",
+        "image_pooling",
+        "image_augmentation",
+        "sequence_units",
+        "tabular_units",
+        "head_units",
+        "dropout",
+        "recurrent_dropout",
+        "batch_norm",
+        "branch_norm",
+        "wide_inputs",
+        "wide_l2",
+    )
+
+    def _build_keras_model(self):
+        if self.model is not None or self.build_fn is not None:
+            return super()._build_keras_model()
+        heads = self._output_heads()
+        if self.input_names_ is None:
+            specs = self._input_spec(SINGLE_INPUT)
+        else:
+            specs = {key: self._input_spec(key) for key in self.input_names_}
+        params = {name: getattr(self, name) for name in self._model_param_names}
+        params["image_filters"] = tuple(params["image_filters"])
+        params["head_units"] = tuple(np.atleast_1d(params["head_units"]).tolist())
+        if heads is None:
+            n_outputs, activation, loss = self._output_layer()
+            model = build_multi_input_model(specs, n_outputs, activation, params)
+        else:
+            output_heads = [(units, activation, name) for units, activation, name, _ in heads]
+            model = build_multi_input_model(specs, None, None, params, output_heads=output_heads)
+            loss = {name: head_loss for _, _, name, head_loss in heads}
+        compile_kwargs = self._get_compile_kwargs()
+        if compile_kwargs.get("loss") is None:
+            compile_kwargs["loss"] = loss
+        model.compile(**compile_kwargs)
+        return model
+
+    def _output_heads(self) -> list | None:
+        """``[(units, activation, layer name, loss), ...]`` for a multi-head model, else None."""
+        return None
+
+    def _input_spec(self, key: str) -> InputSpec:
+        return InputSpec(
+            shape=self.input_shapes_[key],
+            dtype=self.input_dtypes_[key],
+            kind=self.input_kinds_[key],
+            vocabulary_size=self.vocabulary_sizes_.get(key),
+            sparse=key in getattr(self, "sparse_inputs_", ()),
+        )
+
+
+def classifier_output_layer(target_type: str, n_classes: int, loss) -> tuple:
+    """``(units, activation, loss)`` of the classifier's single output layer.
+
+    Parameters
+    ----------
+    target_type : str
+        The fitted ``target_type_`` (scikit-learn's ``type_of_target``).
+    n_classes : int
+    loss : str, callable or None
+        The ``loss`` parameter: a categorical loss asks for softmax even with 2 classes.
+    """
+    categorical = loss in _CATEGORICAL_LOSSES
+    if target_type == "binary" and not categorical:
+        return 1, "sigmoid", "binary_crossentropy"
+    if target_type in ("binary", "multiclass"):
+        return n_classes, "softmax", loss or "sparse_categorical_crossentropy"
+    if target_type == "multiclass-onehot":
+        return n_classes, "softmax", "categorical_crossentropy"
+    if target_type == "multilabel-indicator":
+        return n_classes, "sigmoid", "binary_crossentropy"
+    raise ValueError(
+        f"Target type {target_type!r} is not supported by the default model; pass a "
+        "`model` callable for it."
+    )
+
+
+def classifier_output_heads(output_names: list, n_classes: list) -> list:
+    """``[(units, activation, layer name, loss), ...]``: one head per column of labels."""
+    heads = []
+    for name, classes in zip(output_names, n_classes, strict=True):
+        if classes == 2:
+            heads.append((1, "sigmoid", name, "binary_crossentropy"))
+        else:
+            heads.append((classes, "softmax", name, "sparse_categorical_crossentropy"))
+    return heads

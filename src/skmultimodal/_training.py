@@ -1,0 +1,217 @@
+"""Training and prediction of the estimators: seeding, early stopping, lazy batches.
+
+:class:`_Training` replaces SciKeras' ``_fit``, ``_fit_keras_model`` and
+``_predict_raw``: one seeding context around the whole fit, a stratified random hold-out
+for early stopping, callbacks given to ``fit`` kept, lazily loaded images fed batch by
+batch, a failed fit undone, and ``predict`` through the compiled ``predict_on_batch``.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import keras
+import numpy as np
+from scikeras._utils import route_params
+from sklearn.base import is_classifier
+from sklearn.model_selection import train_test_split
+from sklearn.utils.validation import check_is_fitted
+
+from ._seeding import seed_from_random_state, tensorflow_seed
+from ._validation import _mean_one
+from .lazy import has_lazy_input, load_inputs, take_rows
+from .lazy_dataset import (
+    lazy_fit_arguments,
+    lazy_predict_input,
+    surfaced_decode_errors,
+    to_model_batch,
+)
+
+# Share of the training data held out for early stopping when validation_split is 0.
+_EARLY_STOPPING_FRACTION = 0.1
+# early_stopping="auto" stops early from this many training rows on: below it a 10%
+# hold-out is too small and noisy to choose an epoch (HistGradientBoosting's "auto" rule,
+# with a threshold that suits networks). At 800 rows (a product table) stopping early
+# kept the fused model from overfitting its weaker inputs (benchmarks/RESULTS.md).
+_EARLY_STOPPING_AUTO_MIN_SAMPLES = 500
+
+
+class _Training:
+    """Estimator methods that fit the Keras model and predict with it."""
+
+    def _fit(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
+        self._validate_params_before_fit()
+        seed = seed_from_random_state(self.random_state)
+        # The target encoder's statistics are weighted; SciKeras fits it with y alone.
+        self._fit_sample_weight = sample_weight
+        try:
+            with tensorflow_seed(seed):
+                super()._fit(
+                    X,
+                    y,
+                    sample_weight=sample_weight,
+                    warm_start=warm_start,
+                    epochs=epochs,
+                    initial_epoch=initial_epoch,
+                    **kwargs,
+                )
+        finally:
+            del self._fit_sample_weight
+
+    @contextmanager
+    def _state_restored_on_error(self):
+        """Undo a failed or interrupted fit, so a previously fitted estimator stays usable.
+
+        A new fit builds a new ``model_``, so restoring the attribute dict is enough.
+        With ``warm_start`` or ``partial_fit`` the existing model is trained in place:
+        an interruption then keeps the weights of the last completed batch.
+        """
+        before = dict(vars(self))
+        try:
+            yield
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(before)
+            raise
+
+    def _require_y(self, y) -> None:
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+
+    def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
+        for name in ("batch_size", "validation_batch_size"):
+            if getattr(self, name, None) == -1 or getattr(self, f"fit__{name}", None) == -1:
+                kwargs.setdefault(name, self._n_samples(X))
+        if sample_weight is not None:
+            # Normalise to mean 1 so the weighted loss is the mean over the "repeated"
+            # data set: weights change which samples matter, not the learning rate.
+            sample_weight = _mean_one(sample_weight)
+        # SciKeras silently drops ``callbacks`` given to ``fit``; add them to this call.
+        configured = self._fit_callbacks
+        self._fit_callbacks = [*configured, *(kwargs.pop("callbacks", None) or [])]
+        if self._stops_early(X):
+            X, y, sample_weight = self._add_early_stopping(X, y, sample_weight, kwargs)
+        if has_lazy_input(X):
+            # ImageLoader(lazy=True): Keras gets a PyDataset that decodes batch by batch.
+            fit_args = route_params(
+                self.get_params(), destination="fit", pass_filter=self._fit_kwargs
+            )
+            X, overrides = lazy_fit_arguments(X, y, sample_weight, {**fit_args, **kwargs})
+            kwargs.update(overrides)
+            y = sample_weight = None
+        try:
+            with surfaced_decode_errors(X, kwargs.get("validation_data")):
+                super()._fit_keras_model(
+                    X,
+                    y,
+                    sample_weight=sample_weight,
+                    warm_start=warm_start,
+                    epochs=epochs,
+                    initial_epoch=initial_epoch,
+                    **kwargs,
+                )
+        finally:
+            self._fit_callbacks = configured
+
+    def _stops_early(self, X) -> bool:
+        if isinstance(self.early_stopping, str):  # "auto"
+            return self._n_samples(X) >= _EARLY_STOPPING_AUTO_MIN_SAMPLES
+        return bool(self.early_stopping)
+
+    def _add_early_stopping(self, X, y, sample_weight, fit_kwargs: dict):
+        """Add the early-stopping callback and, if none is set, hold out validation data.
+
+        Keras' ``validation_split`` takes the last rows, which is wrong for data sorted by
+        label; the default hold-out is a random, stratified 10% instead.
+        """
+        self._fit_callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=self.patience, restore_best_weights=True
+            )
+        )
+        split = fit_kwargs.get("validation_split", self.validation_split)
+        if split or fit_kwargs.get("validation_data") is not None:
+            return X, y, sample_weight
+        n_samples = self._n_samples(X)
+        if n_samples < 2:
+            raise ValueError(
+                f"early_stopping=True needs at least 2 training samples, got {n_samples}."
+            )
+        indices = np.arange(n_samples)
+        rng = np.random.RandomState(seed_from_random_state(self.random_state))
+        try:
+            train, held_out = train_test_split(
+                indices,
+                test_size=_EARLY_STOPPING_FRACTION,
+                random_state=rng,
+                # A multi-output target is a list of arrays: no single label to stratify on.
+                stratify=y if is_classifier(self) and isinstance(y, np.ndarray) else None,
+            )
+        except ValueError:
+            # Too few samples of some class to stratify: an unstratified split still works.
+            train, held_out = train_test_split(
+                indices, test_size=_EARLY_STOPPING_FRACTION, random_state=rng
+            )
+        train, held_out = np.sort(train), np.sort(held_out)
+
+        validation = (take_rows(X, held_out), take_rows(y, held_out))
+        if sample_weight is not None:
+            validation += (take_rows(sample_weight, held_out),)
+        fit_kwargs["validation_data"] = validation
+        return take_rows(X, train), take_rows(y, train), take_rows(sample_weight, train)
+
+    def _predict_raw(self, X, **kwargs):
+        check_is_fitted(self, "model_")
+        X, _ = self._validate_data(X=X, y=None)
+        predict_args = route_params(
+            self.get_params(),
+            destination="predict",
+            pass_filter=self._predict_kwargs,
+            strict=True,
+        )
+        predict_args.update(kwargs)
+        batch_size = predict_args.get("batch_size") or 32
+        if batch_size == -1:
+            batch_size = self._n_samples(X)
+        if not self._predict_callbacks:
+            # ``Model.predict`` costs ~40-50 ms of set-up per call (a 1-row prediction);
+            # the compiled predict step it runs costs ~2 ms per batch: call that directly.
+            return self._predict_in_batches(X, batch_size)
+        predict_args = {
+            key: value for key, value in predict_args.items() if not key.startswith("callbacks")
+        }
+        predict_args["batch_size"] = batch_size
+        predict_args["callbacks"] = self._predict_callbacks
+        X = lazy_predict_input(X, batch_size)
+        with surfaced_decode_errors(X):
+            return self.model_.predict(x=X, **predict_args)
+
+    def _predict_in_batches(self, X, batch_size: int) -> np.ndarray:
+        """``model_.predict_on_batch`` over consecutive batches (same numbers as predict).
+
+        A short last batch is padded by repeating its last row, so that every batch has
+        one shape and the predict step is traced once, not once per remainder size.
+        """
+        n_samples = self._n_samples(X)
+        if n_samples <= batch_size:
+            return _as_arrays(self.model_.predict_on_batch(to_model_batch(load_inputs(X))))
+        outputs = []
+        for start in range(0, n_samples, batch_size):
+            rows = np.arange(start, min(start + batch_size, n_samples))
+            padded = np.pad(rows, (0, batch_size - len(rows)), mode="edge")
+            # load_inputs decodes the batch's lazily loaded images, if any.
+            batch = to_model_batch(load_inputs(take_rows(X, padded)))
+            outputs.append(_as_arrays(self.model_.predict_on_batch(batch), len(rows)))
+        if isinstance(outputs[0], list):
+            # A multi-head model: one list of arrays per batch, joined output by output.
+            return [np.concatenate(parts) for parts in zip(*outputs, strict=True)]
+        return np.concatenate(outputs)
+
+
+def _as_arrays(prediction, n_rows: int | None = None):
+    """A model's prediction as an array, or a list of arrays for a multi-output model."""
+    if isinstance(prediction, (list, tuple)):
+        return [np.asarray(part)[:n_rows] for part in prediction]
+    return np.asarray(prediction)[:n_rows]
