@@ -190,7 +190,7 @@ def test_array_column_stacker_transform_checks_the_fitted_shape():
     stacker = ArrayColumnStacker().fit(pd.DataFrame({"emb": [[1, 2], [3, 4]]}))
     with pytest.raises(ValueError, match=r"'emb', row 0 \(index 7\): array of shape \(3,\)"):
         stacker.transform(pd.DataFrame({"emb": [[1, 2, 3]]}, index=[7]))
-    with pytest.raises(ValueError, match="reads one column, got 2 columns"):
+    with pytest.raises(ValueError, match="expects exactly one column of arrays, got 2 columns"):
         stacker.transform(pd.DataFrame({"emb": [[1, 2]], "b": [[1, 2]]}))
     np.testing.assert_array_equal(stacker.transform([np.array([5, 6])]), [[5, 6]])
     assert clone(stacker).get_params() == {}

@@ -27,6 +27,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._columns import one_column
 from .lazy import LazyImages
 
 __all__ = ["DEFAULT_MAX_PIXELS", "ImageLoader", "load_image"]
@@ -710,41 +711,13 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     def _column_of_paths(self, X: Any) -> tuple[list, list | None, bool]:
         """The single column of ``X`` as a list, row labels worth reporting, and whether
         ``X`` was 2-D."""
-        is_2d = hasattr(X, "columns")
-        if hasattr(X, "iloc") and hasattr(X, "columns"):
-            if X.shape[1] != 1:
-                raise ValueError(
-                    "ImageLoader expects exactly one column of image paths, got "
-                    f"{X.shape[1]} columns: {list(X.columns)!r}. Select the path column, "
-                    "e.g. with MultiInputTransformer or ColumnTransformer."
-                )
-            X = X.iloc[:, 0]
-        if hasattr(X, "iloc") and hasattr(X, "index"):
-            # na_value=None turns NaN, pd.NA and None alike into None.
-            values = X.to_numpy(dtype=object, na_value=None).tolist()
-            index = X.index
-            is_default = index.equals(type(index)(range(len(index)))) if len(index) else True
-            return values, None if is_default else index.tolist(), is_2d
-        if isinstance(X, (str, bytes, os.PathLike)):
-            raise TypeError(
-                f"ImageLoader expects a column of image paths, got a single path {X!r}; "
-                "wrap it in a list."
-            )
-        array = np.asarray(X, dtype=object)
-        is_2d = array.ndim == 2
-        if array.ndim == 2 and array.shape[1] == 1:
-            array = array[:, 0]
-        elif array.ndim == 2:
-            raise ValueError(
-                "ImageLoader expects exactly one column of image paths, got "
-                f"{array.shape[1]} columns (positions {list(range(array.shape[1]))})."
-            )
-        elif array.ndim != 1:
-            raise ValueError(
-                "ImageLoader expects a 1-D sequence or a single column of image paths, got "
-                f"an input of shape {array.shape}."
-            )
-        return array.tolist(), None, is_2d
+        column = one_column(
+            X,
+            owner="ImageLoader",
+            what="image paths",
+            hint=" Select the path column, e.g. with MultiInputTransformer or ColumnTransformer.",
+        )
+        return column.values, column.labels, column.is_2d
 
     def _lazy_images(self, paths: list, labels: list | None) -> tuple[LazyImages, list]:
         """Resolve and check every path now; leave the decoding to :class:`LazyImages`."""

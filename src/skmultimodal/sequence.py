@@ -14,6 +14,8 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._columns import one_column
+
 __all__ = ["ArrayColumnStacker", "TimeStepReshaper"]
 
 _ARRAY_CELL = (list, tuple, np.ndarray)
@@ -263,27 +265,14 @@ def _where(row: int, labels: list | None) -> str:
 
 def _array_column(X: Any) -> tuple[Any, list, list | None]:
     """The column name (or ``"X"``), its cells and the index labels of a one-column input."""
-    if isinstance(X, pd.DataFrame):
-        if X.shape[1] != 1:
-            raise ValueError(
-                f"ArrayColumnStacker reads one column, got {X.shape[1]} columns "
-                f"{list(X.columns)[:10]}; use one step per column."
-            )
-        X = X.iloc[:, 0]
-    if isinstance(X, pd.Series):
-        return ("X" if X.name is None else X.name), X.tolist(), X.index.tolist()
-    array = np.empty(len(X), dtype=object) if isinstance(X, list) else np.asarray(X)
-    if isinstance(X, list):
-        array[:] = X
-    if array.ndim == 2 and array.shape[1] == 1:
-        array = array[:, 0]
-    if array.ndim != 1 or array.dtype != object:
-        raise ValueError(
-            "ArrayColumnStacker reads one column whose cells are arrays (a Series, a "
-            f"one-column DataFrame or an object array); got an array of shape {array.shape} "
-            f"and dtype {array.dtype}."
-        )
-    return "X", list(array), None
+    column = one_column(
+        X,
+        owner="ArrayColumnStacker",
+        what="arrays",
+        hint=" Use one ArrayColumnStacker per column.",
+        cells_are_arrays=True,
+    )
+    return ("X" if column.name is None else column.name), column.values, column.labels
 
 
 def _cell_arrays(name: Any, cells: list, labels: list | None) -> list[np.ndarray]:

@@ -15,6 +15,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._columns import one_column
+
 __all__ = ["KERAS_FILTERS", "TextTfidfVectorizer", "TextTokenizer"]
 
 #: Characters that ``keras.preprocessing.text.Tokenizer`` replaced by spaces by default.
@@ -69,38 +71,6 @@ def _as_text(value: Any) -> str:
     if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
         return ""
     return str(value)
-
-
-def _column_values(X: Any, estimator_name: str) -> list:
-    """Return the single column of ``X`` as a list of raw values."""
-    if isinstance(X, pd.DataFrame):
-        if X.shape[1] != 1:
-            raise ValueError(
-                f"{estimator_name} expects exactly one column of texts, got {X.shape[1]} "
-                f"columns: {list(X.columns)}."
-            )
-        return X.iloc[:, 0].tolist()
-    if isinstance(X, pd.Series):
-        return X.tolist()
-    if isinstance(X, (str, bytes)):
-        raise TypeError(
-            f"{estimator_name} expects a column of texts (a list, Series, 1-D array or "
-            f"one-column DataFrame), got a single {type(X).__name__}; wrap it in a list."
-        )
-    values = np.asarray(X, dtype=object)
-    if values.ndim == 2 and values.shape[1] == 1:
-        values = values[:, 0]
-    elif values.ndim == 2:
-        raise ValueError(
-            f"{estimator_name} expects exactly one column of texts, got an array with "
-            f"{values.shape[1]} columns (shape {values.shape})."
-        )
-    elif values.ndim != 1:
-        raise ValueError(
-            f"{estimator_name} expects a 1-D column of texts or a 2-D one with one column, "
-            f"got an array of shape {values.shape}."
-        )
-    return values.tolist()
 
 
 def _encode_corpus(texts: list[str], *, lowercase: bool, filters: str) -> bytes:
@@ -408,7 +378,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
     def _tokenize_column(self, X: Any, *, reset: bool) -> tuple[np.ndarray, list[str]]:
         """Validate ``X`` (one column, feature names) and tokenize it (see ``_tokenize``)."""
         name = type(self).__name__
-        values = _column_values(X, name)
+        values = one_column(X, owner=name, what="texts").values
         if reset and not values:
             raise ValueError(f"{name} needs at least one text to fit, got 0 samples.")
         if reset or getattr(X, "ndim", 1) == 2:
