@@ -390,31 +390,29 @@ def _prepare(csv, target, *, roles=None, task="auto", target_transform="auto", o
     return X, y, base_dir, column_roles, task, target_transform
 
 
-def _make_pipeline(
-    X,
-    y,
-    base_dir,
-    column_roles,
-    *,
-    task,
-    target_transform,
-    epochs,
-    random_state,
-    verbose,
-    extra,
-    image_errors="raise",
-    allow_any_path=False,
-    image_formats=None,
+def _model_params(epochs: int | None, verbose: int) -> dict:
+    """The estimator parameters the commands set: Keras' verbosity, and epochs if given."""
+    return {"verbose": verbose} if epochs is None else {"verbose": verbose, "epochs": epochs}
+
+
+def _pipeline_from_csv(
+    csv, target, roles, task, target_transform, *, out, random_state, model_params, images
 ):
+    """Read the CSV file and build the auto-detected pipeline for it (not fitted).
+
+    ``images`` holds ``on_error``, ``allow_any_path`` and ``formats`` as the commands take
+    them. Returns ``X, y, pipeline, task, target_transform`` with the task and target
+    transform resolved.
+    """
     from .auto import make_multimodal_pipeline
 
-    if not allow_any_path:
+    formats = _image_formats(images["formats"])  # checked before the CSV file is read
+    X, y, base_dir, column_roles, task, target_transform = _prepare(
+        csv, target, roles=roles, task=task, target_transform=target_transform, out=out
+    )
+    if not images["allow_any_path"]:
         # Before make_multimodal_pipeline, which opens the first image to size the model.
         _check_image_paths(X, column_roles, base_dir)
-
-    params = {"verbose": verbose, **extra}
-    if epochs is not None:
-        params["epochs"] = epochs
     pipe = make_multimodal_pipeline(
         X,
         y,
@@ -422,15 +420,13 @@ def _make_pipeline(
         task=task,
         target_transform=target_transform,
         roles=column_roles,
-        classifier_params=params,
-        regressor_params=params,
+        classifier_params=model_params,
+        regressor_params=model_params,
         random_state=random_state,
-        image_on_error=image_errors,
+        image_on_error=images["on_error"],
     )
-    _secure_image_loaders(
-        pipe, base_dir, allow_any_path=allow_any_path, formats=_image_formats(image_formats)
-    )
-    return pipe
+    _secure_image_loaders(pipe, base_dir, allow_any_path=images["allow_any_path"], formats=formats)
+    return X, y, pipe, task, target_transform
 
 
 def _fold_metrics(model, X, y, classifier: bool) -> dict[str, float]:
@@ -571,25 +567,11 @@ def run_cv(
 
     if cv < 2:
         raise CommandError(f"--cv must be at least 2, got {cv}.")
-    _image_formats(image_formats)  # checked before the CSV file is read
-    X, y, base_dir, column_roles, task, target_transform = _prepare(
-        csv, target, roles=roles, task=task, target_transform=target_transform, out=out
-    )
-    pipe = _make_pipeline(
-        X,
-        y,
-        base_dir,
-        column_roles,
-        task=task,
-        target_transform=target_transform,
-        epochs=epochs,
-        random_state=random_state,
-        verbose=verbose,
-        extra={},
-        image_errors=image_errors,
-        allow_any_path=allow_any_path,
-        image_formats=image_formats,
-    )
+    images = {"on_error": image_errors, "allow_any_path": allow_any_path, "formats": image_formats}
+    X, y, pipe, task, target_transform = _pipeline_from_csv(
+        csv, target, roles, task, target_transform, out=out, random_state=random_state,
+        model_params=_model_params(epochs, verbose), images=images,
+    )  # fmt: skip
     classifier = is_classifier(pipe)
     scoring = scoring or ("accuracy" if classifier else "r2")
     scorer = get_scorer(scoring)
@@ -755,25 +737,12 @@ def run_fit(
     _image_formats(image_formats)
     if plots is not None:
         _check_output_folder(plots, "--plots folder")
-    X, y, base_dir, column_roles, task, target_transform = _prepare(
-        csv, target, roles=roles, task=task, target_transform=target_transform, out=out
-    )
-    extra = {"validation_split": validation_split}
-    pipe = _make_pipeline(
-        X,
-        y,
-        base_dir,
-        column_roles,
-        task=task,
-        target_transform=target_transform,
-        epochs=epochs,
-        random_state=random_state,
-        verbose=verbose,
-        extra=extra,
-        image_errors=image_errors,
-        allow_any_path=allow_any_path,
-        image_formats=image_formats,
-    )
+    images = {"on_error": image_errors, "allow_any_path": allow_any_path, "formats": image_formats}
+    model_params = {**_model_params(epochs, verbose), "validation_split": validation_split}
+    X, y, pipe, _, _ = _pipeline_from_csv(
+        csv, target, roles, task, target_transform, out=out, random_state=random_state,
+        model_params=model_params, images=images,
+    )  # fmt: skip
     if plots is not None:
         # A metric besides the loss makes the history plot more telling.
         pipe.set_params(clf__metrics=["accuracy"] if is_classifier(pipe) else ["mae"])
