@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import keras
+from scikeras.wrappers import BaseWrapper
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
@@ -215,6 +216,36 @@ class _MultiInputWrapper(_ParameterValidation, _InputValidation, _ModelBuilding,
         # A new dict: a shallow copy of this estimator keeps its own parameters.
         self._extra_params = extra
         return super().set_params(**others)
+
+    def fit(self, X, y, sample_weight=None, **kwargs):
+        """Build a new model and fit it to ``(X, y)``.
+
+        Parameters
+        ----------
+        X : dict of str to ndarray, or array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Normalised to mean 1 before training; zero-weight samples are dropped.
+        **kwargs
+            Passed to ``keras.Model.fit``.
+
+        Returns
+        -------
+        self
+        """
+        self._require_y(y)
+        self._validate_params_before_fit()
+        with self._state_restored_on_error():
+            sample_weight = self._start_fit(y, sample_weight)
+            # BaseWrapper's own fit, not KerasClassifier's: that one multiplies the
+            # caller's sample_weight in place by the class weights (the classifier's
+            # _start_fit builds a new array instead).
+            BaseWrapper.fit(self, X, y, sample_weight=sample_weight, **kwargs)
+        return self
+
+    def _start_fit(self, y, sample_weight):
+        """Reset what the previous fit learnt about ``y``; return the sample weights to use."""
+        return sample_weight
 
     @property
     def feature_encoder(self):
