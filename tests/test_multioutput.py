@@ -118,7 +118,8 @@ def test_array_target_names_and_clash_with_input_names():
     inputs = {"color": X.to_numpy(), "other": X.to_numpy()[:, :2]}
     renamed = MultiInputKerasClassifier(input_kinds={"color": "tabular"}, **TINY)
     renamed.fit(inputs, Y.rename(columns={"size": "a/b"}))
-    assert renamed.output_names_ == ["output_0", "a_b"]
+    # "color" is an input name: the output layer of that target column becomes color_1.
+    assert renamed.output_names_ == ["color_1", "a_b"]
     assert renamed.predict(inputs).shape == (N, 2)
 
 

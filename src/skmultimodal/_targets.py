@@ -14,6 +14,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ._names import unique_names
+
 TARGET_TRANSFORMS = ("standard", "log", "log1p")
 # Largest absolute target (after the transform) that float32 training takes: its square
 # and the sums of squares of a batch stay finite.
@@ -200,17 +202,11 @@ class _MultiOutputLabelEncoder(TransformerMixin, BaseEstimator):
 
     def _layer_names(self, names: list) -> list:
         # Keras layer names must be unique in the model and may not hold "/".
-        taken = set(self.reserved_names)
-        layer_names = []
-        for j, name in enumerate(names):
-            clean = "".join(c if c.isalnum() or c in "_-." else "_" for c in name)
-            if not clean or clean in taken:
-                clean = f"output_{j}"
-            while clean in taken:
-                clean = f"{clean}_"
-            taken.add(clean)
-            layer_names.append(clean)
-        return layer_names
+        cleaned = [
+            "".join(c if c.isalnum() or c in "_-." else "_" for c in name) or f"output_{j}"
+            for j, name in enumerate(names)
+        ]
+        return unique_names(cleaned, taken=self.reserved_names)
 
     def transform(self, y: np.ndarray) -> list:
         check_is_fitted(self, "classes_")

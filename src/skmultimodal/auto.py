@@ -27,6 +27,8 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils.multiclass import type_of_target
 
+from ._names import unique_names
+from ._unwrap import nested_estimators
 from .compose import MultiInputTransformer
 from .image import ImageLoader, _probe_size
 from .sequence import ArrayColumnStacker
@@ -471,24 +473,13 @@ def detect_column_roles(
     return ColumnRoles(roles, reasons)
 
 
-def _step_name(role: str, column: str, n_with_role: int, taken: set[str]) -> str:
+def _step_name(role: str, column: str, n_with_role: int) -> str:
     """Keras-friendly input name: the role alone, or ``role_column`` when several columns
-    share the role (one input per image or text column)."""
+    share the role (one input per image or text column); made unique in ``_prep_steps``."""
     if n_with_role == 1:
-        name = role
-    else:
-        slug = re.sub(r"_+", "_", re.sub(r"[^0-9A-Za-z]", "_", column)).strip("_") or "column"
-        name = f"{role}_{slug}"
-    return _unique_name(name, taken)
-
-
-def _unique_name(name: str, taken: set[str]) -> str:
-    """``name``, or ``name_2``, ``name_3``... if taken; the result is added to ``taken``."""
-    unique, i = name, 2
-    while unique in taken:
-        unique, i = f"{name}_{i}", i + 1
-    taken.add(unique)
-    return unique
+        return role
+    slug = re.sub(r"_+", "_", re.sub(r"[^0-9A-Za-z]", "_", column)).strip("_") or "column"
+    return f"{role}_{slug}"
 
 
 def _image_size(X: pd.DataFrame, column: str, base_dir: Path | None) -> tuple[int, int]:
@@ -534,7 +525,7 @@ def _prep_steps(
     tfidf_features: int | None = _TFIDF_FEATURES,
     image_on_error: str = "raise",
 ) -> list[tuple[str, Any, Any]]:
-    steps, taken = [], set()
+    steps = []
     images, texts = roles.columns("image"), roles.columns("text")
     for column in images:
         size = image_size or _image_size(X, column, base_dir)
@@ -544,20 +535,20 @@ def _prep_steps(
             base_dir=None if base_dir is None else os.fspath(base_dir),
             on_error=image_on_error,
         )
-        steps.append((_step_name("image", column, len(images), taken), loader, column))
+        steps.append((_step_name("image", column, len(images)), loader, column))
     for column in texts:
         tokenizer = TextTokenizer(max_words=_MAX_WORDS, max_len=_text_len(X, column))
-        name = _step_name("text", column, len(texts), taken)
+        name = _step_name("text", column, len(texts))
         steps.append((name, tokenizer, column))
         if tfidf_features:
             tfidf = TextTfidfVectorizer(
                 ngram_range=(1, 2), max_features=tfidf_features, dtype=np.float32
             )
-            steps.append((_unique_name(f"{name}_tfidf", taken), tfidf, column))
+            steps.append((f"{name}_tfidf", tfidf, column))
     for role in ("vector", "sequence"):
         columns = roles.columns(role)
         for column in columns:
-            name = _step_name(role, column, len(columns), taken)
+            name = _step_name(role, column, len(columns))
             steps.append((name, ArrayColumnStacker(), column))
     if roles.columns("numeric"):
         numeric = make_pipeline(
@@ -572,7 +563,8 @@ def _prep_steps(
         steps.append(("categorical", encoder, roles.columns("categorical")))
     if roles.columns("ignore"):
         steps.append(("ignored", "drop", roles.columns("ignore")))
-    return steps
+    names = unique_names([name for name, _, _ in steps])
+    return [(name, *step[1:]) for name, step in zip(names, steps, strict=True)]
 
 
 def _check_role_values(X: pd.DataFrame, roles: ColumnRoles, base_dir: Path | None) -> None:
@@ -1034,9 +1026,10 @@ def describe_roles(pipeline: Any) -> ColumnRoles:
       id  ignore   step 'ignored'
     )
     """
-    prep = pipeline
-    if isinstance(pipeline, Pipeline):
-        prep = pipeline.named_steps.get("prep", pipeline.steps[0][1])
+    prep = next(
+        (step for step in nested_estimators(pipeline) if isinstance(step, MultiInputTransformer)),
+        pipeline,
+    )
     if not isinstance(prep, MultiInputTransformer):
         raise TypeError(
             "describe_roles expects a Pipeline whose 'prep' step is a MultiInputTransformer "

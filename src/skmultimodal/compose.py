@@ -21,6 +21,7 @@ from sklearn.utils.metaestimators import _BaseComposition
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_array, check_is_fitted, get_tags, validate_data
 
+from ._names import unique_names
 from .lazy import LazyImages
 
 __all__ = ["MultiInputTransformer", "make_multi_input_transformer"]
@@ -524,16 +525,7 @@ def _default_names(transformers: Sequence[Any]) -> list[str]:
     names = [
         trans if isinstance(trans, str) else type(trans).__name__.lower() for trans in transformers
     ]
-    totals = {name: names.count(name) for name in names}
-    seen: dict[str, int] = {}
-    unique = []
-    for name in names:
-        if totals[name] > 1:
-            seen[name] = seen.get(name, 0) + 1
-            unique.append(f"{name}-{seen[name]}")
-        else:
-            unique.append(name)
-    return unique
+    return unique_names(names, sep="-")
 
 
 def _short(labels: list) -> str:
