@@ -327,12 +327,20 @@ def _check_image_paths(X, column_roles, base_dir: Path) -> None:
 def _secure_image_loaders(
     estimator, base_dir: Path, *, allow_any_path: bool, formats: list[str] | None
 ) -> None:
-    """Point every ImageLoader at ``base_dir``, confined to it unless allowed, with ``formats``."""
+    """Point every ImageLoader at ``base_dir``, confined to it unless allowed, with ``formats``.
+
+    Through ``set_params``, also on a fitted loader (``predict`` on a model the command
+    loaded itself): these parameters only say where and how ``transform`` reads files;
+    ``ImageLoader.fit`` reads no file, so nothing it learnt depends on them, as nothing
+    depends on ``n_jobs``.
+    """
     for loader in _image_loaders(estimator):
-        # A str, not a Path: skops.io trusts str, and would refuse to load a PosixPath.
-        loader.base_dir = os.fspath(base_dir)
-        loader.restrict_to_base_dir = not allow_any_path
-        loader.formats = None if formats is None else list(formats)
+        loader.set_params(
+            # A str, not a Path: skops.io trusts str, and would refuse to load a PosixPath.
+            base_dir=os.fspath(base_dir),
+            restrict_to_base_dir=not allow_any_path,
+            formats=None if formats is None else list(formats),
+        )
 
 
 def _prepare(csv, target, *, roles=None, task="auto", target_transform="auto", out=None):
@@ -793,20 +801,10 @@ def _load_model(path: str | os.PathLike):
 
 def _image_loaders(estimator):
     """Every ImageLoader inside a pipeline / MultiInputTransformer (the fitted ones if fitted)."""
-    from sklearn.pipeline import Pipeline
-
-    from .compose import MultiInputTransformer
+    from ._unwrap import nested_estimators
     from .image import ImageLoader
 
-    if isinstance(estimator, ImageLoader):
-        yield estimator
-    elif isinstance(estimator, Pipeline):
-        for _, step in estimator.steps:
-            yield from _image_loaders(step)
-    elif isinstance(estimator, MultiInputTransformer):
-        steps = getattr(estimator, "transformers_", None)
-        for _, trans, _ in estimator.transformers if steps is None else steps:
-            yield from _image_loaders(trans)
+    return (step for step in nested_estimators(estimator) if isinstance(step, ImageLoader))
 
 
 def run_predict(

@@ -19,8 +19,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
+
+from ._unwrap import final_estimator
 
 __all__ = ["plot_history", "plot_model"]
 
@@ -33,10 +34,7 @@ _GRAPHVIZ_HINT = (
 
 def _keras_estimator(obj: Any) -> Any:
     """The fitted Keras estimator inside ``obj`` (itself, a Pipeline, or a fitted search)."""
-    if hasattr(obj, "best_estimator_"):
-        obj = obj.best_estimator_
-    if isinstance(obj, Pipeline):
-        obj = obj.steps[-1][1]
+    obj = final_estimator(obj)
     if not hasattr(obj, "model_") and not callable(getattr(obj, "fit", None)):
         raise TypeError(
             "Expected a MultiInputKerasClassifier/Regressor, a Pipeline ending with one, or a "
