@@ -22,7 +22,13 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skmultimodal.image import DEFAULT_MAX_PIXELS, ImageLoader, _probe_size, load_image
+from skmultimodal.image import (
+    DEFAULT_MAX_PIXELS,
+    ImageLoader,
+    ImageLoadWarning,
+    _probe_size,
+    load_image,
+)
 
 RED, GREEN, BLUE, WHITE = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)
 # 4x4 blocks of 4x4 pixels each: a nearest resize to 4x4 must pick each block's colour.
@@ -477,7 +483,14 @@ def test_on_error_zeros_blanks_failed_rows_with_one_warning(broken):
     assert len(caught) == 1
     assert "4 of 6 images could not be loaded" in str(caught[0].message)
     assert "row 1" in str(caught[0].message)  # the first failure, for a quick diagnosis
-    assert loader.failed_paths_ == [
+    assert isinstance(caught[0].message, ImageLoadWarning)
+    assert caught[0].message.failed_paths == [
+        (1, "missing.png"),
+        (2, None),
+        (3, "truncated.jpg"),
+        (4, "notes.png"),
+    ]
+    assert pickle.loads(pickle.dumps(caught[0].message)).failed_paths == [
         (1, "missing.png"),
         (2, None),
         (3, "truncated.jpg"),
@@ -488,7 +501,19 @@ def test_on_error_zeros_blanks_failed_rows_with_one_warning(broken):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         loader.transform(["good.png"])
-    assert loader.failed_paths_ == []
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_transform_changes_no_state(broken, lazy):
+    names = ["good.png", "missing.png", None]
+    loader = ImageLoader((4, 4), base_dir=broken, on_error="zeros", lazy=lazy).fit(names)
+    before = pickle.dumps(loader)
+    with pytest.warns(ImageLoadWarning):
+        images = loader.transform(names)
+    if lazy:
+        with pytest.warns(ImageLoadWarning):
+            images.load()
+    assert pickle.dumps(loader) == before
 
 
 # ---------------------------------------------------------------- decompression bombs
@@ -589,10 +614,10 @@ def test_restrict_to_base_dir_refuses_escaping_paths(jail, escape):
 def test_restrict_to_base_dir_accepts_paths_inside(jail):
     names = ["sub/inside.png", "link_in.png", "sub/../sub/inside.png", str(jail / "link_in.png")]
     loader = ImageLoader((2, 2), base_dir=jail, restrict_to_base_dir=True, on_error="zeros")
-    with pytest.warns(UserWarning, match="1 of 5 images"):
+    with pytest.warns(ImageLoadWarning, match="1 of 5 images") as caught:
         images = loader.fit_transform(names + ["link_out.png"])
     assert (images[:4].reshape(-1, 3) == GREEN).all()
-    assert loader.failed_paths_ == [(4, "link_out.png")]
+    assert caught[0].message.failed_paths == [(4, "link_out.png")]
 
 
 # ---------------------------------------------------------------- scikit-learn integration

@@ -20,7 +20,7 @@ from skmultimodal import lazy as lazy_module
 from skmultimodal.compose import MultiInputTransformer
 from skmultimodal.estimators import MultiInputKerasClassifier
 from skmultimodal.image import ImageLoader
-from skmultimodal.lazy import LazyImages, load_inputs
+from skmultimodal.lazy import ImageLoadWarning, LazyImages, load_inputs
 
 N_IMAGES = 40
 
@@ -175,12 +175,15 @@ def test_file_errors_surface_at_decode_time_with_path_and_row(folder, tmp_path):
 
 
 def test_on_error_zeros_blanks_refused_and_undecodable_rows(folder):
-    with pytest.warns(UserWarning, match="1 of 3 images"):
+    with pytest.warns(ImageLoadWarning, match="1 of 3 images") as refused:
         step = loader(folder, on_error="zeros", lazy=True)
         lazy = step.fit_transform(["img_00.png", None, "corrupt.png"])
-    assert step.failed_paths_ == [(1, None)]
-    with pytest.warns(UserWarning, match=r"1 of 3 images could not be decoded.*corrupt\.png"):
+    assert [w.message.failed_paths for w in refused] == [[(1, None)]]
+    with pytest.warns(
+        ImageLoadWarning, match=r"1 of 3 images could not be decoded.*corrupt"
+    ) as bad:
         images = lazy.load()
+    assert [w.message.failed_paths for w in bad] == [[(2, str(folder / "corrupt.png"))]]
     expected = loader(folder).fit_transform(["img_00.png"])[0]
     np.testing.assert_array_equal(images[0], expected)
     assert not images[1:].any()

@@ -28,9 +28,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._columns import one_column
-from .lazy import LazyImages
+from .lazy import ImageLoadWarning, LazyImages
 
-__all__ = ["DEFAULT_MAX_PIXELS", "ImageLoader", "load_image"]
+__all__ = ["DEFAULT_MAX_PIXELS", "ImageLoadWarning", "ImageLoader", "load_image"]
 
 #: Default decompression-bomb guard: Pillow's own default ``Image.MAX_IMAGE_PIXELS``
 #: (about 89.5 million pixels, a 0.25 GiB RGB image). Fixed here rather than read from
@@ -509,9 +509,9 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         Pillow raises for the file, decompression bomb, path outside ``base_dir``
         under ``restrict_to_base_dir``, non-path value). "raise" raises for the first
         such row, naming its position and path, with Pillow's exception chained.
-        "zeros" loads a blank (all-zero) image for it, emits one warning counting the
-        failed rows and records them in ``failed_paths_``. A ``MemoryError`` is
-        always raised.
+        "zeros" loads a blank (all-zero) image for it and emits one
+        :class:`~skmultimodal.lazy.ImageLoadWarning` counting the failed rows, whose
+        ``failed_paths`` lists them. A ``MemoryError`` is always raised.
     restrict_to_base_dir : bool, default=False
         If True (``base_dir`` is then required), refuse every path that resolves
         outside ``base_dir`` once symbolic links and ``..`` are resolved, absolute
@@ -555,11 +555,6 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         Number of columns seen in ``fit`` (always 1). Only set when ``X`` is 2-D.
     feature_names_in_ : ndarray of shape (1,)
         Column name seen in ``fit``. Only set when ``X`` is a DataFrame.
-    failed_paths_ : list of (int, object)
-        ``(row position, path as given)`` of the rows the last ``transform`` replaced
-        by blank images (always empty with ``on_error="raise"``). With ``lazy=True``
-        only the rows whose path itself was refused are listed here; files that fail
-        to decode are reported when their batch is decoded.
 
     See Also
     --------
@@ -568,8 +563,11 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     Notes
     -----
     The output is 4-D, so there is no ``get_feature_names_out`` and ``set_output`` is
-    not available. ``transform`` records ``failed_paths_``; do not share one fitted
-    loader between threads calling ``transform`` concurrently.
+    not available. ``transform`` changes no state: with ``on_error="zeros"`` the rows
+    replaced by blank images are reported by one :class:`~skmultimodal.lazy.ImageLoadWarning`
+    whose ``failed_paths`` lists ``(row position, path as given)``; with ``lazy=True``
+    the rows whose path itself is refused are reported by ``transform``, files that
+    fail to decode when their batch is decoded.
 
     Draft-mode JPEG decoding averages 2x2 (4x4, 8x8) pixel areas before the resize, so
     the output differs slightly from a full-size decode followed by the same resize;
@@ -688,14 +686,14 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         else:
             images = np.zeros((len(paths), *self.output_shape_), dtype=np.uint8)
             failures = self._load_all(paths, labels, images, progress=bool(self.verbose))
-        self.failed_paths_ = [(row, paths[row]) for row, _ in failures]
         if failures:
-            first_row, first_error = failures[0]
             warnings.warn(
-                f"ImageLoader: {len(failures)} of {len(paths)} images could not be loaded "
-                f"and were replaced by blank images (on_error='zeros'); see failed_paths_. "
-                f"First failure: {first_error}",
-                UserWarning,
+                ImageLoadWarning(
+                    f"ImageLoader: {len(failures)} of {len(paths)} images could not be loaded "
+                    "and were replaced by blank images (on_error='zeros'); the warning's "
+                    f"failed_paths lists them. First failure: {failures[0][1]}",
+                    [(row, paths[row]) for row, _ in failures],
+                ),
                 stacklevel=2,
             )
         return images

@@ -26,6 +26,38 @@ import numpy as np
 __all__ = ["LazyImages", "has_lazy_input", "load_inputs", "take_rows"]
 
 
+class ImageLoadWarning(UserWarning):
+    """Images replaced by blank ones because they could not be loaded (``on_error="zeros"``).
+
+    Raised as a warning by :meth:`ImageLoader.transform <skmultimodal.image.ImageLoader.transform>`
+    and, with ``lazy=True``, when a batch is decoded. The loader itself keeps no record:
+    ``transform`` changes no state, so the failed rows travel with the warning.
+
+    Attributes
+    ----------
+    failed_paths : list of (int, object)
+        ``(row position, path as given)`` of each blank row, in row order.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from skmultimodal.image import ImageLoader
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = ImageLoader((4, 4), on_error="zeros").fit_transform([None])
+    >>> caught[0].message.failed_paths
+    [(0, None)]
+    """
+
+    def __init__(self, message: str, failed_paths: list) -> None:
+        # Both in args, so that the warning survives pickling (a worker process).
+        super().__init__(message, failed_paths)
+        self.failed_paths = failed_paths
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 class LazyImages:
     """Read-only, lazily decoded stand-in for a uint8 array ``(n, height, width, channels)``.
 
@@ -251,11 +283,18 @@ class LazyImages:
             )
             images[known] = decoded
         if failures:
+            # Failure rows index the list given to _load_all: all rows, or the known ones.
+            where = range(len(subset)) if len(known) == len(subset) else known
+            failed = [
+                (int(subset._rows[where[row]]), subset._paths[where[row]]) for row, _ in failures
+            ]
             warnings.warn(
-                f"ImageLoader: {len(failures)} of {len(subset)} images could not be decoded "
-                f"and were replaced by blank images (on_error='zeros'). First failure: "
-                f"{failures[0][1]}",
-                UserWarning,
+                ImageLoadWarning(
+                    f"ImageLoader: {len(failures)} of {len(subset)} images could not be "
+                    "decoded and were replaced by blank images (on_error='zeros'); the "
+                    f"warning's failed_paths lists them. First failure: {failures[0][1]}",
+                    failed,
+                ),
                 stacklevel=2,
             )
         return images
