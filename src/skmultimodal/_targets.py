@@ -20,6 +20,16 @@ TARGET_TRANSFORMS = ("standard", "log", "log1p")
 # Largest absolute target (after the transform) that float32 training takes: its square
 # and the sums of squares of a batch stay finite.
 _MAX_TRAINED_TARGET = 1e15
+# method -> (function, the test each value must pass against 0, what it needs, the way out)
+_LOG_TRANSFORMS = {
+    "log": (
+        np.log,
+        np.greater,
+        "positive",
+        "target_transform='log1p' for counts with zeros, 'standard'",
+    ),
+    "log1p": (np.log1p, np.greater_equal, "non-negative", "target_transform='standard'"),
+}
 
 
 def _usable_weights(sample_weight, n_samples: int) -> np.ndarray | None:
@@ -95,25 +105,17 @@ class _RegressionTargetScaler(TransformerMixin, BaseEstimator):
         if not np.isfinite(values).all():
             row = int(np.flatnonzero(~np.isfinite(values).all(axis=1))[0])
             raise ValueError(f"y holds NaN or infinity (row {row}); the target must be finite.")
-        if self.method == "log":
-            if not (values > 0).all():
-                column = int(np.argmin(values.min(axis=0)))
-                raise ValueError(
-                    f"target_transform='log' needs positive targets, but target column "
-                    f"{column} holds {values[:, column].min()!r}; use target_transform="
-                    "'log1p' for counts with zeros, 'standard', or shift the target."
-                )
-            return np.log(values)
-        if self.method == "log1p":
-            if not (values >= 0).all():
-                column = int(np.argmin(values.min(axis=0)))
-                raise ValueError(
-                    f"target_transform='log1p' needs non-negative targets, but target "
-                    f"column {column} holds {values[:, column].min()!r}; use "
-                    "target_transform='standard' or shift the target."
-                )
-            return np.log1p(values)
-        return values
+        if self.method not in _LOG_TRANSFORMS:
+            return values
+        function, allowed, needs, instead = _LOG_TRANSFORMS[self.method]
+        if not allowed(values, 0).all():
+            column = int(np.argmin(values.min(axis=0)))
+            raise ValueError(
+                f"target_transform={self.method!r} needs {needs} targets, but target column "
+                f"{column} holds {values[:, column].min()!r}; use {instead}, or shift the "
+                "target."
+            )
+        return function(values)
 
     def transform(self, y: np.ndarray) -> np.ndarray:
         y = np.asarray(y)

@@ -31,8 +31,8 @@ from .lazy_dataset import (
 _EARLY_STOPPING_FRACTION = 0.1
 # early_stopping="auto" stops early from this many training rows on: below it a 10%
 # hold-out is too small and noisy to choose an epoch (HistGradientBoosting's "auto" rule,
-# with a threshold that suits networks). At 800 rows (a product table) stopping early
-# kept the fused model from overfitting its weaker inputs (benchmarks/RESULTS.md).
+# with a threshold that suits networks). On a product table of a few hundred rows,
+# stopping early kept the fused model from overfitting its weaker inputs (docs/results.md).
 _EARLY_STOPPING_AUTO_MIN_SAMPLES = 500
 
 
@@ -46,15 +46,7 @@ class _Training:
         self._fit_sample_weight = sample_weight
         try:
             with tensorflow_seed(seed):
-                super()._fit(
-                    X,
-                    y,
-                    sample_weight=sample_weight,
-                    warm_start=warm_start,
-                    epochs=epochs,
-                    initial_epoch=initial_epoch,
-                    **kwargs,
-                )
+                super()._fit(X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs)
         finally:
             del self._fit_sample_weight
 
@@ -104,13 +96,7 @@ class _Training:
         try:
             with surfaced_decode_errors(X, kwargs.get("validation_data")):
                 super()._fit_keras_model(
-                    X,
-                    y,
-                    sample_weight=sample_weight,
-                    warm_start=warm_start,
-                    epochs=epochs,
-                    initial_epoch=initial_epoch,
-                    **kwargs,
+                    X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
                 )
         finally:
             self._fit_callbacks = configured
@@ -176,8 +162,8 @@ class _Training:
         if batch_size == -1:
             batch_size = self._n_samples(X)
         if not self._predict_callbacks:
-            # ``Model.predict`` costs ~40-50 ms of set-up per call (a 1-row prediction);
-            # the compiled predict step it runs costs ~2 ms per batch: call that directly.
+            # ``Model.predict``'s set-up per call costs far more than the compiled predict
+            # step it runs for a small batch (benchmarks/bench_predict.py): call that directly.
             return self._predict_in_batches(X, batch_size)
         predict_args = {
             key: value for key, value in predict_args.items() if not key.startswith("callbacks")

@@ -196,7 +196,7 @@ def _pool_to_grid(feature_map, cells: int):
 
     A map with a side under ``2 * cells`` is returned as it is: a cell would average
     fewer than 2x2 positions, and the map is small already (8x8 digits give 3x3, where
-    pooling cost 4 points of accuracy).
+    pooling cost accuracy).
     """
     height, width = feature_map.shape[1], feature_map.shape[2]
     if min(height, width) < 2 * cells:

@@ -84,7 +84,7 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         ``"pool"`` (the mean of the embeddings of the non-padding tokens, a bag of
         embeddings: the fastest) or ``"conv"`` (``Conv1D(text_units, 3) ->
         GlobalMaxPooling1D``: 3-gram detectors, the best on the review benchmarks with
-        ``dropout=0.5`` and ~10x faster than the LSTM, see benchmarks/RESULTS.md).
+        ``dropout=0.5`` and much faster than the LSTM, see docs/results.md).
         See :func:`skmultimodal.architecture.build_text_branch`.
     sequence_units : int, default=64
         Sequence branch ``LSTM(units)``.

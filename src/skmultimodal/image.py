@@ -224,10 +224,8 @@ def _probe_size(
     ----------
     path : str or os.PathLike
         Image file.
-    max_pixels : int or None, default=DEFAULT_MAX_PIXELS
-        Refuse files whose header declares more pixels than this.
-    formats : list of str, default=None
-        Pillow format names to accept (None: every format Pillow can open).
+    max_pixels, formats
+        As in :func:`load_image`.
 
     Returns
     -------

@@ -337,10 +337,8 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : list of str, pandas Series, 1-D array or one-column DataFrame / 2-D array
-            The texts, one per sample.
-        y : None
-            Ignored.
+        X, y
+            As in :meth:`fit`.
 
         Returns
         -------
