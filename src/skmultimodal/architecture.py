@@ -4,6 +4,8 @@ Nothing here knows about scikit-learn. Every branch builder is a function
 ``(keras_tensor, **hyperparameters) -> keras_tensor`` so it can be reused in a
 hand-written functional model; :func:`build_multi_input_model` assembles them into
 the model that :class:`~skmultimodal.MultiInputKerasClassifier` fits by default.
+
+The examples assume ``import keras`` (as numpy's assume ``import numpy as np``).
 """
 
 from __future__ import annotations
@@ -148,7 +150,6 @@ def build_image_branch(
 
     Examples
     --------
-    >>> import keras
     >>> x = keras.Input((16, 16, 3), dtype="uint8")
     >>> build_image_branch(x, filters=(4,)).shape
     (None, 196)
@@ -225,7 +226,6 @@ def feature_dropout(features, rate: float):
 
     Examples
     --------
-    >>> import keras
     >>> feature_dropout(keras.Input((16,)), 0.5)._keras_history.operation.rate
     0.0625
     >>> feature_dropout(keras.Input((512,)), 0.5)._keras_history.operation.rate
@@ -318,7 +318,6 @@ def build_text_branch(
 
     Examples
     --------
-    >>> import keras
     >>> x = keras.Input((10,), dtype="int32")
     >>> build_text_branch(x, vocabulary_size=50, embedding_dim=4, units=3,
     ...                   bidirectional=True).shape
@@ -365,7 +364,6 @@ def build_sequence_branch(
 
     Examples
     --------
-    >>> import keras
     >>> build_sequence_branch(keras.Input((5, 2)), units=7).shape
     (None, 7)
     """
@@ -386,7 +384,6 @@ def build_tabular_branch(inputs, units: int = 32):
 
     Examples
     --------
-    >>> import keras
     >>> build_tabular_branch(keras.Input((4,)), units=8).shape
     (None, 8)
     """
@@ -411,7 +408,6 @@ def build_head(features, head_units: Sequence[int] = (), batch_norm: bool = Fals
 
     Examples
     --------
-    >>> import keras
     >>> build_head(keras.Input((6,)), head_units=(5, 3), batch_norm=True).shape
     (None, 3)
     """
@@ -452,7 +448,6 @@ def build_branch(inputs, spec: InputSpec, params: Mapping, normalize: bool = Tru
 
     Examples
     --------
-    >>> import keras
     >>> params = dict(image_filters=(4,), image_pooling="avg", dropout=0.5,
     ...               branch_norm="batch")
     >>> inputs = keras.Input((8, 8, 1))
@@ -528,11 +523,12 @@ def normalize_branch(features, params: Mapping):
 
     Returns
     -------
-    keras tensor of the same shape
+    keras tensor
+        ``features`` itself without normalisation, else the normalisation layer's
+        output (same shape).
 
     Examples
     --------
-    >>> import keras
     >>> x = keras.Input((6,))
     >>> type(normalize_branch(x, {"branch_norm": "layer"})._keras_history.operation).__name__
     'LayerNormalization'
@@ -639,7 +635,6 @@ def build_output(
 
     Examples
     --------
-    >>> import keras
     >>> build_output(keras.Input((6,)), 3, "softmax").shape
     (None, 3)
     >>> out = build_output(keras.Input((6,)), 3, "softmax", wide=[keras.Input((40,))])
