@@ -218,7 +218,7 @@ def run_regression_case(case: str, args, overrides: dict, folder: Path, load_rev
             task=task,
             base_dir=base_dir,
             random_state=args.random_state,
-            regressor_params=overrides,
+            model_params=overrides,
         )
     if not args.no_baseline:
         for name, model in baselines(case, X, y).items():

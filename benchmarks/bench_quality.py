@@ -539,9 +539,8 @@ def suite_baseline(case: str, X: pd.DataFrame, task: str):
 
 
 def suite_model(X: pd.DataFrame, y, task: str, params: dict, random_state: int, image_size=None):
-    key = "classifier_params" if task == "classification" else "regressor_params"
     return make_multimodal_pipeline(
-        X, y, task=task, image_size=image_size, random_state=random_state, **{key: params}
+        X, y, task=task, image_size=image_size, random_state=random_state, model_params=params
     )
 
 

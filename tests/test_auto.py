@@ -1,5 +1,7 @@
 """Column-role detection and the automatic pipeline (skmultimodal.auto)."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -244,9 +246,7 @@ def test_large_images_are_scaled_to_64_pixels(tmp_path):
     pipe = make_multimodal_pipeline(X, base_dir=tmp_path, image_size=(3, 30))
     assert pipe.named_steps["clf"].image_filters == ()
     params = {"image_filters": (4, 4, 4)}
-    pipe = make_multimodal_pipeline(
-        X, base_dir=tmp_path, image_size=(3, 30), classifier_params=params
-    )
+    pipe = make_multimodal_pipeline(X, base_dir=tmp_path, image_size=(3, 30), model_params=params)
     assert pipe.named_steps["clf"].image_filters == (4, 4, 4)
 
 
@@ -276,12 +276,46 @@ def test_several_text_columns_get_one_input_each():
 )
 def test_estimator_follows_the_target(y, task, expected):
     X = pd.DataFrame({"x": [0.1, 0.7, 0.3, 0.9]})
-    pipe = make_multimodal_pipeline(
-        X, y, task=task, classifier_params={"epochs": 3}, regressor_params={"epochs": 4}
-    )
+    pipe = make_multimodal_pipeline(X, y, task=task, model_params={"epochs": 3})
     clf = pipe.named_steps["clf"]
     assert type(clf) is expected
-    assert clf.epochs == (3 if expected is MultiInputKerasClassifier else 4)
+    assert clf.epochs == 3
+
+
+@pytest.mark.parametrize(("y", "expected_epochs"), [([0, 1, 0, 1], 3), ([0.5, 1.25, 3.0, 2.0], 4)])
+def test_deprecated_estimator_params_still_work_with_a_future_warning(y, expected_epochs):
+    X = pd.DataFrame({"x": [0.1, 0.7, 0.3, 0.9]})
+    with pytest.warns(FutureWarning, match=r"classifier_params, regressor_params.*model_params="):
+        pipe = make_multimodal_pipeline(
+            X, y, classifier_params={"epochs": 3}, regressor_params={"epochs": 4}
+        )
+    assert pipe.named_steps["clf"].epochs == expected_epochs
+    with pytest.warns(FutureWarning), pytest.raises(ValueError, match="model_params only"):
+        make_multimodal_pipeline(X, y, model_params={"epochs": 2}, classifier_params={})
+
+
+def test_deprecated_role_keywords_and_overrides_still_work_with_a_future_warning():
+    X = pd.DataFrame({"id": [1, 2, 3, 4], "x": [0.1, 0.7, 0.3, 0.9]})
+    with pytest.warns(FutureWarning, match=r"make_multimodal_pipeline\(id=\.\.\.\).*roles="):
+        pipe = make_multimodal_pipeline(X, id="ignore")
+    assert describe_roles(pipe)["id"] == "ignore"
+    with pytest.warns(FutureWarning, match=r"overrides=\) is deprecated"):
+        pipe = make_multimodal_pipeline(X, overrides={"id": "ignore"})
+    assert describe_roles(pipe)["id"] == "ignore"
+    with pytest.warns(FutureWarning), pytest.raises(ValueError, match="roles= only"):
+        make_multimodal_pipeline(X, roles={"x": "numeric"}, id="ignore")
+
+
+def test_roles_set_some_columns_and_the_others_are_detected():
+    X = pd.DataFrame({"id": [1, 2, 3, 4], "x": [0.1, 0.7, 0.3, 0.9]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pipe = make_multimodal_pipeline(X, roles={"id": "ignore"})
+    assert describe_roles(pipe) == {"id": "ignore", "x": "numeric"}
+    with pytest.raises(ValueError, match=r"Override for column 'nope', which is not in X"):
+        make_multimodal_pipeline(X, roles={"nope": "text"})
+    with pytest.raises(ValueError, match=r"Unknown roles \{'x': 'number'\}"):
+        make_multimodal_pipeline(X, roles={"id": "ignore", "x": "number"})
 
 
 def test_pipeline_refuses_unusable_settings():
@@ -289,20 +323,16 @@ def test_pipeline_refuses_unusable_settings():
     with pytest.raises(ValueError, match="Every column is ignored"):
         make_multimodal_pipeline(X)
     with pytest.raises(ValueError, match=r"'x' has the role 'numeric' but dtype str"):
-        make_multimodal_pipeline(X, x="numeric")
+        make_multimodal_pipeline(X, roles={"x": "numeric"})
     with pytest.raises(ValueError, match="task must be"):
-        make_multimodal_pipeline(X, x="text", task="ranking")
-    with pytest.raises(ValueError, match=r"no role for the columns \['x'\]"):
-        make_multimodal_pipeline(X, roles={"id": "ignore"})
+        make_multimodal_pipeline(X, roles={"x": "text"}, task="ranking")
     with pytest.raises(TypeError, match="MultiInputTransformer"):
         describe_roles(Pipeline([("scale", StandardScaler())]))
 
 
 def test_fit_with_missing_values(mixed):
     X, y, folder = mixed
-    pipe = make_multimodal_pipeline(
-        X, y, base_dir=folder, classifier_params=TINY_MODEL, random_state=0
-    )
+    pipe = make_multimodal_pipeline(X, y, base_dir=folder, model_params=TINY_MODEL, random_state=0)
     pipe.fit(X, y)
     prep = pipe.named_steps["prep"]
     inputs = prep.transform(X)
@@ -328,7 +358,7 @@ def test_fit_with_missing_values(mixed):
 
 def test_html_repr_of_the_whole_pipeline(builtin):
     X, y = builtin
-    pipe = make_multimodal_pipeline(X, y, classifier_params=TINY_MODEL, random_state=0)
+    pipe = make_multimodal_pipeline(X, y, model_params=TINY_MODEL, random_state=0)
     html = estimator_html_repr(pipe)
     for name in (
         "MultiInputTransformer",
@@ -345,7 +375,7 @@ def test_html_repr_of_the_whole_pipeline(builtin):
 
 def test_set_output_pandas_is_refused_clearly_through_a_pipeline(builtin):
     X, y = builtin
-    pipe = make_multimodal_pipeline(X, y, classifier_params=TINY_MODEL)
+    pipe = make_multimodal_pipeline(X, y, model_params=TINY_MODEL)
     with pytest.raises(ValueError, match="returns a dict of NumPy arrays.*cannot be a 'pandas'"):
         pipe.set_output(transform="pandas")
     # The global setting reaches the steps that make tables; the dict stays NumPy.
@@ -402,7 +432,7 @@ def test_unusable_array_cells_are_refused_naming_the_column(cells, message):
 def test_pipeline_for_array_columns_fits_and_predicts():
     X = _array_table()
     y = np.array([0, 1] * 4)
-    pipe = make_multimodal_pipeline(X, y, classifier_params=TINY_MODEL, random_state=0)
+    pipe = make_multimodal_pipeline(X, y, model_params=TINY_MODEL, random_state=0)
     steps = pipe.named_steps["prep"].transformers
     assert [(name, columns) for name, _, columns in steps] == [
         ("vector", "emb"),
@@ -429,7 +459,7 @@ def test_pipeline_for_array_columns_fits_and_predicts():
 )
 def test_a_role_forced_on_unfit_values_is_refused(override, message):
     with pytest.raises(ValueError, match=message + r".*--role \w+=ROLE"):
-        make_multimodal_pipeline(_array_table(), overrides=override)
+        make_multimodal_pipeline(_array_table(), roles=override)
 
 
 def test_missing_image_path_needs_an_explicit_opt_in(mixed):
@@ -441,7 +471,7 @@ def test_missing_image_path_needs_an_explicit_opt_in(mixed):
     with pytest.raises(ValueError, match="image_on_error must be"):
         make_multimodal_pipeline(X, y, base_dir=folder, image_on_error="skip")
     pipe = make_multimodal_pipeline(
-        X, y, base_dir=folder, classifier_params=TINY_MODEL, image_on_error="zeros"
+        X, y, base_dir=folder, model_params=TINY_MODEL, image_on_error="zeros"
     )
     loader = pipe.named_steps["prep"].transformers[0][1]
     assert isinstance(loader, ImageLoader) and loader.on_error == "zeros"
@@ -451,7 +481,7 @@ def test_missing_image_path_needs_an_explicit_opt_in(mixed):
 
 def test_complete_image_column_keeps_raising_at_predict(mixed):
     X, y, folder = mixed
-    pipe = make_multimodal_pipeline(X, y, base_dir=folder, classifier_params=TINY_MODEL)
+    pipe = make_multimodal_pipeline(X, y, base_dir=folder, model_params=TINY_MODEL)
     assert pipe.named_steps["prep"].transformers[0][1].on_error == "raise"
     pipe.fit(X, y)
     new = X.head(3).copy()
@@ -466,4 +496,4 @@ def test_complete_image_column_keeps_raising_at_predict(mixed):
 def test_image_role_forced_on_strings_that_are_not_files(mixed):
     X, _, folder = mixed
     with pytest.raises(FileNotFoundError, match=r"'color' has the role 'image', but row 0: 'red'"):
-        make_multimodal_pipeline(X, base_dir=folder, color="image")
+        make_multimodal_pipeline(X, base_dir=folder, roles={"color": "image"})

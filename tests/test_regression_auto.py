@@ -64,7 +64,7 @@ def test_integer_prices_build_a_log_regressor():
     reg = pipe.named_steps["clf"]
     assert type(reg) is MultiInputKerasRegressor
     assert reg.target_transform == "log"
-    # The user's choice wins, by keyword or through regressor_params.
+    # The user's choice wins, by keyword or through model_params.
     assert (
         make_multimodal_pipeline(X, _prices(), target_transform=None)
         .named_steps["clf"]
@@ -72,7 +72,7 @@ def test_integer_prices_build_a_log_regressor():
         is None
     )
     params = {"target_transform": "standard"}
-    pipe = make_multimodal_pipeline(X, _prices(), regressor_params=params)
+    pipe = make_multimodal_pipeline(X, _prices(), model_params=params)
     assert pipe.named_steps["clf"].target_transform == "standard"
     # A classifier takes no target transform.
     pipe = make_multimodal_pipeline(X, rng.randint(0, 2, 362))
@@ -90,7 +90,7 @@ def test_regressors_get_their_own_defaults_and_the_users_params_win():
     assert clf.dropout == MultiInputKerasClassifier().dropout
     assert clf.epochs == DEFAULT_MODEL_PARAMS["epochs"]
     params = {"dropout": 0.5, "epochs": 3}
-    reg = make_multimodal_pipeline(X, _prices(), regressor_params=params).named_steps["clf"]
+    reg = make_multimodal_pipeline(X, _prices(), model_params=params).named_steps["clf"]
     assert (reg.dropout, reg.epochs) == (0.5, 3)
 
 
@@ -117,7 +117,7 @@ def test_a_log_pipeline_fits_and_predicts_in_the_users_units(tmp_path):
     X = pd.DataFrame({"area": np.exp(rng.normal(4.5, 0.5, 120)), "rooms": rng.randint(1, 6, 120)})
     price = np.round(3000 * X["area"].to_numpy() * np.exp(rng.normal(0, 0.1, 120)), -2)
     pipe = make_multimodal_pipeline(
-        X, price.astype(np.int64), random_state=0, regressor_params={"epochs": 60}
+        X, price.astype(np.int64), random_state=0, model_params={"epochs": 60}
     )
     predicted = pipe.fit(X, price).predict(X)
     assert pipe.named_steps["clf"].target_transform == "log"
@@ -145,8 +145,8 @@ def test_image_size_probe_skips_unreadable_files_and_applies_exif_orientation(tm
     exif[0x0112] = 6  # rotated by 90 degrees: ImageLoader gives a 80-high, 40-wide image
     image.save(tmp_path / "rotated.jpg", exif=exif)
     X = pd.DataFrame({"photo": ["broken.png", "text.jpg", "rotated.jpg"], "x": [1.0, 2.0, 3.0]})
-    pipe = make_multimodal_pipeline(X, base_dir=tmp_path, photo="image")
+    pipe = make_multimodal_pipeline(X, base_dir=tmp_path, roles={"photo": "image"})
     assert pipe.named_steps["prep"].transformers[0][1].target_size == (64, 32)
     X = pd.DataFrame({"photo": ["broken.png", "text.jpg"], "x": [1.0, 2.0]})
-    pipe = make_multimodal_pipeline(X, base_dir=tmp_path, photo="image")
+    pipe = make_multimodal_pipeline(X, base_dir=tmp_path, roles={"photo": "image"})
     assert pipe.named_steps["prep"].transformers[0][1].target_size == (64, 64)

@@ -72,7 +72,7 @@ _MAX_WORDS = 20_000
 # make_multimodal_pipeline); a sparse model input, so only non-zero weights take memory.
 _TFIDF_FEATURES = 20_000
 
-#: Model parameters used unless ``classifier_params`` / ``regressor_params`` override them:
+#: Model parameters used unless ``model_params`` overrides them:
 #: small image, sequence and tabular branches that train in seconds on a few thousand rows
 #: on a CPU. The text branch keeps the estimator's default size (``text_embedding_dim=100``,
 #: ``text_units=256``): on the review benchmark it was more accurate than 32 / 32, for a
@@ -602,7 +602,7 @@ def _check_role_values(X: pd.DataFrame, roles: ColumnRoles, base_dir: Path | Non
             raise ValueError(
                 f"Column {column!r} has the role {role!r}, but row {row!r} holds "
                 f"{_preview(value)} ({type(value).__name__}); that role needs {expected}. "
-                f"Give the column another role (overrides={{{column!r}: ...}}; on the command "
+                f"Give the column another role (roles={{{column!r}: ...}}; on the command "
                 f"line --role {column}=ROLE)."
             )
         if role == "image" and values.empty:
@@ -622,7 +622,7 @@ def _check_image_files(column: str, values: pd.Series, base_dir: Path | None) ->
             raise FileNotFoundError(
                 f"Column {column!r} has the role 'image', but row {row!r}: "
                 f"{_preview(value)} is not an existing file{where}. Fix the path or "
-                f"base_dir, or give the column another role (overrides={{{column!r}: ...}}; "
+                f"base_dir, or give the column another role (roles={{{column!r}: ...}}; "
                 f"on the command line --role {column}=ROLE)."
             )
 
@@ -795,23 +795,24 @@ def make_multimodal_pipeline(
     X: pd.DataFrame,
     y: Any = None,
     *,
+    model_params: Mapping[str, Any] | None = None,
+    roles: Mapping[str, str] | None = None,
     base_dir: str | os.PathLike | None = None,
     task: str = "auto",
     target_transform: str | None = "auto",
     image_size: tuple[int, int] | None = None,
     max_categories: int = 20,
-    classifier_params: Mapping[str, Any] | None = None,
-    regressor_params: Mapping[str, Any] | None = None,
     random_state: int | None = None,
-    roles: Mapping[str, str] | None = None,
-    overrides: Mapping[str, str] | None = None,
     tfidf_features: int | None = _TFIDF_FEATURES,
     image_on_error: str = "raise",
+    classifier_params: Mapping[str, Any] | None = None,
+    regressor_params: Mapping[str, Any] | None = None,
+    overrides: Mapping[str, str] | None = None,
     **column_overrides: str,
 ) -> Pipeline:
     """A ready ``Pipeline`` for the table ``X``, with one model input per detected role.
 
-    The roles come from :func:`detect_column_roles` (or ``roles``). The pipeline is
+    The roles come from :func:`detect_column_roles`, except those ``roles`` sets. The pipeline is
     ``Pipeline([("prep", MultiInputTransformer(steps)), ("clf", estimator)])`` with the
     steps, in this order:
 
@@ -852,6 +853,14 @@ def make_multimodal_pipeline(
         numbers with a fractional part and for whole numbers that look like amounts or
         counts (more than 20 distinct values, most seen at most twice, such as prices).
         Without ``y`` the task is classification unless ``task`` says otherwise.
+    model_params : mapping, default=None
+        Parameters of the estimator (the classifier or the regressor, whichever ``task``
+        gives), over the defaults :data:`DEFAULT_MODEL_PARAMS` (and
+        :data:`DEFAULT_REGRESSOR_PARAMS`): e.g. ``{"epochs": 50, "verbose": 1}``.
+    roles : mapping of str to str, default=None
+        Roles by column name (one of :data:`ROLES`), e.g. ``{"notes": "ignore"}``; the
+        other columns' roles are detected. A :class:`ColumnRoles` you checked gives every
+        column its role, and nothing is detected.
     base_dir : str or os.PathLike, default=None
         Folder that relative image paths are resolved against, for detection and in the
         ``ImageLoader`` steps (the working directory when None).
@@ -861,24 +870,15 @@ def make_multimodal_pipeline(
         The regressor's ``target_transform``. ``"auto"`` applies
         :func:`choose_target_transform`'s rule: ``"log"`` for a positive, right-skewed
         target (prices), ``"log1p"`` for a right-skewed count with zeros, ``"standard"``
-        otherwise. ``regressor_params`` may also set it. Ignored for classifiers.
+        otherwise. ``model_params`` may also set it. Ignored for classifiers.
     image_size : tuple of (int, int), default=None
         ``(height, width)`` images are resized to. None: the median height and width of
         up to 50 of the column's images (spread over the column; unreadable files
         skipped), scaled down to fit in 64x64 pixels; 64x64 if none can be read.
     max_categories : int, default=20
         See :func:`detect_column_roles`.
-    classifier_params, regressor_params : mapping, default=None
-        Parameters of the estimator (whichever is built), over the defaults
-        :data:`DEFAULT_MODEL_PARAMS` (and :data:`DEFAULT_REGRESSOR_PARAMS`): e.g.
-        ``{"epochs": 50, "verbose": 1}``.
     random_state : int, default=None
-        ``random_state`` of the estimator, unless the params set it.
-    roles : mapping of str to str, default=None
-        Use these roles (e.g. a :class:`ColumnRoles` you checked) instead of detecting
-        them; every column of ``X`` must have one.
-    overrides : mapping of str to str, default=None
-        Roles that replace detected ones, by column name.
+        ``random_state`` of the estimator, unless ``model_params`` sets it.
     tfidf_features : int or None, default=20000
         Columns of each ``"text_tfidf"`` input (the most frequent words and word pairs).
         The input stays a sparse matrix up to the model's sparse input, so a row costs
@@ -889,8 +889,14 @@ def make_multimodal_pipeline(
         corrupt file with an error naming the row; ``"zeros"`` loads a blank image instead,
         with a warning. With ``"raise"``, an image column of ``X`` with missing paths is
         refused here already, saying how to opt in.
+    classifier_params, regressor_params : mapping, default=None
+        Deprecated since 0.2.0 (a ``FutureWarning``; removed in 0.4.0): use
+        ``model_params``.
+    overrides : mapping of str to str, default=None
+        Deprecated since 0.2.0 (a ``FutureWarning``; removed in 0.4.0): use ``roles``.
     **column_overrides : str
-        The same as keywords, e.g. ``make_multimodal_pipeline(X, y, notes="ignore")``.
+        Deprecated since 0.2.0 (a ``FutureWarning``; removed in 0.4.0): roles as
+        keywords (``notes="ignore"``); use ``roles={"notes": "ignore"}``.
 
     Returns
     -------
@@ -933,21 +939,13 @@ def make_multimodal_pipeline(
     """
     X = _check_frame(X)
     base = None if base_dir is None else Path(os.fspath(base_dir))
-    if roles is None:
-        roles = detect_column_roles(
-            X,
-            base_dir=base,
-            max_categories=max_categories,
-            overrides=overrides,
-            **column_overrides,
-        )
-    else:
-        if overrides or column_overrides:
-            raise ValueError("Pass either roles or overrides, not both.")
-        missing = [column for column in X.columns if column not in roles]
-        if missing:
-            raise ValueError(f"roles gives no role for the columns {missing}.")
+    roles = _deprecated_roles(roles, overrides, column_overrides)
+    if roles is not None and set(X.columns) <= set(roles):
         roles = ColumnRoles({column: roles[column] for column in X.columns})
+    else:
+        roles = detect_column_roles(
+            X, base_dir=base, max_categories=max_categories, overrides=roles
+        )
     if not any(role != "ignore" for role in roles.values()):
         raise ValueError(f"Every column is ignored, nothing to learn from:\n{roles!r}")
     _check_role_values(X, roles, base)
@@ -958,15 +956,14 @@ def make_multimodal_pipeline(
         task, _ = detect_task(None, task) if task != "auto" else ("classification", "")
     else:
         task, _ = detect_task(y, task)
+    user_params = _deprecated_model_params(model_params, task, classifier_params, regressor_params)
     if task == "classification":
         from .estimators import MultiInputKerasClassifier as Estimator
 
-        user_params = classifier_params
         chosen = {}
     else:
         from .estimators import MultiInputKerasRegressor as Estimator
 
-        user_params = regressor_params
         chosen = {
             **DEFAULT_REGRESSOR_PARAMS,
             "target_transform": _target_transform_for(y, target_transform),
@@ -983,6 +980,61 @@ def make_multimodal_pipeline(
             n_blocks = _conv_blocks_that_fit(min(min(size) for size in sizes))
             params["image_filters"] = tuple(params["image_filters"][:n_blocks])
     return Pipeline([("prep", MultiInputTransformer(steps)), ("clf", Estimator(**params))])
+
+
+def _deprecated_roles(
+    roles: Mapping[str, str] | None,
+    overrides: Mapping[str, str] | None,
+    column_overrides: Mapping[str, str],
+) -> Mapping[str, str] | None:
+    """``roles``, with the deprecated ``overrides`` / role keywords merged in (warned)."""
+    if overrides is None and not column_overrides:
+        return roles
+    old = "overrides=" if overrides is not None else f"{next(iter(column_overrides))}=..."
+    warnings.warn(
+        f"make_multimodal_pipeline({old}) is deprecated since 0.2.0 and will be removed in "
+        "0.4.0; give every role in roles={column: role}.",
+        FutureWarning,
+        stacklevel=3,
+    )
+    if roles is not None:
+        raise ValueError(
+            "Pass the roles in roles= only (overrides= and role keywords are deprecated)."
+        )
+    return _merge_overrides(
+        overrides, column_overrides, list(column_overrides) + list(overrides or {})
+    )
+
+
+def _deprecated_model_params(
+    model_params: Mapping[str, Any] | None,
+    task: str,
+    classifier_params: Mapping[str, Any] | None,
+    regressor_params: Mapping[str, Any] | None,
+) -> Mapping[str, Any]:
+    """``model_params``, or (warned) the deprecated parameter for ``task``."""
+    if classifier_params is None and regressor_params is None:
+        return model_params or {}
+    given = [
+        name
+        for name, value in (
+            ("classifier_params", classifier_params),
+            ("regressor_params", regressor_params),
+        )
+        if value is not None
+    ]
+    warnings.warn(
+        f"make_multimodal_pipeline({', '.join(given)}) is deprecated since 0.2.0 and will be "
+        "removed in 0.4.0; pass the estimator's parameters as model_params=.",
+        FutureWarning,
+        stacklevel=3,
+    )
+    if model_params is not None:
+        raise ValueError(
+            f"Pass the estimator's parameters in model_params only, not also in {given[0]}."
+        )
+    chosen = classifier_params if task == "classification" else regressor_params
+    return chosen or {}
 
 
 def _role_of_step(name: str, trans: Any) -> str | None:

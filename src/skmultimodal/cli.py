@@ -428,8 +428,7 @@ def _pipeline_from_csv(
         task=task,
         target_transform=target_transform,
         roles=column_roles,
-        classifier_params=model_params,
-        regressor_params=model_params,
+        model_params=model_params,
         random_state=random_state,
         image_on_error=images["on_error"],
     )
