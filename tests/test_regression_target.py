@@ -80,7 +80,7 @@ def test_a_constant_target_column_is_not_divided_by_zero():
 @pytest.mark.parametrize("transform", ["minmax", "Standard", 1])
 def test_unknown_target_transform_is_refused_at_fit(transform):
     X, y = _data(20)
-    with pytest.raises(ValueError, match="target_transform must be None or one of"):
+    with pytest.raises(ValueError, match="'target_transform' parameter of MultiInputKerasReg"):
         _regressor(target_transform=transform).fit(X, y)
 
 

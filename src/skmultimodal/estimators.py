@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 from scikeras.wrappers import BaseWrapper, KerasClassifier, KerasRegressor
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_is_fitted
 
@@ -403,6 +404,11 @@ vocabulary_sizes_
     (30,)
     """
 
+    _parameter_constraints: dict = {
+        **_MultiInputWrapper._parameter_constraints,
+        "target_transform": [StrOptions(set(TARGET_TRANSFORMS)), None],
+    }
+
     @_merged_signature
     def __init__(self, model=None, *, branch_norm=None, target_transform="standard", **kwargs):
         super().__init__(model, **kwargs)
@@ -411,14 +417,6 @@ vocabulary_sizes_
 
     def _output_layer(self):
         return self.n_outputs_, None, "mean_squared_error"
-
-    def _check_params(self) -> None:
-        super()._check_params()
-        if self.target_transform is not None and self.target_transform not in TARGET_TRANSFORMS:
-            raise ValueError(
-                f"target_transform must be None or one of {TARGET_TRANSFORMS}, got "
-                f"{self.target_transform!r}."
-            )
 
     @property
     def target_encoder(self):
