@@ -22,7 +22,7 @@ Cases (``--case``):
 
 ``--model`` picks our estimator's configuration: ``defaults`` (the estimator's defaults)
 or ``tuned`` (the defaults plus the few documented settings in ``TUNED`` below, which
-README's "Choosing hyper-parameters" explains). ``--set name=value`` overrides any
+``docs/user_guide/hyperparameters.md`` explains). ``--set name=value`` overrides any
 estimator parameter on top of that, to measure one lever at a time.
 
 The reviews data is read from ``--data-dir`` (default ``../shared/data`` relative to the
@@ -85,7 +85,7 @@ REVIEW_CATEGORIES = ["Division Name", "Department Name", "Class Name"]
 REVIEW_NUMBERS = ["Age", "Positive Feedback Count"]
 
 # The documented settings of ``--model tuned``: only parameters a user would set after
-# reading README's "Choosing hyper-parameters"; everything else is the estimator default.
+# reading docs/user_guide/hyperparameters.md; everything else is the estimator default.
 # text_cell="conv" and dropout=0.5, part of these settings before, are now the defaults.
 TUNED = {
     "text": dict(early_stopping=True, epochs=50),
@@ -106,7 +106,9 @@ TUNED_KIND = {
 def load_reviews(data_dir: Path) -> pd.DataFrame:
     path = data_dir / "womens_clothing_reviews.csv.gz"
     if not path.exists():
-        raise FileNotFoundError(f"{path} not found; pass --data-dir (see shared/data/README.md).")
+        raise FileNotFoundError(
+            f"{path} not found; pass --data-dir pointing to the folder that holds {path.name}."
+        )
     df = pd.read_csv(path)
     title = df["Title"].fillna("").astype(str)
     review = df["Review Text"].fillna("").astype(str)
