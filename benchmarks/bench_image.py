@@ -20,14 +20,13 @@ Run: python benchmarks/bench_image.py --n-images 400 --n-memory 5000
 import argparse
 import os
 import platform
-import sys
 import tempfile
-import time
 import tracemalloc
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import _harness as harness  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 from sklearn.datasets import load_sample_images  # noqa: E402
@@ -88,21 +87,6 @@ def make_tf_data(paths):
     return run
 
 
-def best_times(methods, repeats):
-    """Best wall and CPU seconds of each method; repeats interleave the methods so
-    that load from other processes on the machine hits them all alike."""
-    wall = dict.fromkeys(methods, float("inf"))
-    cpu = dict.fromkeys(methods, float("inf"))
-    outputs = {}
-    for _ in range(repeats):
-        for name, function in methods.items():
-            start_wall, start_cpu = time.perf_counter(), time.process_time()
-            outputs[name] = function()
-            wall[name] = min(wall[name], time.perf_counter() - start_wall)
-            cpu[name] = min(cpu[name], time.process_time() - start_cpu)
-    return wall, cpu, outputs
-
-
 def traced_peak(function):
     """Peak traced bytes during ``function()`` and the nbytes of what it returns."""
     tracemalloc.start()
@@ -124,8 +108,7 @@ def main(argv=None):
     parser.add_argument("--n-memory", type=int, default=5000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--random-state", type=int, default=0)
-    parser.add_argument("--results", default=str(Path(__file__).with_name("RESULTS.md")))
-    parser.add_argument("--no-append", action="store_true", help="do not write RESULTS.md")
+    harness.add_results_options(parser)
     args = parser.parse_args(argv)
 
     load_before = " ".join(f"{load:.1f}" for load in os.getloadavg())
@@ -145,7 +128,7 @@ def main(argv=None):
             "ImageLoader n_jobs=1": lambda: serial.transform(paths),
             "ImageLoader n_jobs=-1": lambda: parallel.transform(paths),
         }
-        timings, cpu_times, outputs = best_times(methods, args.repeats)
+        timings, cpu_times, outputs = harness.best_times(methods, args.repeats)
         keras_out, tf_out = outputs["keras load_img loop"], outputs["tf.data AUTOTUNE"]
         ours = outputs["ImageLoader n_jobs=1"]
         assert np.array_equal(ours, outputs["ImageLoader n_jobs=-1"])
@@ -159,16 +142,21 @@ def main(argv=None):
             f"{os.cpu_count()} cores, load average before the run {load_before}, "
             f"Python {platform.python_version()}",
             "",
-            "| method | img/s | vs keras loop | vs tf.data | CPU ms/img | output dtype |",
-            "|---|---:|---:|---:|---:|---|",
-        ]
-        for name, seconds in timings.items():
-            lines.append(
-                f"| {name} | {args.n_images / seconds:.0f} | {keras_seconds / seconds:.2f}x "
-                f"| {tf_seconds / seconds:.2f}x | {1e3 * cpu_times[name] / args.n_images:.2f} "
-                f"| {outputs[name].dtype} |"
-            )
-        lines += [
+            *harness.table(
+                ["method", "img/s", "vs keras loop", "vs tf.data", "CPU ms/img", "output dtype"],
+                [
+                    [
+                        name,
+                        f"{args.n_images / seconds:.0f}",
+                        f"{keras_seconds / seconds:.2f}x",
+                        f"{tf_seconds / seconds:.2f}x",
+                        f"{1e3 * cpu_times[name] / args.n_images:.2f}",
+                        outputs[name].dtype,
+                    ]
+                    for name, seconds in timings.items()
+                ],
+                "lrrrrl",
+            ),
             "",
             "CPU ms/img is process CPU time (all threads) per image: unlike img/s it does not "
             "depend on other load on the machine, but it hides parallel speed-ups.",
@@ -195,14 +183,13 @@ def main(argv=None):
 
     report = "\n".join(lines)
     print(report)
-    if not args.no_append:
-        command = "python benchmarks/bench_image.py " + " ".join(
-            sys.argv[1:] if argv is None else argv
-        )
-        with open(args.results, "a", encoding="utf-8") as results:
-            results.write(
-                f"\n## ImageLoader (bench_image.py)\n\nCommand: `{command.strip()}`\n\n{report}\n"
-            )
+    harness.record(
+        args,
+        __file__,
+        argv,
+        "ImageLoader (bench_image.py)",
+        lines,
+    )
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import _harness as harness  # noqa: E402
 import numpy as np  # noqa: E402
 
 from skmultimodal.estimators import (  # noqa: E402
@@ -102,13 +103,16 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=200)
     args = parser.parse_args(argv)
     X, y = check_data()
-    print(
-        "| estimator | permutations: max abs / max rel diff | share differing | share "
-        "rejected (rtol 1e-7, atol 1e-9) | one-row calls: max abs / max rel | rejected "
-        "(rtol 1e-7, atol 1e-7) | distinct outputs of one row: padded to 32 / over 32 "
-        "positions |"
-    )
-    print("|---|---|---|---|---|---|---|")
+    header = [
+        "estimator",
+        "permutations: max abs / max rel diff",
+        "share differing",
+        "share rejected (rtol 1e-7, atol 1e-9)",
+        "one-row calls: max abs / max rel",
+        "rejected (rtol 1e-7, atol 1e-7)",
+        "distinct outputs of one row: padded to 32 / over 32 positions",
+    ]
+    harness.print_lines(harness.table(header, []))
     for estimator in (
         MultiInputKerasClassifier(random_state=1),
         MultiInputKerasRegressor(random_state=1),

@@ -26,19 +26,16 @@ Run: python benchmarks/bench_lazy.py --sizes 2000,8000,32000
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import _harness as harness  # noqa: E402
 import numpy as np  # noqa: E402
-
-RESULTS = Path(__file__).with_name("RESULTS.md")
 
 
 def write_images(folder: Path, n_images: int, size: int, fmt: str, random_state: int) -> None:
@@ -169,7 +166,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--n-jobs", type=int, default=1, help="ImageLoader decoding threads")
-    parser.add_argument("--no-append", action="store_true", help="do not write RESULTS.md")
+    harness.add_results_options(parser)
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
@@ -205,33 +202,47 @@ def main() -> None:
             rows.append(row)
             print(row, flush=True)
 
-    header = (
-        "| images | peak RSS MiB: memory | lazy | cache | fit growth MiB: memory | lazy | "
-        "cache | img/s: memory | lazy | cache | slowdown lazy | slowdown cache | train acc: "
-        "memory | lazy | cache |\n" + "|---" * 15 + "|"
+    header = harness.table(
+        [
+            "images",
+            "peak RSS MiB: memory",
+            "lazy",
+            "cache",
+            "fit growth MiB: memory",
+            "lazy",
+            "cache",
+            "img/s: memory",
+            "lazy",
+            "cache",
+            "slowdown lazy",
+            "slowdown cache",
+            "train acc: memory",
+            "lazy",
+            "cache",
+        ],
+        [],
     )
-    table = "\n".join([header, *rows])
-    print(table)
+    table_lines = [*header, *rows]
+    print("\n".join(table_lines))
     print(f"wall time {time.perf_counter() - wall:.0f} s")
     if args.no_append:
         return
-    command = "TF_CPP_MIN_LOG_LEVEL=3 python benchmarks/bench_lazy.py " + " ".join(sys.argv[1:])
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    section = (
-        f"\n## Lazy image mode: memory and throughput ({stamp})\n\n"
-        f"Command: `{command.strip()}`\n\n"
-        f"{platform.platform()}, {os.cpu_count()} CPUs (shared), Python "
-        f"{platform.python_version()}. {args.image_size}x{args.image_size} {args.format} "
-        f"images, tiny CNN, {args.epochs} epoch(s), batch {args.batch_size}, "
-        f"ImageLoader n_jobs={args.n_jobs}; one fresh process per cell; peak RSS = VmHWM; "
-        "growth = VmHWM after fit minus VmRSS before fit; img/s = images x epochs / fit "
-        "seconds (decoding included in every mode); slowdown = in-memory img/s / mode's "
-        "img/s; memory = ImageLoader(lazy=False), lazy = lazy=True, cache = "
-        'lazy="cache".\n\n'
-        f"{table}\n"
+    harness.append_section(
+        args.results,
+        "Lazy image mode: memory and throughput",
+        harness.command_line(__file__, env="TF_CPP_MIN_LOG_LEVEL=3"),
+        [
+            f"{harness.environment(shared=True)}. {args.image_size}x{args.image_size} "
+            f"{args.format} images, tiny CNN, {args.epochs} epoch(s), batch {args.batch_size}, "
+            f"ImageLoader n_jobs={args.n_jobs}; one fresh process per cell; peak RSS = VmHWM; "
+            "growth = VmHWM after fit minus VmRSS before fit; img/s = images x epochs / fit "
+            "seconds (decoding included in every mode); slowdown = in-memory img/s / mode's "
+            "img/s; memory = ImageLoader(lazy=False), lazy = lazy=True, cache = "
+            'lazy="cache".',
+            "",
+            *table_lines,
+        ],
     )
-    with open(RESULTS, "a") as results:
-        results.write(section)
 
 
 if __name__ == "__main__":

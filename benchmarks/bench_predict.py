@@ -21,60 +21,29 @@ Usage::
 
 import argparse
 import os
-import platform
-import shlex
 import statistics
-import sys
-import time
-from datetime import datetime, timezone
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import _harness as harness  # noqa: E402
 import numpy as np  # noqa: E402
-from _data import make_data  # noqa: E402
+from _data import add_data_options, make_data_from  # noqa: E402
 
 
 def rows(X, start, stop):
     return {key: array[start:stop] for key, array in X.items()}
 
 
-def interleaved(methods, repeats, warmup, random_state=0):
-    """Call every method once per round, in a new random order each round (so that no method
-    always follows the same one); return {name: (wall times, cpu times)}."""
-    for _ in range(warmup):
-        for function in methods.values():
-            function()
-    rng = np.random.default_rng(random_state)
-    names = list(methods)
-    times = {name: ([], []) for name in methods}
-    for _ in range(repeats):
-        for name in rng.permutation(names):
-            function = methods[name]
-            wall, cpu = time.perf_counter(), time.process_time()
-            function()
-            times[name][1].append(time.process_time() - cpu)
-            times[name][0].append(time.perf_counter() - wall)
-    return times
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n-samples", type=int, default=512, help="training rows")
-    parser.add_argument("--image-size", type=int, default=32)
-    parser.add_argument("--text-length", type=int, default=20)
-    parser.add_argument("--vocabulary", type=int, default=200)
-    parser.add_argument("--n-tabular", type=int, default=8)
+    add_data_options(parser, n_samples=512, help="training rows")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=300, help="rounds for 1 and 32 rows")
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--large-rows", type=int, default=10_000)
     parser.add_argument("--large-repeats", type=int, default=5)
     parser.add_argument("--random-state", type=int, default=0)
-    parser.add_argument(
-        "--results", type=Path, default=Path(__file__).with_name("RESULTS.md"), help="append here"
-    )
-    parser.add_argument("--no-append", action="store_true", help="do not write RESULTS.md")
+    harness.add_results_options(parser)
     args = parser.parse_args(argv)
 
     import keras
@@ -83,14 +52,7 @@ def main(argv=None):
     from skmultimodal.estimators import MultiInputKerasClassifier
 
     load_before = os.getloadavg()
-    X, y = make_data(
-        max(args.n_samples, args.large_rows),
-        args.image_size,
-        args.text_length,
-        args.vocabulary,
-        args.n_tabular,
-        args.random_state,
-    )
+    X, y = make_data_from(args, max(args.n_samples, args.large_rows))
     X_train, y_train = rows(X, 0, args.n_samples), y[: args.n_samples]
     clf = MultiInputKerasClassifier(
         image_filters=(8, 16),
@@ -120,7 +82,7 @@ def main(argv=None):
             "model.predict_on_batch": lambda b=batch: model.predict_on_batch(b),
             "tf.function(model)": lambda b=batch: compiled(b).numpy(),
         }
-        times = interleaved(methods, args.repeats, args.warmup)
+        times = harness.interleaved(methods, args.repeats, args.warmup)
         for name, (wall, cpu) in times.items():
             results.append(
                 (n_rows, name, 1e3 * statistics.median(wall), 1e3 * statistics.median(cpu))
@@ -141,7 +103,7 @@ def main(argv=None):
         "clf.predict_proba": lambda: clf.predict_proba(large),
         "model.predict": lambda: model.predict(large, verbose=0),
     }
-    large_times = interleaved(large_methods, args.large_repeats, warmup=1)
+    large_times = harness.interleaved(large_methods, args.large_repeats, warmup=1)
     for name, (wall, cpu) in large_times.items():
         results.append((args.large_rows, name, 1e3 * min(wall), 1e3 * min(cpu)))
     reference = model.predict(large, verbose=0)[:, -1]
@@ -154,11 +116,6 @@ def main(argv=None):
     baselines[args.large_rows] = "model.predict"
     wall_of = {(n, name): wall for n, name, wall, _ in results}
     cpu_of = {(n, name): cpu for n, name, _, cpu in results}
-    header = [
-        "| rows | method | wall ms | CPU ms | wall vs model.predict | wall vs compiled call "
-        "| max abs diff vs model.predict |",
-        "|---:|---|---:|---:|---:|---:|---:|",
-    ]
     lines = []
     for n_rows, name, wall, cpu in results:
         compiled_wall = wall_of.get((n_rows, "model.predict_on_batch"))
@@ -170,9 +127,29 @@ def main(argv=None):
             else (f"{diff:.1e}" if diff is not None else "-")
         )
         lines.append(
-            f"| {n_rows} | {name} | {wall:.2f} | {cpu:.2f} | "
-            f"{wall / wall_of[(n_rows, 'model.predict')]:.2f}x | {vs_compiled} | {diff_text} |"
+            [
+                n_rows,
+                name,
+                f"{wall:.2f}",
+                f"{cpu:.2f}",
+                f"{wall / wall_of[(n_rows, 'model.predict')]:.2f}x",
+                vs_compiled,
+                diff_text,
+            ]
         )
+    latency_table = harness.table(
+        [
+            "rows",
+            "method",
+            "wall ms",
+            "CPU ms",
+            "wall vs model.predict",
+            "wall vs compiled call",
+            "max abs diff vs model.predict",
+        ],
+        lines,
+        "rlrrrrr",
+    )
     one = wall_of[(1, "clf.predict_proba")] / wall_of[(1, "model.predict_on_batch")]
     one_tf = wall_of[(1, "clf.predict_proba")] / wall_of[(1, "tf.function(model)")]
     big = (
@@ -192,37 +169,27 @@ def main(argv=None):
         "CPU time (all threads)",
         f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (2 shared cores)",
     ]
-    for line in [*header, *lines, "", *summary]:
-        print(line)
+    harness.print_lines(latency_table, summary)
     for (n_rows, name), diff in max_diff.items():
         print(f"max abs diff vs model.predict, {n_rows} rows, {name}: {diff:.3g}")
 
-    if not args.no_append:
-        command = "python benchmarks/bench_predict.py " + shlex.join(sys.argv[1:])
-        section = [
+    harness.record(
+        args,
+        __file__,
+        argv,
+        "Prediction latency: MultiInputKerasClassifier vs the Keras model",
+        [
+            f"Environment: {harness.environment(np, keras, tf)}. Data: dict of uint8 images "
+            f"{args.image_size}x{args.image_size}x3, int32 ids (length {args.text_length}, "
+            f"vocabulary {args.vocabulary}), float32 table ({args.n_tabular} columns); "
+            "model image_filters=(8, 16), text Embedding(16)+LSTM(16), tabular Dense(8), "
+            f"head (16,); fitted on {args.n_samples} rows, {args.epochs} epoch(s).",
             "",
-            f"## Prediction latency: MultiInputKerasClassifier vs the Keras model "
-            f"({datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC)",
+            *latency_table,
             "",
-            f"Command: `{command.strip()}`",
-            "",
-            f"Environment: {platform.platform()}, {os.cpu_count()} CPUs, Python "
-            f"{platform.python_version()}, numpy {np.__version__}, keras {keras.__version__}, "
-            f"tensorflow {tf.__version__}. Data: dict of uint8 images {args.image_size}x"
-            f"{args.image_size}x3, int32 ids (length {args.text_length}, vocabulary "
-            f"{args.vocabulary}), float32 table ({args.n_tabular} columns); model "
-            "image_filters=(8, 16), text Embedding(16)+LSTM(16), tabular Dense(8), head (16,); "
-            f"fitted on {args.n_samples} rows, {args.epochs} epoch(s).",
-            "",
-            *header,
-            *lines,
-            "",
-            *[f"- {line}" for line in summary],
-            "",
-        ]
-        with args.results.open("a", encoding="utf-8") as results_file:
-            results_file.write("\n".join(section))
-        print(f"appended to {args.results}")
+            *harness.bullets(summary),
+        ],
+    )
     return one, big
 
 

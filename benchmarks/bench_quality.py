@@ -22,7 +22,7 @@ Cases (``--case``):
 
 ``--model`` picks our estimator's configuration: ``defaults`` (the estimator's defaults)
 or ``tuned`` (the defaults plus the few documented settings in ``TUNED`` below, which
-README's "Choosing hyper-parameters" explains). ``--set name=value`` overrides any
+``docs/user_guide/hyperparameters.md`` explains). ``--set name=value`` overrides any
 estimator parameter on top of that, to measure one lever at a time.
 
 The reviews data is read from ``--data-dir`` (default ``../shared/data`` relative to the
@@ -40,16 +40,14 @@ from __future__ import annotations
 import argparse
 import ast
 import os
-import platform
 import shutil
-import sys
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import _harness as harness  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from _regression import REGRESSION_CASES, regression_table, run_regression_case  # noqa: E402
@@ -82,13 +80,12 @@ from skmultimodal.sequence import TimeStepReshaper  # noqa: E402
 from skmultimodal.text import TextTokenizer  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-RESULTS = REPO / "benchmarks" / "RESULTS.md"
 
 REVIEW_CATEGORIES = ["Division Name", "Department Name", "Class Name"]
 REVIEW_NUMBERS = ["Age", "Positive Feedback Count"]
 
 # The documented settings of ``--model tuned``: only parameters a user would set after
-# reading README's "Choosing hyper-parameters"; everything else is the estimator default.
+# reading docs/user_guide/hyperparameters.md; everything else is the estimator default.
 # text_cell="conv" and dropout=0.5, part of these settings before, are now the defaults.
 TUNED = {
     "text": dict(early_stopping=True, epochs=50),
@@ -109,7 +106,9 @@ TUNED_KIND = {
 def load_reviews(data_dir: Path) -> pd.DataFrame:
     path = data_dir / "womens_clothing_reviews.csv.gz"
     if not path.exists():
-        raise FileNotFoundError(f"{path} not found; pass --data-dir (see shared/data/README.md).")
+        raise FileNotFoundError(
+            f"{path} not found; pass --data-dir pointing to the folder that holds {path.name}."
+        )
     df = pd.read_csv(path)
     title = df["Title"].fillna("").astype(str)
     review = df["Review Text"].fillna("").astype(str)
@@ -747,29 +746,21 @@ def main(argv=None):
     print(f"wall time {wall:.0f} s")
     if args.no_record:
         return
-    command = "python benchmarks/bench_quality.py " + " ".join(
-        arg if " " not in arg else repr(arg) for arg in (argv or sys.argv[1:])
+    harness.append_section(
+        harness.RESULTS,
+        f"Model quality: {args.case}",
+        harness.command_line(__file__, argv, env="TF_CPP_MIN_LOG_LEVEL=3"),
+        [
+            f"{FOLDS_OF_CASE.get(args.case, FOLDS_OF_CASE['default'])}, same folds for every "
+            f"row. {harness.environment(shared=True)}; wall time {wall:.0f} s.",
+            "",
+            *harness.bullets(notes),
+            "",
+            header,
+            "|---" * (header.count("|") - 1) + "|",
+            *rows,
+        ],
     )
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    lines = [
-        "",
-        f"## Model quality: {args.case} ({stamp})",
-        "",
-        f"Command: `TF_CPP_MIN_LOG_LEVEL=3 {command}`",
-        "",
-        f"{FOLDS_OF_CASE.get(args.case, FOLDS_OF_CASE['default'])}, same folds for every row. "
-        f"{platform.platform()}, {os.cpu_count()} CPUs (shared), Python "
-        f"{platform.python_version()}; wall time {wall:.0f} s.",
-        "",
-        *[f"- {note}" for note in notes],
-        "",
-        header,
-        "|---" * (header.count("|") - 1) + "|",
-        *rows,
-        "",
-    ]
-    with RESULTS.open("a", encoding="utf-8") as handle:
-        handle.write("\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -28,19 +28,16 @@ Usage::
 import argparse
 import os
 import pickle
-import platform
-import shlex
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import datetime, timezone
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import _harness as harness  # noqa: E402
 import numpy as np  # noqa: E402
 
 TF_THREAD_VARIABLES = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
@@ -91,10 +88,7 @@ def main(argv=None):
     parser.add_argument(
         "--warm", action="store_true", help="also time joblib defaults with reused workers"
     )
-    parser.add_argument(
-        "--results", type=Path, default=Path(__file__).with_name("RESULTS.md"), help="append here"
-    )
-    parser.add_argument("--no-append", action="store_true", help="do not write RESULTS.md")
+    harness.add_results_options(parser)
     args = parser.parse_args(argv)
     for variable in TF_THREAD_VARIABLES:
         if variable in os.environ:
@@ -227,20 +221,33 @@ def main(argv=None):
     }
 
     base_wall, base_cpu, _ = timings["n_jobs=1"]
-    header = [
-        "| mode | median wall s | speed-up vs n_jobs=1 (wall) | CPU s (all processes) "
-        "| CPU s of the busiest process + parent | speed-up estimate from CPU | all wall s "
-        "| load average before each |",
-        "|---|---:|---:|---:|---:|---:|---|---|",
-    ]
     order = ["n_jobs=1", *sorted(entry for entry in timings if entry != "n_jobs=1")]
-    lines = [
-        f"| {mode} | {timings[mode][0]:.2f} | {base_wall / timings[mode][0]:.2f}x | "
-        f"{timings[mode][1]:.2f} | {timings[mode][2]:.2f} | {base_cpu / timings[mode][2]:.2f}x | "
-        f"{all_runs[mode]} | "
-        f"{[round(load, 1) for load in loads[mode]]} |"
-        for mode in order
-    ]
+    lines = harness.table(
+        [
+            "mode",
+            "median wall s",
+            "speed-up vs n_jobs=1 (wall)",
+            "CPU s (all processes)",
+            "CPU s of the busiest process + parent",
+            "speed-up estimate from CPU",
+            "all wall s",
+            "load average before each",
+        ],
+        [
+            [
+                mode,
+                f"{timings[mode][0]:.2f}",
+                f"{base_wall / timings[mode][0]:.2f}x",
+                f"{timings[mode][1]:.2f}",
+                f"{timings[mode][2]:.2f}",
+                f"{base_cpu / timings[mode][2]:.2f}x",
+                all_runs[mode],
+                [round(load, 1) for load in loads[mode]],
+            ]
+            for mode in order
+        ],
+        "lrrrrrll",
+    )
     reference = scores["n_jobs=1"]
     same = all(np.array_equal(s, reference) for s in scores.values())
     probe_lines = []
@@ -261,31 +268,21 @@ def main(argv=None):
         f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (2 shared cores); "
         f"joblib {joblib.__version__}",
     ]
-    for line in [*header, *lines, "", *summary, *probe_lines]:
-        print(line)
+    harness.print_lines(lines, [*summary, *probe_lines])
 
-    if not args.no_append:
-        command = "python benchmarks/bench_search.py " + shlex.join(sys.argv[1:])
-        section = [
+    harness.record(
+        args,
+        __file__,
+        argv,
+        "GridSearchCV n_jobs=2 vs n_jobs=1",
+        [
+            f"Environment: {harness.environment(sklearn, keras, tf)}.",
             "",
-            f"## GridSearchCV n_jobs=2 vs n_jobs=1 ({datetime.now(timezone.utc):%Y-%m-%d %H:%M}"
-            " UTC)",
-            "",
-            f"Command: `{command.strip()}`",
-            "",
-            f"Environment: {platform.platform()}, {os.cpu_count()} CPUs, Python "
-            f"{platform.python_version()}, scikit-learn {sklearn.__version__}, keras "
-            f"{keras.__version__}, tensorflow {tf.__version__}.",
-            "",
-            *header,
             *lines,
             "",
-            *[f"- {line}" for line in [*summary, *probe_lines]],
-            "",
-        ]
-        with args.results.open("a", encoding="utf-8") as results_file:
-            results_file.write("\n".join(section))
-        print(f"appended to {args.results}")
+            *harness.bullets([*summary, *probe_lines]),
+        ],
+    )
     return {mode: base_wall / values[0] for mode, values in timings.items()}
 
 

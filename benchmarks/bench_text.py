@@ -15,15 +15,11 @@ Usage::
 
 import argparse
 import os
-import platform
-import shlex
-import sys
 import time
 from collections import Counter
-from datetime import datetime, timezone
 from itertools import chain
-from pathlib import Path
 
+import _harness as harness
 import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -52,16 +48,6 @@ def make_corpus(n_samples, vocabulary_size, zipf_a, random_state):
     ]
 
 
-def time_runs(function, repeats):
-    """Return the wall times of ``repeats`` calls and the last result."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - start)
-    return times, result
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-samples", type=int, default=100_000)
@@ -70,10 +56,7 @@ def main(argv=None):
     parser.add_argument("--zipf-a", type=float, default=1.1)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--random-state", type=int, default=0)
-    parser.add_argument(
-        "--results", type=Path, default=Path(__file__).with_name("RESULTS.md"), help="append here"
-    )
-    parser.add_argument("--no-append", action="store_true", help="do not write RESULTS.md")
+    harness.add_results_options(parser)
     args = parser.parse_args(argv)
 
     import keras
@@ -100,8 +83,8 @@ def main(argv=None):
         return tokenizer.fit_transform(texts)
 
     ours_split = []
-    ours_times, (tokenizer, ours) = time_runs(ours_fit_then_transform, args.repeats)
-    ours_ft_times, ours_ft = time_runs(ours_fit_transform, args.repeats)
+    ours_times, (tokenizer, ours) = harness.time_runs(ours_fit_then_transform, args.repeats)
+    ours_ft_times, ours_ft = harness.time_runs(ours_fit_transform, args.repeats)
     max_len = tokenizer.max_len_
 
     def keras_adapt_then_call():
@@ -116,15 +99,15 @@ def main(argv=None):
         return layer, sequences
 
     keras_split = []
-    keras_times, (layer, theirs) = time_runs(keras_adapt_then_call, args.repeats)
+    keras_times, (layer, theirs) = harness.time_runs(keras_adapt_then_call, args.repeats)
 
     ours_vocabulary = sorted(tokenizer.vocabulary_, key=tokenizer.vocabulary_.get)
     keras_vocabulary = layer.get_vocabulary()[2:]
     # Both rank by descending frequency; ties are broken by first appearance (ours, like the
     # Keras 2 Tokenizer) or by descending string (TextVectorization), so compare the
     # frequency at each rank, and the words themselves where their frequency is unique.
-    table = str.maketrans(KERAS_FILTERS, " " * len(KERAS_FILTERS))
-    frequency = Counter(chain.from_iterable(t.lower().translate(table).split() for t in texts))
+    filters = str.maketrans(KERAS_FILTERS, " " * len(KERAS_FILTERS))
+    frequency = Counter(chain.from_iterable(t.lower().translate(filters).split() for t in texts))
     n_ranks = min(len(ours_vocabulary), len(keras_vocabulary))
     ours_freq = np.array([frequency[w] for w in ours_vocabulary[:n_ranks]])
     keras_freq = np.array([frequency[w] for w in keras_vocabulary[:n_ranks]])
@@ -145,7 +128,9 @@ def main(argv=None):
         ("TextVectorization call", call_s),
         ("TextVectorization adapt + call", best_keras),
     ]
-    lines = [f"| {name} | {seconds:.3f} |" for name, seconds in rows]
+    lines = harness.table(
+        ["measurement", "seconds"], [[name, f"{seconds:.3f}"] for name, seconds in rows]
+    )
     ratio = best_keras / best_ours
     summary = [
         f"speed-up (TextVectorization adapt + call / TextTokenizer fit + transform): "
@@ -160,38 +145,25 @@ def main(argv=None):
         f"shapes ours {ours.shape} {ours.dtype}, Keras {theirs.shape} {theirs.dtype}; "
         f"fit_transform == fit + transform: {bool(np.array_equal(ours_ft, ours))}",
     ]
-    for line in ["| measurement | seconds |", "|---|---|", *lines, *summary]:
-        print(line)
+    harness.print_lines(lines, summary)
 
-    if not args.no_append:
-        command = "python benchmarks/bench_text.py " + shlex.join(sys.argv[1:])
-        environment = (
-            f"{platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-            f"numpy {np.__version__}, keras {keras.__version__}, tensorflow {tf.__version__}, "
-            f"load average at the end {os.getloadavg()[0]:.1f}"
-        )
-        section = [
+    harness.record(
+        args,
+        __file__,
+        argv,
+        "TextTokenizer vs keras.layers.TextVectorization",
+        [
+            f"Environment: {harness.environment(np, keras, tf)}, load average at the end "
+            f"{os.getloadavg()[0]:.1f}.",
+            f"Corpus: {len(texts)} texts of 5-30 words, {n_tokens} tokens, "
+            f"Zipf(a={args.zipf_a}) over {args.vocabulary_size} words; max_words = "
+            f"max_tokens = {args.max_words}, sequence length {max_len}.",
             "",
-            f"## TextTokenizer vs keras.layers.TextVectorization "
-            f"({datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC)",
-            "",
-            f"Command: `{command.strip()}`",
-            "",
-            f"Environment: {environment}.",
-            f"Corpus: {len(texts)} texts of 5-30 words, {n_tokens} tokens, Zipf(a={args.zipf_a}) "
-            f"over {args.vocabulary_size} words; max_words = max_tokens = {args.max_words}, "
-            f"sequence length {max_len}.",
-            "",
-            "| measurement | seconds |",
-            "|---|---|",
             *lines,
             "",
-            *[f"- {line}" for line in summary],
-            "",
-        ]
-        with args.results.open("a", encoding="utf-8") as results:
-            results.write("\n".join(section))
-        print(f"appended to {args.results}")
+            *harness.bullets(summary),
+        ],
+    )
     return ratio
 
 

@@ -22,19 +22,15 @@ import argparse
 import cProfile
 import io
 import os
-import platform
 import pstats
-import shlex
 import statistics
-import sys
 import time
-from datetime import datetime, timezone
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import _harness as harness  # noqa: E402
 import numpy as np  # noqa: E402
-from _data import make_data  # noqa: E402
+from _data import add_data_options, make_data_from  # noqa: E402
 
 MODEL_PARAMS = dict(
     image_filters=(8, 16),
@@ -80,19 +76,12 @@ class FitSpy:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n-samples", type=int, default=2000)
-    parser.add_argument("--image-size", type=int, default=32)
-    parser.add_argument("--text-length", type=int, default=20)
-    parser.add_argument("--vocabulary", type=int, default=200)
-    parser.add_argument("--n-tabular", type=int, default=8)
+    add_data_options(parser, n_samples=2000)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=5, help="interleaved rounds")
     parser.add_argument("--random-state", type=int, default=0, help="data and run order")
-    parser.add_argument(
-        "--results", type=Path, default=Path(__file__).with_name("RESULTS.md"), help="append here"
-    )
-    parser.add_argument("--no-append", action="store_true", help="do not write RESULTS.md")
+    harness.add_results_options(parser)
     args = parser.parse_args(argv)
 
     import keras
@@ -103,14 +92,7 @@ def main(argv=None):
     from skmultimodal.estimators import MultiInputKerasClassifier
 
     load_before = os.getloadavg()
-    X, y = make_data(
-        args.n_samples,
-        args.image_size,
-        args.text_length,
-        args.vocabulary,
-        args.n_tabular,
-        args.random_state,
-    )
+    X, y = make_data_from(args)
     specs = {
         "image": InputSpec(X["image"].shape[1:], "uint8", "image"),
         "text": InputSpec(X["text"].shape[1:], "int32", "tokens", int(X["text"].max()) + 1),
@@ -143,14 +125,7 @@ def main(argv=None):
     same_params = clf.model_.count_params() == hand.count_params()
 
     methods = {"MultiInputKerasClassifier.fit": ours, "build + compile + model.fit": baseline}
-    times = {name: ([], []) for name in methods}
-    rng = np.random.default_rng(args.random_state)
-    for _ in range(args.repeats):
-        for name in rng.permutation(list(methods)):
-            wall, cpu = time.perf_counter(), time.process_time()
-            methods[name]()
-            times[name][1].append(time.process_time() - cpu)
-            times[name][0].append(time.perf_counter() - wall)
+    times = harness.interleaved(methods, args.repeats, random_state=args.random_state)
 
     # One more fit of ours, split into its parts, and the arrays that reach Model.fit.
     build_seconds = []
@@ -213,18 +188,28 @@ def main(argv=None):
     baseline_name = "build + compile + model.fit"
     base_wall = statistics.median(times[baseline_name][0])
     base_cpu = statistics.median(times[baseline_name][1])
-    header = [
-        "| method | median wall s | min wall s | median CPU s | wall vs baseline "
-        "| CPU vs baseline |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
-    lines = []
-    for name, (wall, cpu) in times.items():
-        lines.append(
-            f"| {name} | {statistics.median(wall):.3f} | {min(wall):.3f} | "
-            f"{statistics.median(cpu):.3f} | {statistics.median(wall) / base_wall:.3f}x | "
-            f"{statistics.median(cpu) / base_cpu:.3f}x |"
-        )
+    method_table = harness.table(
+        [
+            "method",
+            "median wall s",
+            "min wall s",
+            "median CPU s",
+            "wall vs baseline",
+            "CPU vs baseline",
+        ],
+        [
+            [
+                name,
+                f"{statistics.median(wall):.3f}",
+                f"{min(wall):.3f}",
+                f"{statistics.median(cpu):.3f}",
+                f"{statistics.median(wall) / base_wall:.3f}x",
+                f"{statistics.median(cpu) / base_cpu:.3f}x",
+            ]
+            for name, (wall, cpu) in times.items()
+        ],
+        "lrrrrr",
+    )
     ours_wall = statistics.median(times["MultiInputKerasClassifier.fit"][0])
     outside = total - spy.seconds - sum(build_seconds)
     summary = [
@@ -242,45 +227,35 @@ def main(argv=None):
         f"y given to Keras: {y_seen} (SciKeras' ordinal target encoding)",
         f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (2 shared cores)",
     ]
-    profile_header = [
-        "| function (cProfile of one fit) | calls | cumulative ms |",
-        "|---|---:|---:|",
-    ]
-    profile_lines = [f"| {label} | {calls} | {ms:.1f} |" for label, calls, ms in profile_rows]
-    for line in [*header, *lines, "", *summary, "", *profile_header, *profile_lines]:
-        print(line)
+    profile_table = harness.table(
+        ["function (cProfile of one fit)", "calls", "cumulative ms"],
+        [[label, calls, f"{ms:.1f}"] for label, calls, ms in profile_rows],
+        "lrr",
+    )
+    harness.print_lines(method_table, summary, profile_table)
     print(stream.getvalue())
 
-    if not args.no_append:
-        command = "python benchmarks/bench_wrapper.py " + shlex.join(sys.argv[1:])
-        section = [
-            "",
-            f"## Wrapper overhead: MultiInputKerasClassifier.fit vs a hand-written Keras fit "
-            f"({datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC)",
-            "",
-            f"Command: `{command.strip()}`",
-            "",
-            f"Environment: {platform.platform()}, {os.cpu_count()} CPUs, Python "
-            f"{platform.python_version()}, numpy {np.__version__}, keras {keras.__version__}, "
-            f"tensorflow {tf.__version__}. Data: {args.n_samples} rows, dict of uint8 images "
-            f"{args.image_size}x{args.image_size}x3, int32 ids (length {args.text_length}), "
-            f"float32 table ({args.n_tabular} columns); {args.epochs} epochs, batch size "
-            f"{args.batch_size}; model image_filters=(8, 16), Embedding(16)+LSTM(16), Dense(8), "
-            "head (16,). Baseline: `build_multi_input_model` + `compile(optimizer='adam', "
+    harness.record(
+        args,
+        __file__,
+        argv,
+        "Wrapper overhead: MultiInputKerasClassifier.fit vs a hand-written Keras fit",
+        [
+            f"Environment: {harness.environment(np, keras, tf)}. Data: {args.n_samples} "
+            f"rows, dict of uint8 images {args.image_size}x{args.image_size}x3, int32 ids "
+            f"(length {args.text_length}), float32 table ({args.n_tabular} columns); "
+            f"{args.epochs} epochs, batch size {args.batch_size}; model image_filters=(8, 16), "
+            "Embedding(16)+LSTM(16), Dense(8), head (16,). Baseline: "
+            "`build_multi_input_model` + `compile(optimizer='adam', "
             "loss='binary_crossentropy')` + `model.fit`, a fresh model each run.",
             "",
-            *header,
-            *lines,
+            *method_table,
             "",
-            *[f"- {line}" for line in summary],
+            *harness.bullets(summary),
             "",
-            *profile_header,
-            *profile_lines,
-            "",
-        ]
-        with args.results.open("a", encoding="utf-8") as results_file:
-            results_file.write("\n".join(section))
-        print(f"appended to {args.results}")
+            *profile_table,
+        ],
+    )
     return ours_wall / base_wall
 
 

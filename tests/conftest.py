@@ -15,3 +15,13 @@ def multimodal_data(tmp_path_factory):
 
     image_dir = tmp_path_factory.mktemp("images")
     return make_multimodal_classification(300, image_dir=image_dir, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def small_data(tmp_path_factory):
+    """(X, y) of the built-in data set with 48 rows, made afresh for each test module."""
+    from skmultimodal.datasets import make_multimodal_classification
+
+    return make_multimodal_classification(
+        48, image_dir=tmp_path_factory.mktemp("images"), random_state=0
+    )

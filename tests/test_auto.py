@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from _settings import SMALLEST
 from PIL import Image
 from scipy import sparse
 from sklearn import config_context
@@ -26,16 +27,6 @@ from skmultimodal.datasets import make_multimodal_classification
 from skmultimodal.estimators import MultiInputKerasClassifier, MultiInputKerasRegressor
 from skmultimodal.image import ImageLoader
 from skmultimodal.text import TextTfidfVectorizer, TextTokenizer
-
-TINY_MODEL = {
-    "image_filters": (2,),
-    "text_embedding_dim": 2,
-    "text_units": 2,
-    "tabular_units": 2,
-    "head_units": (),
-    "epochs": 1,
-    "batch_size": 64,
-}
 
 
 @pytest.fixture(scope="module")
@@ -332,7 +323,7 @@ def test_pipeline_refuses_unusable_settings():
 
 def test_fit_with_missing_values(mixed):
     X, y, folder = mixed
-    pipe = make_multimodal_pipeline(X, y, base_dir=folder, model_params=TINY_MODEL, random_state=0)
+    pipe = make_multimodal_pipeline(X, y, base_dir=folder, model_params=SMALLEST, random_state=0)
     pipe.fit(X, y)
     prep = pipe.named_steps["prep"]
     inputs = prep.transform(X)
@@ -358,7 +349,7 @@ def test_fit_with_missing_values(mixed):
 
 def test_html_repr_of_the_whole_pipeline(builtin):
     X, y = builtin
-    pipe = make_multimodal_pipeline(X, y, model_params=TINY_MODEL, random_state=0)
+    pipe = make_multimodal_pipeline(X, y, model_params=SMALLEST, random_state=0)
     html = estimator_html_repr(pipe)
     for name in (
         "MultiInputTransformer",
@@ -375,7 +366,7 @@ def test_html_repr_of_the_whole_pipeline(builtin):
 
 def test_set_output_pandas_is_refused_clearly_through_a_pipeline(builtin):
     X, y = builtin
-    pipe = make_multimodal_pipeline(X, y, model_params=TINY_MODEL)
+    pipe = make_multimodal_pipeline(X, y, model_params=SMALLEST)
     with pytest.raises(ValueError, match="returns a dict of NumPy arrays.*cannot be a 'pandas'"):
         pipe.set_output(transform="pandas")
     # The global setting reaches the steps that make tables; the dict stays NumPy.
@@ -432,7 +423,7 @@ def test_unusable_array_cells_are_refused_naming_the_column(cells, message):
 def test_pipeline_for_array_columns_fits_and_predicts():
     X = _array_table()
     y = np.array([0, 1] * 4)
-    pipe = make_multimodal_pipeline(X, y, model_params=TINY_MODEL, random_state=0)
+    pipe = make_multimodal_pipeline(X, y, model_params=SMALLEST, random_state=0)
     steps = pipe.named_steps["prep"].transformers
     assert [(name, columns) for name, _, columns in steps] == [
         ("vector", "emb"),
@@ -471,7 +462,7 @@ def test_missing_image_path_needs_an_explicit_opt_in(mixed):
     with pytest.raises(ValueError, match="image_on_error must be"):
         make_multimodal_pipeline(X, y, base_dir=folder, image_on_error="skip")
     pipe = make_multimodal_pipeline(
-        X, y, base_dir=folder, model_params=TINY_MODEL, image_on_error="zeros"
+        X, y, base_dir=folder, model_params=SMALLEST, image_on_error="zeros"
     )
     loader = pipe.named_steps["prep"].transformers[0][1]
     assert isinstance(loader, ImageLoader) and loader.on_error == "zeros"
@@ -481,7 +472,7 @@ def test_missing_image_path_needs_an_explicit_opt_in(mixed):
 
 def test_complete_image_column_keeps_raising_at_predict(mixed):
     X, y, folder = mixed
-    pipe = make_multimodal_pipeline(X, y, base_dir=folder, model_params=TINY_MODEL)
+    pipe = make_multimodal_pipeline(X, y, base_dir=folder, model_params=SMALLEST)
     assert pipe.named_steps["prep"].transformers[0][1].on_error == "raise"
     pipe.fit(X, y)
     new = X.head(3).copy()

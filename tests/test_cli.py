@@ -87,12 +87,13 @@ def csv_data(tmp_path_factory):
     return root
 
 
-TINY = ["--epochs", "1"]
+ONE_EPOCH = ["--epochs", "1"]
 
 
 def test_cv_prints_roles_folds_and_mean(csv_data, capsys):
     assert (
-        cli.main(["cv", str(csv_data / "data.csv"), "--target", "label", "--cv", "2", *TINY]) == 0
+        cli.main(["cv", str(csv_data / "data.csv"), "--target", "label", "--cv", "2", *ONE_EPOCH])
+        == 0
     )
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == (
@@ -120,7 +121,7 @@ def test_fit_then_predict_from_another_folder(csv_data, tmp_path, capsys):
     from skmultimodal.persistence import trusted_types
 
     model = tmp_path / "model.skops"
-    args = ["fit", str(csv_data / "data.csv"), "--target", "label", "-o", str(model), *TINY]
+    args = ["fit", str(csv_data / "data.csv"), "--target", "label", "-o", str(model), *ONE_EPOCH]
     assert cli.main([*args, "--role", "category=text"]) == 0
     assert f"saved to {model}." in capsys.readouterr().out
     pipe = sio.load(model, trusted=trusted_types())
@@ -296,7 +297,7 @@ def test_image_paths_outside_the_csv_folder_are_refused_before_training(csv_data
     frame = pd.read_csv(csv_data / "data.csv")
     frame["image"] = "../" + frame["image"]
     (csv_data / "other" / "outside.csv").write_text(frame.to_csv(index=False))
-    args = ["fit", str(csv_data / "other" / "outside.csv"), "--target", "label", *TINY]
+    args = ["fit", str(csv_data / "other" / "outside.csv"), "--target", "label", *ONE_EPOCH]
     assert cli.main(args) == 2
     captured = capsys.readouterr()
     assert "Column 'image', row 0: image path '../images/image_00.png' resolves to" in captured.err
@@ -308,7 +309,7 @@ def test_fit_and_predict_confine_image_loaders(csv_data, tmp_path, capsys):
     import pandas as pd
 
     model = tmp_path / "model.skops"
-    args = ["fit", str(csv_data / "data.csv"), "--target", "label", "-o", str(model), *TINY]
+    args = ["fit", str(csv_data / "data.csv"), "--target", "label", "-o", str(model), *ONE_EPOCH]
     pipe = cli.run_fit(
         csv_data / "data.csv", "label", model, epochs=1, image_formats="png", out=io.StringIO()
     )

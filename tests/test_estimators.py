@@ -11,6 +11,7 @@ import time
 import keras
 import numpy as np
 import pytest
+from _settings import TINY, flat_sigmoid_model
 from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.model_selection import StratifiedKFold, check_cv
 from sklearn.pipeline import Pipeline
@@ -71,16 +72,8 @@ def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 
 
-TINY = dict(
-    text_embedding_dim=4,
-    text_units=4,
-    sequence_units=4,
-    tabular_units=4,
-    image_filters=(4,),
-    epochs=3,
-    batch_size=64,
-    random_state=0,
-)
+# TINY with the recurrent branch of the series input, and three epochs.
+MODEL = {**TINY, "sequence_units": 4, "epochs": 3}
 
 
 def make_dict(n=48, seed=0):
@@ -106,7 +99,7 @@ def make_tabular(n=24, seed=0):
 @pytest.fixture(scope="module")
 def fitted():
     X, y = make_dict()
-    return MultiInputKerasClassifier(**TINY).fit(X, y), X, y
+    return MultiInputKerasClassifier(**MODEL).fit(X, y), X, y
 
 
 def test_is_classifier_and_regressor_so_cv_is_stratified():
@@ -165,7 +158,7 @@ def test_predictions_do_not_depend_on_the_other_rows(estimator_class):
     # What scikit-learn's order and subset invariance checks ask, at a tolerance that float32
     # kernels keep (their exact checks are expected failures above).
     X, y = make_dict(n=40, seed=3)
-    estimator = estimator_class(**{**TINY, "batch_size": 16}).fit(X, y)
+    estimator = estimator_class(**{**MODEL, "batch_size": 16}).fit(X, y)
     predict = getattr(estimator, "predict_proba", estimator.predict)
     full = predict(X)
     rng = np.random.RandomState(0)
@@ -191,20 +184,20 @@ def test_same_random_state_same_probabilities(fitted):
 def test_seeded_fit_restores_global_state_and_unseeded_fit_works():
     from tensorflow.python.framework import config
 
-    X, y = make_dict(24)
+    X, y = make_tabular(24)
     random.seed(123)
     np.random.seed(123)  # noqa: NPY002 (checking that fit leaves global state alone)
     py_before, np_before = random.random(), np.random.rand()  # noqa: NPY002
     random.seed(123)
     np.random.seed(123)  # noqa: NPY002
-    MultiInputKerasClassifier(**TINY).fit(X, y)
+    MultiInputKerasClassifier(**MODEL).fit(X, y)
     assert random.random() == py_before
     assert np.random.rand() == np_before  # noqa: NPY002
     assert not config.is_op_determinism_enabled()
     from keras.src.backend.common import global_state
 
     assert global_state.get_global_attribute("global_random_seed") is None
-    unseeded = MultiInputKerasClassifier(**{**TINY, "random_state": None}).fit(X, y)
+    unseeded = MultiInputKerasClassifier(**{**MODEL, "random_state": None}).fit(X, y)
     assert unseeded.predict_proba(X).shape == (24, 2)
 
 
@@ -234,7 +227,7 @@ def test_seeded_fit_ignores_other_threads_drawing_from_global_random(fitted):
 
 def test_two_unseeded_fits_differ():
     X, y = make_tabular()
-    params = {**TINY, "random_state": None}
+    params = {**MODEL, "random_state": None}
     a = MultiInputKerasClassifier(**params).fit(X, y).predict_proba(X)
     b = MultiInputKerasClassifier(**params).fit(X, y).predict_proba(X)
     assert not np.allclose(a, b)
@@ -243,15 +236,19 @@ def test_two_unseeded_fits_differ():
 _CROSS_PROCESS = """
 import numpy as np, sys
 sys.path.insert(0, {tests!r})
-from test_estimators import TINY, make_dict
+from test_estimators import MODEL, make_tabular
 from skmultimodal.estimators import MultiInputKerasClassifier
-X, y = make_dict()
-np.save({out!r}, MultiInputKerasClassifier(**TINY).fit(X, y).predict_proba(X))
+X, y = make_tabular()
+np.save({out!r}, MultiInputKerasClassifier(**MODEL).fit(X, y).predict_proba(X))
 """
 
 
-def test_same_random_state_same_probabilities_across_processes(fitted, tmp_path):
-    clf, X, _ = fitted
+def test_same_random_state_same_probabilities_across_processes(tmp_path):
+    # Seeding does not depend on the branches (test_same_random_state_same_probabilities
+    # covers the four-branch model in one process): the tabular model keeps the fresh
+    # process's own fit short.
+    X, y = make_tabular()
+    clf = MultiInputKerasClassifier(**MODEL).fit(X, y)
     out = tmp_path / "proba.npy"
     code = _CROSS_PROCESS.format(tests=os.path.dirname(__file__), out=str(out))
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, timeout=300)
@@ -260,8 +257,8 @@ def test_same_random_state_same_probabilities_across_processes(fitted, tmp_path)
 
 def test_random_state_instance_is_used_not_collapsed_to_zero():
     X, y = make_tabular()
-    a = MultiInputKerasClassifier(**{**TINY, "random_state": np.random.RandomState(1)})
-    b = MultiInputKerasClassifier(**{**TINY, "random_state": np.random.RandomState(2)})
+    a = MultiInputKerasClassifier(**{**MODEL, "random_state": np.random.RandomState(1)})
+    b = MultiInputKerasClassifier(**{**MODEL, "random_state": np.random.RandomState(2)})
     pa = a.fit(X, y).predict_proba(X)
     pb = b.fit(X, y).predict_proba(X)
     assert not np.allclose(pa, pb)
@@ -298,7 +295,7 @@ def test_nan_and_strings_in_dict_are_refused(fitted):
 
 def test_fit_errors_for_bad_targets():
     X, y = make_dict(24)
-    clf = MultiInputKerasClassifier(**TINY)
+    clf = MultiInputKerasClassifier(**MODEL)
     with pytest.raises(ValueError, match="only one class"):
         clf.fit(X, np.zeros(24))
     y_nan = y.astype(float)
@@ -318,7 +315,7 @@ def test_score_refuses_labels_unseen_in_fit(fitted):
 def test_multiclass_string_labels():
     X, _ = make_tabular(30)
     y = np.array(["cat", "dog", "eel"] * 10)
-    clf = MultiInputKerasClassifier(**TINY).fit(X, y)
+    clf = MultiInputKerasClassifier(**MODEL).fit(X, y)
     assert clf.model_.output.shape == (None, 3)
     assert clf.predict_proba(X).shape == (30, 3)
     assert set(clf.predict(X)) <= {"cat", "dog", "eel"}
@@ -327,7 +324,7 @@ def test_multiclass_string_labels():
 def test_regressor_multi_output_float64():
     X, _ = make_tabular(30)
     y = np.c_[X["meta"][:, 0], X["meta"][:, 1]]
-    reg = MultiInputKerasRegressor(**TINY).fit(X, y)
+    reg = MultiInputKerasRegressor(**MODEL).fit(X, y)
     pred = reg.predict(X)
     assert pred.shape == (30, 2) and pred.dtype == np.float64
 
@@ -353,12 +350,7 @@ def test_user_model_receives_meta():
 
     def build(meta):
         seen.update(meta)
-        inputs = {k: keras.Input(s, name=k) for k, s in meta["input_shapes_"].items()}
-        flat = [keras.layers.Flatten()(keras.ops.cast(t, "float32")) for t in inputs.values()]
-        out = keras.layers.Dense(1, activation="sigmoid")(keras.layers.concatenate(flat))
-        model = keras.Model(inputs, out)
-        model.compile("adam", "binary_crossentropy")
-        return model
+        return flat_sigmoid_model(meta)
 
     clf = MultiInputKerasClassifier(model=build, epochs=1, random_state=0).fit(X, y)
     assert seen["input_kinds_"]["text"] == "tokens"
@@ -372,7 +364,7 @@ def test_user_model_receives_meta():
 def test_class_weight_leaves_caller_weights_alone_and_accepts_ints():
     X, y = make_tabular()
     weights = np.ones(24, dtype=int)
-    clf = MultiInputKerasClassifier(**TINY, class_weight="balanced")
+    clf = MultiInputKerasClassifier(**MODEL, class_weight="balanced")
     clf.fit(X, y, sample_weight=weights)
     np.testing.assert_array_equal(weights, np.ones(24, dtype=int))
 
@@ -397,8 +389,8 @@ def test_sample_weight_through_pipeline_matches_repeated_samples():
 
 def test_class_weight_equals_matching_sample_weight():
     X, y = make_tabular()
-    class_weighted = MultiInputKerasClassifier(**TINY, class_weight={0: 1.0, 1: 3.0}).fit(X, y)
-    sample_weighted = MultiInputKerasClassifier(**TINY).fit(
+    class_weighted = MultiInputKerasClassifier(**MODEL, class_weight={0: 1.0, 1: 3.0}).fit(X, y)
+    sample_weighted = MultiInputKerasClassifier(**MODEL).fit(
         X, y, sample_weight=np.where(y == 1, 3.0, 1.0)
     )
     np.testing.assert_allclose(
@@ -430,7 +422,7 @@ def test_class_weight_equals_matching_sample_weight():
 )
 def test_bad_parameters_are_refused_in_fit_before_tensorflow(params, error, message, monkeypatch):
     X, y = make_dict(16)
-    clf = MultiInputKerasClassifier(**{**TINY, **params})
+    clf = MultiInputKerasClassifier(**{**MODEL, **params})
     assert clone(clf).get_params()  # nothing is checked in __init__, clone or get_params
 
     def no_model(*args, **kwargs):
@@ -445,7 +437,7 @@ def test_bad_parameters_are_refused_in_fit_before_tensorflow(params, error, mess
 
 def test_set_params_is_checked_at_the_next_fit_even_with_warm_start():
     X, y = make_dict(16)
-    reg = MultiInputKerasRegressor(**{**TINY, "epochs": 1, "warm_start": True})
+    reg = MultiInputKerasRegressor(**{**MODEL, "epochs": 1, "warm_start": True})
     reg.fit(X, y.astype(float))
     reg.set_params(batch_size=0)
     with pytest.raises(ValueError, match=r"'batch_size' parameter of MultiInputKerasRegressor"):
@@ -455,7 +447,7 @@ def test_set_params_is_checked_at_the_next_fit_even_with_warm_start():
 def test_routed_and_passed_on_parameters_are_accepted():
     X, y = make_dict(16)
     clf = MultiInputKerasClassifier(
-        **{**TINY, "epochs": 1, "batch_size": -1},
+        **{**MODEL, "epochs": 1, "batch_size": -1},
         optimizer__learning_rate=0.01,
         fit__shuffle=False,
         predict__batch_size=-1,
@@ -466,14 +458,7 @@ def test_routed_and_passed_on_parameters_are_accepted():
 
 def test_keyword_argument_taken_by_the_model_callable_is_accepted():
     def build(meta, hidden):
-        inputs = {
-            name: keras.Input(shape, name=name) for name, shape in meta["input_shapes_"].items()
-        }
-        flat = [keras.layers.Flatten()(keras.ops.cast(x, "float32")) for x in inputs.values()]
-        hidden_layer = keras.layers.Dense(hidden)(keras.layers.concatenate(flat))
-        model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(hidden_layer))
-        model.compile("adam", "binary_crossentropy")
-        return model
+        return flat_sigmoid_model(meta, hidden)
 
     X, y = make_dict(16)
     clf = MultiInputKerasClassifier(model=build, hidden=3, epochs=1, random_state=0).fit(X, y)

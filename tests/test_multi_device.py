@@ -13,24 +13,21 @@ import sys
 
 _SCRIPT = """
 import json
-import numpy as np
+import sys
 import tensorflow as tf
 
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 
+sys.path.insert(0, sys.argv[1])  # the tests folder
+from _settings import UNITS, text_image_numbers
 from skmultimodal.estimators import MultiInputKerasClassifier
 
-rng = np.random.RandomState(0)
-X = {
-    "text": rng.randint(1, 20, size=(64, 5)).astype("int32"),
-    "image": rng.randint(0, 256, size=(64, 8, 8, 1)).astype("uint8"),
-    "num": rng.rand(64, 3).astype("float32"),
-}
-y = (X["num"][:, 0] > 0.5).astype(int)
+X, y = text_image_numbers(64, n_words=20, text_length=5, n_numbers=3, lowest_id=1)
+del X["image"]  # a CNN branch would mirror like the others, only slower
 strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 clf = MultiInputKerasClassifier(
-    text_embedding_dim=4, text_units=4, image_filters=(2,), tabular_units=4, epochs=3,
+    **UNITS, epochs=3,
     batch_size=16 * strategy.num_replicas_in_sync, random_state=0,
 )
 with strategy.scope():
@@ -50,7 +47,11 @@ print(json.dumps({
 def test_fit_inside_a_mirrored_strategy_scope_mirrors_every_weight():
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     done = subprocess.run(
-        [sys.executable, "-c", _SCRIPT], capture_output=True, text=True, env=env, timeout=300
+        [sys.executable, "-c", _SCRIPT, os.path.dirname(__file__)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])

@@ -5,6 +5,7 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+from _settings import TINY
 from sklearn.metrics import accuracy_score, make_scorer
 from sklearn.model_selection import KFold, cross_val_score
 from sklearn.pipeline import Pipeline
@@ -14,7 +15,9 @@ from skmultimodal.architecture import InputSpec, build_multi_input_model
 from skmultimodal.estimators import MultiInputKerasClassifier
 
 N = 40
-TINY = dict(tabular_units=4, epochs=2, batch_size=16, random_state=0)
+# Batches of 16 of the 40 rows. Only the tabular size plays a part: no input here is text,
+# and the one test with images sets its own filters.
+MODEL = {**TINY, "batch_size": 16}
 
 
 def make_data(seed=0):
@@ -32,7 +35,7 @@ def make_data(seed=0):
 @pytest.fixture(scope="module")
 def multioutput():
     X, Y = make_data()
-    return X, Y, MultiInputKerasClassifier(**TINY).fit(X.to_numpy(), Y)
+    return X, Y, MultiInputKerasClassifier(**MODEL).fit(X.to_numpy(), Y)
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +44,7 @@ def multilabel():
     X = rng.rand(N, 3)
     Y = (rng.rand(N, 4) > 0.5).astype(int)
     Y[:, 0] = X[:, 0] > 0.5
-    return X, Y, MultiInputKerasClassifier(**TINY).fit(X, Y)
+    return X, Y, MultiInputKerasClassifier(**MODEL).fit(X, Y)
 
 
 def test_multilabel_predict_and_proba_shapes(multilabel):
@@ -113,10 +116,10 @@ def test_multioutput_subset_accuracy_score(multioutput):
 
 def test_array_target_names_and_clash_with_input_names():
     X, Y = make_data()
-    clf = MultiInputKerasClassifier(**TINY).fit(X.to_numpy(), Y.to_numpy())
+    clf = MultiInputKerasClassifier(**MODEL).fit(X.to_numpy(), Y.to_numpy())
     assert clf.output_names_ == ["output_0", "output_1"]
     inputs = {"color": X.to_numpy(), "other": X.to_numpy()[:, :2]}
-    renamed = MultiInputKerasClassifier(input_kinds={"color": "tabular"}, **TINY)
+    renamed = MultiInputKerasClassifier(input_kinds={"color": "tabular"}, **MODEL)
     renamed.fit(inputs, Y.rename(columns={"size": "a/b"}))
     # "color" is an input name: the output layer of that target column becomes color_1.
     assert renamed.output_names_ == ["color_1", "a_b"]
@@ -125,7 +128,7 @@ def test_array_target_names_and_clash_with_input_names():
 
 def test_early_stopping_with_several_outputs():
     X, Y = make_data()
-    clf = MultiInputKerasClassifier(early_stopping=True, **TINY).fit(X.to_numpy(), Y)
+    clf = MultiInputKerasClassifier(early_stopping=True, **MODEL).fit(X.to_numpy(), Y)
     assert len(clf.history_["val_loss"]) == 2
     assert clf.predict(X.to_numpy()).shape == (N, 2)
 
@@ -157,7 +160,7 @@ def test_skops_round_trip_with_trusted_types_only(multioutput, tmp_path):
 def test_cross_val_score_subset_accuracy_and_custom_scorer():
     X, Y = make_data()
     Y = Y.assign(size=Y["size"].map({1: "s", 2: "m", 3: "l"}))
-    pipe = Pipeline([("scale", StandardScaler()), ("clf", MultiInputKerasClassifier(**TINY))])
+    pipe = Pipeline([("scale", StandardScaler()), ("clf", MultiInputKerasClassifier(**MODEL))])
     scores = cross_val_score(pipe, X, Y, cv=2)
     assert scores.shape == (2,) and ((scores >= 0) & (scores <= 1)).all()
 
@@ -173,7 +176,7 @@ def test_cross_val_score_subset_accuracy_and_custom_scorer():
 def test_cross_val_score_mixed_column_types():
     # sklearn's check_cv cannot sort a y mixing strings and numbers: pass the splitter.
     X, Y = make_data()
-    scores = cross_val_score(MultiInputKerasClassifier(**TINY), X, Y, cv=KFold(2))
+    scores = cross_val_score(MultiInputKerasClassifier(**MODEL), X, Y, cv=KFold(2))
     assert scores.shape == (2,)
 
 
@@ -181,7 +184,7 @@ def test_single_class_column_is_rejected():
     X, Y = make_data()
     Y["size"] = 7
     with pytest.raises(ValueError, match="Target column 'size' holds only one class"):
-        MultiInputKerasClassifier(**TINY).fit(X.to_numpy(), Y)
+        MultiInputKerasClassifier(**MODEL).fit(X.to_numpy(), Y)
 
 
 def test_missing_label_is_rejected():
@@ -189,14 +192,14 @@ def test_missing_label_is_rejected():
     Y["color"] = Y["color"].astype(object)
     Y.loc[3, "color"] = None
     with pytest.raises(ValueError, match="first at row 3, column 'color'"):
-        MultiInputKerasClassifier(**TINY).fit(X.to_numpy(), Y)
+        MultiInputKerasClassifier(**MODEL).fit(X.to_numpy(), Y)
 
 
 def test_continuous_column_is_rejected():
     X, Y = make_data()
     Y["size"] = X["c"].to_numpy()
     with pytest.raises(ValueError, match="column 'size' holds continuous values"):
-        MultiInputKerasClassifier(**TINY).fit(X.to_numpy(), Y)
+        MultiInputKerasClassifier(**MODEL).fit(X.to_numpy(), Y)
 
 
 def test_unseen_label_in_score_is_rejected(multioutput):
@@ -239,7 +242,7 @@ def test_lazy_images_with_several_outputs(tmp_path):
                     ]
                 ),
             ),
-            ("clf", MultiInputKerasClassifier(**{**TINY, "image_filters": (2,)})),
+            ("clf", MultiInputKerasClassifier(**{**MODEL, "image_filters": (2,)})),
         ]
     ).fit(table, Y)
     assert pipe.predict(table).shape == (N, 2)

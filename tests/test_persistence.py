@@ -14,12 +14,12 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from _settings import TINY, flat_sigmoid_model
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from skmultimodal.compose import MultiInputTransformer
-from skmultimodal.datasets import make_multimodal_classification
 from skmultimodal.estimators import MultiInputKerasClassifier, MultiInputKerasRegressor
 from skmultimodal.image import ImageLoader
 from skmultimodal.persistence import (
@@ -38,16 +38,8 @@ sio = pytest.importorskip("skops.io")
 from skops.io.exceptions import UntrustedTypesFoundException  # noqa: E402
 
 SERIES = [f"t{i}" for i in range(8)]
-TINY = dict(
-    image_filters=(4,),
-    text_embedding_dim=4,
-    text_units=4,
-    sequence_units=4,
-    tabular_units=4,
-    epochs=2,
-    batch_size=64,
-    random_state=0,
-)
+# TINY with the recurrent branch of the series input.
+MODEL = {**TINY, "sequence_units": 4}
 
 
 def make_pipe(estimator):
@@ -63,39 +55,22 @@ def make_pipe(estimator):
     return Pipeline([("prep", prep), ("clf", estimator)])
 
 
-def build_small_model(meta):
-    """A user ``model`` callable: every input flattened, one sigmoid unit."""
-    inputs = {key: keras.Input(shape, name=key) for key, shape in meta["input_shapes_"].items()}
-    flat = [keras.layers.Flatten()(keras.ops.cast(x, "float32")) for x in inputs.values()]
-    output = keras.layers.Dense(1, activation="sigmoid")(keras.layers.concatenate(flat))
-    model = keras.Model(inputs, output)
-    model.compile("adam", "binary_crossentropy")
-    return model
+@pytest.fixture(scope="module")
+def classifier(small_data):
+    X, y = small_data
+    return make_pipe(MultiInputKerasClassifier(**MODEL)).fit(X, y)
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory):
-    return make_multimodal_classification(
-        48, image_dir=tmp_path_factory.mktemp("images"), random_state=0
-    )
+def regressor(small_data):
+    X, _ = small_data
+    return make_pipe(MultiInputKerasRegressor(**MODEL)).fit(X, X["t7"].to_numpy())
 
 
 @pytest.fixture(scope="module")
-def classifier(data):
-    X, y = data
-    return make_pipe(MultiInputKerasClassifier(**TINY)).fit(X, y)
-
-
-@pytest.fixture(scope="module")
-def regressor(data):
-    X, _ = data
-    return make_pipe(MultiInputKerasRegressor(**TINY)).fit(X, X["t7"].to_numpy())
-
-
-@pytest.fixture(scope="module")
-def user_model(data):
-    X, y = data
-    clf = MultiInputKerasClassifier(model=build_small_model, epochs=2, random_state=0)
+def user_model(small_data):
+    X, y = small_data
+    clf = MultiInputKerasClassifier(model=flat_sigmoid_model, epochs=2, random_state=0)
     return make_pipe(clf).fit(X, y)
 
 
@@ -120,9 +95,9 @@ def round_trip(obj, how, tmp_path):
 
 @pytest.mark.parametrize("how", ["pickle", "joblib", "skops"])
 @pytest.mark.parametrize("fitted", ["classifier", "user_model"])
-def test_round_trip_gives_identical_probabilities(request, data, tmp_path, how, fitted):
+def test_round_trip_gives_identical_probabilities(request, small_data, tmp_path, how, fitted):
     pipe = request.getfixturevalue(fitted)
-    X, _ = data
+    X, _ = small_data
     restored = round_trip(pipe, how, tmp_path)
     assert restored is not pipe
     np.testing.assert_array_equal(restored.predict_proba(X), pipe.predict_proba(X))
@@ -132,8 +107,8 @@ def test_round_trip_gives_identical_probabilities(request, data, tmp_path, how, 
 
 
 @pytest.mark.parametrize("how", ["pickle", "joblib", "skops"])
-def test_regressor_round_trip_gives_identical_predictions(regressor, data, tmp_path, how):
-    X, _ = data
+def test_regressor_round_trip_gives_identical_predictions(regressor, small_data, tmp_path, how):
+    X, _ = small_data
     restored = round_trip(regressor, how, tmp_path)
     np.testing.assert_array_equal(restored.predict(X), regressor.predict(X))
 
@@ -150,12 +125,12 @@ def test_stored_state_is_plain_data(classifier):
     assert isinstance(clf.model_, keras.Model) and clf._fit_callbacks == []
 
 
-def test_loaded_estimator_refits_and_trains_on(classifier, data, tmp_path):
-    X, y = data
+def test_loaded_estimator_refits_and_trains_on(classifier, small_data, tmp_path):
+    X, y = small_data
     restored = round_trip(classifier, "skops", tmp_path)
     clf = restored.named_steps["clf"]
     clf.partial_fit(restored.named_steps["prep"].transform(X), y)
-    assert len(clf.history_["loss"]) == TINY["epochs"] + 1
+    assert len(clf.history_["loss"]) == MODEL["epochs"] + 1
     restored.fit(X, y)
     # Same data and random_state: the refit reproduces the original fit.
     np.testing.assert_allclose(
@@ -164,7 +139,7 @@ def test_loaded_estimator_refits_and_trains_on(classifier, data, tmp_path):
 
 
 def test_unfitted_estimator_round_trips(tmp_path):
-    clf = MultiInputKerasClassifier(**TINY, head_units=(8,))
+    clf = MultiInputKerasClassifier(**MODEL, head_units=(8,))
     restored = round_trip(make_pipe(clf), "skops", tmp_path).named_steps["clf"]
     assert restored.get_params() == clf.get_params()
     assert not hasattr(restored, "model_")
@@ -199,7 +174,7 @@ def test_array_cell_pipeline_loads_safely(tmp_path):
                     [("emb", ArrayColumnStacker(), ["embedding"]), ("num", StandardScaler(), ["x"])]
                 ),
             ),
-            ("model", MultiInputKerasClassifier(**TINY)),
+            ("model", MultiInputKerasClassifier(**MODEL)),
         ]
     ).fit(X, y)
     save(pipe, tmp_path / "model.skops")
@@ -213,8 +188,8 @@ def test_array_cell_pipeline_loads_safely(tmp_path):
 def test_user_model_callable_is_the_only_extra_type(user_model, tmp_path):
     sio.dump(user_model, tmp_path / "model.skops")
     untrusted = set(sio.get_untrusted_types(file=tmp_path / "model.skops"))
-    assert untrusted - set(trusted_types()) == {f"{__name__}.build_small_model"}
-    with pytest.raises(UntrustedTypesFoundException, match="build_small_model"):
+    assert untrusted - set(trusted_types()) == {"_settings.flat_sigmoid_model"}
+    with pytest.raises(UntrustedTypesFoundException, match="flat_sigmoid_model"):
         sio.load(tmp_path / "model.skops", trusted=trusted_types())
 
 
@@ -279,8 +254,8 @@ def _find_node(node, class_name):
     return None
 
 
-def test_crafted_file_with_a_dangerous_callable_is_refused(classifier, data):
-    X, _ = data
+def test_crafted_file_with_a_dangerous_callable_is_refused(classifier, small_data):
+    X, _ = small_data
     # What skops writes for a reference to os.system.
     system_node = json.loads(
         zipfile.ZipFile(io.BytesIO(sio.dumps([os.system]))).read("schema.json")
@@ -343,8 +318,8 @@ def test_callback_parameter_is_stored_without_its_model():
     assert restored.callbacks[0].model is restored.model_
 
 
-def test_deepcopy_and_clone_still_work(classifier, data):
-    X, _ = data
+def test_deepcopy_and_clone_still_work(classifier, small_data):
+    X, _ = small_data
     copied = copy.deepcopy(classifier)
     np.testing.assert_array_equal(copied.predict_proba(X), classifier.predict_proba(X))
     assert copied.named_steps["clf"].model_ is not classifier.named_steps["clf"].model_
@@ -417,8 +392,8 @@ def test_crafted_vocabulary_of_a_keras_estimator_is_refused(classifier, tmp_path
         load(tmp_path / "crafted.skops")
 
 
-def test_load_returns_a_normal_pipeline_unchanged(classifier, data, tmp_path):
-    X, _ = data
+def test_load_returns_a_normal_pipeline_unchanged(classifier, small_data, tmp_path):
+    X, _ = small_data
     save(classifier, tmp_path / "model.skops")
     restored = load(tmp_path / "model.skops")
     np.testing.assert_array_equal(restored.predict_proba(X), classifier.predict_proba(X))

@@ -3,6 +3,7 @@ early_stopping, patience."""
 
 import numpy as np
 import pytest
+from _settings import UNITS, text_image_numbers
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
@@ -10,7 +11,8 @@ from sklearn.preprocessing import FunctionTransformer
 
 from skmultimodal.estimators import MultiInputKerasClassifier, MultiInputKerasRegressor
 
-TINY = dict(text_embedding_dim=4, text_units=4, tabular_units=2, batch_size=64)
+# UNITS with two tabular units, one batch; each test sets epochs and seed.
+SMALL = {**UNITS, "tabular_units": 2, "batch_size": 64}
 
 
 def _layer_names(model):
@@ -19,14 +21,7 @@ def _layer_names(model):
 
 @pytest.fixture(scope="module")
 def tiny_data():
-    rng = np.random.RandomState(0)
-    X = {
-        "text": rng.randint(0, 12, size=(60, 6)).astype("int32"),
-        "image": rng.randint(0, 256, size=(60, 8, 8, 1)).astype("uint8"),
-        "num": rng.rand(60, 2).astype("float32"),
-    }
-    y = (X["num"][:, 0] > 0.5).astype(int)
-    return X, y
+    return text_image_numbers(60, n_words=12, text_length=6, n_numbers=2)
 
 
 def without_image(X):
@@ -49,7 +44,7 @@ def test_new_parameters_and_their_defaults(estimator):
 def test_text_cell_and_image_pooling_reach_the_model(tiny_data):
     X, y = tiny_data
     clf = MultiInputKerasClassifier(
-        **TINY, image_filters=(2,), text_cell="pool", image_pooling="avg", epochs=1
+        **SMALL, image_filters=(2,), text_cell="pool", image_pooling="avg", epochs=1
     )
     names = _layer_names(clf.initialize(X, y).model_)
     assert "MaskedGlobalAveragePooling1D" in names and "GlobalAveragePooling2D" in names
@@ -73,13 +68,13 @@ def test_text_cell_and_image_pooling_reach_the_model(tiny_data):
 def test_invalid_quality_parameters_are_rejected_in_fit(tiny_data, params, message):
     X, y = tiny_data
     with pytest.raises(ValueError, match=message):
-        MultiInputKerasClassifier(**TINY, epochs=1, **params).fit(X, y)
+        MultiInputKerasClassifier(**SMALL, epochs=1, **params).fit(X, y)
 
 
 def test_image_augmentation_and_dropout_act_in_training_only(tiny_data):
     X, y = tiny_data
     clf = MultiInputKerasClassifier(
-        **TINY,
+        **SMALL,
         image_filters=(2,),
         image_augmentation=("flip", "translate", "rotate", "zoom"),
         dropout=0.5,
@@ -114,7 +109,7 @@ def test_early_stopping_restores_the_best_epoch(tiny_data):
     # Random labels: the validation loss soon stops improving.
     y_noise = np.random.RandomState(1).randint(0, 2, size=len(y))
     clf = MultiInputKerasClassifier(
-        **TINY,
+        **SMALL,
         text_cell="pool",
         epochs=200,
         early_stopping=True,
@@ -150,7 +145,7 @@ def test_early_stopping_holds_out_a_reproducible_random_split(tiny_data):
     X, y = tiny_data
     X = without_image(X)
     clf = MultiInputKerasClassifier(
-        **TINY,
+        **SMALL,
         text_cell="pool",
         epochs=3,
         early_stopping=True,
@@ -180,7 +175,7 @@ def test_early_stopping_validation_is_drawn_from_training_rows(tiny_data):
             )
             self._fit_callbacks = []
 
-    Spy(**TINY, image_filters=(2,), epochs=1, early_stopping=True, random_state=0).fit(
+    Spy(**SMALL, image_filters=(2,), epochs=1, early_stopping=True, random_state=0).fit(
         X_sorted, y_sorted
     )
     assert len(seen["validation"]) == 6 and len(seen["train"]) == 54
@@ -190,7 +185,7 @@ def test_early_stopping_validation_is_drawn_from_training_rows(tiny_data):
 def test_regressor_early_stopping_and_grid_search_over_text_cell(tiny_data):
     X, y = tiny_data
     reg = MultiInputKerasRegressor(
-        **TINY,
+        **SMALL,
         image_filters=(2,),
         text_cell="conv",
         image_pooling="max",
@@ -208,7 +203,7 @@ def test_regressor_early_stopping_and_grid_search_over_text_cell(tiny_data):
                 "prep",
                 FunctionTransformer(lambda rows: {k: a[rows[:, 0]] for k, a in inputs.items()}),
             ),
-            ("clf", MultiInputKerasClassifier(**TINY, epochs=1, random_state=0)),
+            ("clf", MultiInputKerasClassifier(**SMALL, epochs=1, random_state=0)),
         ]
     )
     search = GridSearchCV(pipe, {"clf__text_cell": ["pool", "conv"]}, cv=2).fit(frame, y)
@@ -222,7 +217,7 @@ def test_pool_model_with_empty_texts_trains_and_pickles(tiny_data):
     X, y = tiny_data
     X = dict(without_image(X), text=X["text"].copy())
     X["text"][:10] = 0  # ten empty texts: all padding
-    clf = MultiInputKerasClassifier(**TINY, text_cell="pool", epochs=2, random_state=0).fit(X, y)
+    clf = MultiInputKerasClassifier(**SMALL, text_cell="pool", epochs=2, random_state=0).fit(X, y)
     proba = clf.predict_proba(X)
     assert np.isfinite(clf.history_["loss"]).all() and np.isfinite(proba).all()
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(clf)).predict_proba(X), proba)

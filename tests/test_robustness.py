@@ -7,27 +7,18 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from _settings import TINY, UNITS
 from sklearn.exceptions import FitFailedWarning
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skmultimodal.compose import MultiInputTransformer
-from skmultimodal.datasets import make_multimodal_classification
 from skmultimodal.estimators import MultiInputKerasClassifier
 from skmultimodal.image import ImageLoader
 from skmultimodal.text import TextTokenizer
 
 NUMERIC = ["t0", "t1", "t2"]
-TINY = dict(
-    image_filters=(4,),
-    text_embedding_dim=4,
-    text_units=4,
-    tabular_units=4,
-    epochs=2,
-    batch_size=64,
-    random_state=0,
-)
 
 
 def make_pipe(**loader_params):
@@ -42,15 +33,8 @@ def make_pipe(**loader_params):
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory):
-    return make_multimodal_classification(
-        48, image_dir=tmp_path_factory.mktemp("images"), random_state=0
-    )
-
-
-@pytest.fixture(scope="module")
-def fitted(data):
-    X, y = data
+def fitted(small_data):
+    X, y = small_data
     return make_pipe().fit(X, y)
 
 
@@ -61,8 +45,8 @@ def with_value(X, row, column, value):
     return changed
 
 
-def test_grid_search_with_error_score_nan_scores_the_other_candidates(data):
-    X, y = data
+def test_grid_search_with_error_score_nan_scores_the_other_candidates(small_data):
+    X, y = small_data
     grid = [
         # 16x16 images cannot go through four Conv2D(3) + MaxPool(2) blocks.
         {"clf__image_filters": [(4,), (4, 4, 4, 4)]},
@@ -86,15 +70,15 @@ def test_grid_search_with_error_score_nan_scores_the_other_candidates(data):
     assert "'max_len' parameter of TextTokenizer must be an int in the range [1, inf)" in messages
 
 
-def test_grid_search_default_error_score_raises_the_clear_error(data):
-    X, y = data
+def test_grid_search_default_error_score_raises_the_clear_error(small_data):
+    X, y = small_data
     search = GridSearchCV(make_pipe(), {"clf__image_filters": [(4, 4, 4, 4)]}, cv=2)
     with pytest.raises(ValueError, match=r"Image input of shape \(16, 16, 3\) is too small"):
         search.fit(X, y)
 
 
-def test_nan_in_a_numeric_column_names_the_dict_key_and_row(fitted, data):
-    X, y = data
+def test_nan_in_a_numeric_column_names_the_dict_key_and_row(fitted, small_data):
+    X, y = small_data
     bad = X.copy()
     # StandardScaler lets NaN through (it ignores NaN in fit), so the classifier reports it.
     bad.loc[5, "t1"] = np.nan
@@ -105,8 +89,8 @@ def test_nan_in_a_numeric_column_names_the_dict_key_and_row(fitted, data):
         make_pipe().fit(bad, y)
 
 
-def test_nan_target_through_the_pipeline_names_the_row(data):
-    X, y = data
+def test_nan_target_through_the_pipeline_names_the_row(small_data):
+    X, y = small_data
     # Row positions count, not index labels: shift the index to tell them apart.
     X = X.set_axis(X.index + 100)
     y_nan = pd.Series(y.astype(float), index=X.index)
@@ -115,8 +99,8 @@ def test_nan_target_through_the_pipeline_names_the_row(data):
         make_pipe().fit(X, y_nan)
 
 
-def test_missing_image_file_through_the_pipeline_names_path_and_row(fitted, data, tmp_path):
-    X, y = data
+def test_missing_image_file_through_the_pipeline_names_path_and_row(fitted, small_data, tmp_path):
+    X, y = small_data
     gone = str(tmp_path / "gone.png")
     bad = with_value(X, 3, "image", gone)
     with pytest.raises(FileNotFoundError, match=rf"row 3: image file not found: '{gone}'"):
@@ -127,8 +111,8 @@ def test_missing_image_file_through_the_pipeline_names_path_and_row(fitted, data
         make_pipe().fit(bad, y)
 
 
-def test_missing_image_with_opt_in_blank_image_trains_and_lists_the_path(data, tmp_path):
-    X, y = data
+def test_missing_image_with_opt_in_blank_image_trains_and_lists_the_path(small_data, tmp_path):
+    X, y = small_data
     gone = str(tmp_path / "gone.png")
     pipe = make_pipe(on_error="zeros")
     with pytest.warns(UserWarning, match=r"1 of 48 images could not be loaded") as caught:
@@ -138,8 +122,8 @@ def test_missing_image_with_opt_in_blank_image_trains_and_lists_the_path(data, t
 
 
 @pytest.mark.parametrize("error", [KeyboardInterrupt, RuntimeError])
-def test_interrupted_refit_keeps_the_pipeline_predicting_as_before(fitted, data, error):
-    X, y = data
+def test_interrupted_refit_keeps_the_pipeline_predicting_as_before(fitted, small_data, error):
+    X, y = small_data
     pipe = pickle.loads(pickle.dumps(fitted))  # a fitted pipeline of its own to refit
     model = pipe.named_steps["clf"].model_
     before = pipe.predict_proba(X)
@@ -155,7 +139,8 @@ def test_interrupted_refit_keeps_the_pipeline_predicting_as_before(fitted, data,
 
 
 # -- dict inputs the model would silently corrupt (issue #14) ------------------------------
-TINY_DICT = dict(text_embedding_dim=4, text_units=4, tabular_units=4, epochs=1, random_state=0)
+# UNITS, one epoch, the default batch size (no image input here).
+DICT_MODEL = {**UNITS, "epochs": 1, "random_state": 0}
 
 
 def small_dict(n=24, seed=0):
@@ -167,7 +152,7 @@ def small_dict(n=24, seed=0):
 @pytest.fixture(scope="module")
 def fitted_dict():
     X, y = small_dict()
-    return MultiInputKerasClassifier(**TINY_DICT).fit(X, y), X, y
+    return MultiInputKerasClassifier(**DICT_MODEL).fit(X, y), X, y
 
 
 @pytest.mark.parametrize("largest", [10**9, 2**40])
@@ -182,23 +167,23 @@ def test_huge_token_ids_are_refused_before_building_the_embedding(largest):
         ".*TextTokenizer"
     )
     with pytest.raises(ValueError, match=message):
-        MultiInputKerasClassifier(**TINY_DICT).fit(X, y)
+        MultiInputKerasClassifier(**DICT_MODEL).fit(X, y)
 
 
 def test_year_column_passes_as_tabular_when_told():
     X, y = small_dict()
     X["year"] = np.full((24, 1), 2024) + np.arange(24).reshape(-1, 1)
-    clf = MultiInputKerasClassifier(input_kinds={"year": "tabular"}, **TINY_DICT).fit(X, y)
+    clf = MultiInputKerasClassifier(input_kinds={"year": "tabular"}, **DICT_MODEL).fit(X, y)
     assert clf.input_kinds_["year"] == "tabular"
 
 
 def test_negative_and_fractional_token_ids_are_refused():
     X, y = small_dict()
     with pytest.raises(ValueError, match=r"'tok' holds negative token ids \(smallest -2\)"):
-        MultiInputKerasClassifier(**TINY_DICT).fit({**X, "tok": X["tok"] - 2}, y)
+        MultiInputKerasClassifier(**DICT_MODEL).fit({**X, "tok": X["tok"] - 2}, y)
     fractional = X["tok"] + 0.5
     with pytest.raises(ValueError, match=r"'tok' .* non-integer values \(first at row 0\)"):
-        MultiInputKerasClassifier(input_kinds={"tok": "tokens"}, **TINY_DICT).fit(
+        MultiInputKerasClassifier(input_kinds={"tok": "tokens"}, **DICT_MODEL).fit(
             {**X, "tok": fractional}, y
         )
 
@@ -219,9 +204,9 @@ def test_values_overflowing_float32_are_refused_at_fit_and_predict(fitted_dict):
     with pytest.raises(ValueError, match=message):
         clf.predict({**X, "num": huge})
     with pytest.raises(ValueError, match=message):
-        MultiInputKerasClassifier(**TINY_DICT).fit({**X, "num": huge}, y)
+        MultiInputKerasClassifier(**DICT_MODEL).fit({**X, "num": huge}, y)
     with pytest.raises(ValueError, match=r"too large for float32 \(first at row 3"):
-        MultiInputKerasClassifier(**TINY_DICT).fit(huge, y)
+        MultiInputKerasClassifier(**DICT_MODEL).fit(huge, y)
 
 
 def test_nullable_pandas_frames_are_converted(fitted_dict):
@@ -231,7 +216,7 @@ def test_nullable_pandas_frames_are_converted(fitted_dict):
     expected = clf.predict_proba({**X, "num": frame.to_numpy(dtype=np.float64)})
     np.testing.assert_array_equal(clf.predict_proba({**X, "num": frame}), expected)
     flags = pd.DataFrame({"f": pd.array(X["num"][:, 0] > 0.5, dtype="boolean")})
-    fitted = MultiInputKerasClassifier(**TINY_DICT).fit({**X, "num": flags}, y)
+    fitted = MultiInputKerasClassifier(**DICT_MODEL).fit({**X, "num": flags}, y)
     assert fitted.input_kinds_["num"] == "tabular"
 
 
@@ -256,7 +241,7 @@ def test_negative_and_non_finite_sample_weights_are_refused(weight, message):
     sample_weight = np.ones(len(y))
     sample_weight[5] = weight
     with pytest.raises(ValueError, match=message):
-        MultiInputKerasClassifier(**TINY_DICT).fit(X, y, sample_weight=sample_weight)
+        MultiInputKerasClassifier(**DICT_MODEL).fit(X, y, sample_weight=sample_weight)
 
 
 def test_sample_weights_summing_to_zero_are_refused():
@@ -264,16 +249,16 @@ def test_sample_weights_summing_to_zero_are_refused():
     # Not all zero, but summing to zero: dividing by the sum made a NaN model.
     sample_weight = np.where(np.arange(len(y)) % 2 == 0, 1.0, -1.0)
     with pytest.raises(ValueError, match="negative weight"):
-        MultiInputKerasClassifier(**TINY_DICT).fit(X, y, sample_weight=sample_weight)
+        MultiInputKerasClassifier(**DICT_MODEL).fit(X, y, sample_weight=sample_weight)
     with pytest.raises(ValueError, match="at least one non-zero"):
-        MultiInputKerasClassifier(**TINY_DICT).fit(X, y, sample_weight=np.zeros(len(y)))
+        MultiInputKerasClassifier(**DICT_MODEL).fit(X, y, sample_weight=np.zeros(len(y)))
 
 
 @pytest.mark.parametrize("scale", [1e38, 1e300, 1e-320])
 def test_huge_and_tiny_uniform_weights_train_like_unit_weights(scale):
     X, y = small_dict()
-    unit = MultiInputKerasClassifier(**TINY_DICT).fit(X, y, sample_weight=np.ones(len(y)))
-    scaled = MultiInputKerasClassifier(**TINY_DICT).fit(X, y, sample_weight=np.full(len(y), scale))
+    unit = MultiInputKerasClassifier(**DICT_MODEL).fit(X, y, sample_weight=np.ones(len(y)))
+    scaled = MultiInputKerasClassifier(**DICT_MODEL).fit(X, y, sample_weight=np.full(len(y), scale))
     np.testing.assert_array_equal(scaled.predict_proba(X), unit.predict_proba(X))
     assert np.isfinite(scaled.history_["loss"]).all()
 
@@ -284,12 +269,12 @@ def test_classifier_refuses_continuous_y_naming_the_row():
     y_float[4] = 0.25
     message = r"Unknown label type: y holds continuous values \(first at row 4: 0\.25\).*Regressor"
     with pytest.raises(ValueError, match=message):
-        MultiInputKerasClassifier(**TINY_DICT).fit(X, y_float)
+        MultiInputKerasClassifier(**DICT_MODEL).fit(X, y_float)
 
 
 def test_partial_fit_refuses_labels_outside_classes():
     X, y = small_dict()
-    clf = MultiInputKerasClassifier(**TINY_DICT)
+    clf = MultiInputKerasClassifier(**DICT_MODEL)
     with pytest.raises(ValueError, match=r"label\(s\) \[5\] that are not in the classes passed"):
         clf.partial_fit(X, np.where(np.arange(len(y)) == 3, 5, y), classes=[0, 1])
     assert not hasattr(clf, "model_")

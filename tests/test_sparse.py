@@ -5,6 +5,7 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+from _settings import UNITS
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline
@@ -14,7 +15,8 @@ from skmultimodal.compose import MultiInputTransformer
 from skmultimodal.estimators import MultiInputKerasClassifier
 from skmultimodal.text import TextTokenizer
 
-TINY = dict(text_embedding_dim=4, text_units=4, tabular_units=4, epochs=3, random_state=0)
+# UNITS, three epochs, the default batch size.
+MODEL = {**UNITS, "epochs": 3, "random_state": 0}
 WORDS = np.array(["good", "great", "fine", "bad", "poor", "awful"])
 
 
@@ -34,7 +36,7 @@ def make_pipe(**params):
             ("shop", OneHotEncoder(), ["shop"]),  # sparse_output=True, the default
         ]
     )
-    return Pipeline([("prep", prep), ("clf", MultiInputKerasClassifier(**{**TINY, **params}))])
+    return Pipeline([("prep", prep), ("clf", MultiInputKerasClassifier(**{**MODEL, **params}))])
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +66,7 @@ def test_sparse_fit_equals_the_fit_on_the_same_matrices_made_dense(fitted, table
     # The sparse inputs take the wide path (wide_inputs="sparse"); name them for the dense fit.
     wide = on_sparse.sparse_inputs_
     assert wide
-    on_dense = MultiInputKerasClassifier(**TINY, wide_inputs=wide).fit(dense, y)
+    on_dense = MultiInputKerasClassifier(**MODEL, wide_inputs=wide).fit(dense, y)
     assert on_dense.sparse_inputs_ == []
     np.testing.assert_allclose(on_sparse.history_["loss"], on_dense.history_["loss"], rtol=1e-5)
     np.testing.assert_allclose(
@@ -87,12 +89,12 @@ def test_early_stopping_and_pickle_with_sparse_inputs(table):
 def test_sparse_input_errors_name_the_input():
     X = {"a": sparse.csr_matrix(np.array([[1.0, 0.0], [0.0, np.nan], [2.0, 0.0]]))}
     with pytest.raises(ValueError, match=r"Input 'a' contains NaN or infinity \(first at row 1\)"):
-        MultiInputKerasClassifier(**TINY).fit(X, [0, 1, 0])
+        MultiInputKerasClassifier(**MODEL).fit(X, [0, 1, 0])
     X = {"a": sparse.csr_matrix(np.eye(3))}
     with pytest.raises(ValueError, match="'a' is a sparse matrix, which can only be a 'tabular'"):
-        MultiInputKerasClassifier(**TINY, input_kinds={"a": "tokens"}).fit(X, [0, 1, 0])
+        MultiInputKerasClassifier(**MODEL, input_kinds={"a": "tokens"}).fit(X, [0, 1, 0])
     with pytest.raises(ValueError, match="sparse tabular input needs a Dense layer"):
-        MultiInputKerasClassifier(**{**TINY, "tabular_units": 0}).fit(X, [0, 1, 0])
+        MultiInputKerasClassifier(**{**MODEL, "tabular_units": 0}).fit(X, [0, 1, 0])
     X = {"a": sparse.csr_matrix(np.eye(2) * 1j)}
     with pytest.raises(TypeError, match="'a' is a sparse matrix of dtype complex128"):
-        MultiInputKerasClassifier(**TINY).fit(X, [0, 1])
+        MultiInputKerasClassifier(**MODEL).fit(X, [0, 1])
