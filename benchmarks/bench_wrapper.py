@@ -104,8 +104,13 @@ def main(argv=None):
             **MODEL_PARAMS, epochs=args.epochs, batch_size=args.batch_size
         ).fit(X, y)
 
+    # The same model as ours: every architecture parameter as the estimator resolves it
+    # (its defaults included, e.g. the classifier's branch_norm="batch").
+    reference = MultiInputKerasClassifier(**MODEL_PARAMS)
+    build_params = {name: getattr(reference, name) for name in reference._model_param_names}
+
     def baseline():
-        model = build_multi_input_model(specs, 1, "sigmoid", MODEL_PARAMS)
+        model = build_multi_input_model(specs, 1, "sigmoid", build_params)
         model.compile(optimizer="adam", loss="binary_crossentropy")
         model.fit(X, y, epochs=args.epochs, batch_size=args.batch_size, verbose=0)
         return model
@@ -157,15 +162,15 @@ def main(argv=None):
     profiler.disable()
     stats = pstats.Stats(profiler)
     watched = {
-        "fit (MultiInputKerasClassifier)": ("estimators.py", "fit"),
-        "_validate_data (X and y)": ("estimators.py", "_validate_data"),
-        "_validate_input_array": ("estimators.py", "_validate_input_array"),
-        "_first_non_finite_row": ("estimators.py", "_first_non_finite_row"),
-        "_record_inputs (token min/max)": ("estimators.py", "_record_inputs"),
+        "fit (MultiInputKerasClassifier)": ("_scikeras_adapter.py", "fit"),
+        "_validate_data (X and y)": ("_validation.py", "_validate_data"),
+        "_validate_input_array": ("_validation.py", "_validate_input_array"),
+        "_first_non_finite_row": ("_validation.py", "_first_non_finite_row"),
+        "_record_inputs (token min/max)": ("_validation.py", "_record_inputs"),
         "_validate_target (SciKeras + type_of_target)": ("estimators.py", "_validate_target"),
         "ClassifierLabelEncoder.fit": ("transformers.py", "fit"),
         "target_encoder_.transform": ("_set_output.py", "wrapped"),
-        "_build_keras_model (build + compile)": ("estimators.py", "_build_keras_model"),
+        "_build_keras_model (build + compile)": ("_building.py", "_build_keras_model"),
         "tensorflow_seed": ("_seeding.py", "tensorflow_seed"),
         "BaseEstimator.get_params": ("base.py", "get_params"),
         "keras Model.fit": ("trainer.py", "fit"),

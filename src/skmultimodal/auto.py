@@ -250,7 +250,7 @@ def _image_reason(column: str, values: pd.Series, base_dir: Path | None) -> str:
                 f"Column {column!r} looks like image paths (every value ends with an image "
                 f"extension), but row {row!r}: {value!r} is not an existing file{where}. "
                 f"Fix the path or base_dir, or give the column another role "
-                f"(overrides={{{column!r}: 'ignore'}}; on the command line "
+                f"(roles={{{column!r}: 'ignore'}}; on the command line "
                 f"--role {column}=ignore)."
             )
     extensions = sorted({Path(os.fspath(v)).suffix.lower() for v in values})
@@ -313,7 +313,7 @@ def _array_role(column: str, values: pd.Series, missing: str) -> tuple[str, str]
             raise ValueError(
                 f"Column {column!r} holds arrays, but row {row!r} is not a rectangular array "
                 f"of numbers ({_preview(value)}). Fix the cells, or give the column another "
-                f"role (overrides={{{column!r}: 'ignore'}}; on the command line "
+                f"role (roles={{{column!r}: 'ignore'}}; on the command line "
                 f"--role {column}=ignore)."
             ) from exc
         shapes.setdefault(shape, row)
@@ -323,7 +323,7 @@ def _array_role(column: str, values: pd.Series, missing: str) -> tuple[str, str]
         raise ValueError(
             f"Column {column!r} holds {what} {seen[:300]}; a model input needs one shape, "
             "a vector (d,) or a series (timesteps, features). Pad or cut the arrays to one "
-            f"shape, or give the column another role (overrides={{{column!r}: 'ignore'}}; "
+            f"shape, or give the column another role (roles={{{column!r}: 'ignore'}}; "
             f"on the command line --role {column}=ignore)."
         )
     shape = next(iter(shapes))
