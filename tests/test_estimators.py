@@ -27,20 +27,6 @@ SAMPLE_WEIGHT_REASON = (
 )
 
 
-# Measured by benchmarks/bench_invariance.py (RESULTS.md): a float32 Keras model computes a
-# row with kernels whose order of operations depends on the batch's shape and on the row's
-# position in it, and no fixed row layout removed that; test_predictions_do_not_depend_on_
-# the_other_rows checks both invariances at rtol 1e-5.
-ORDER_REASON = (
-    "float32 kernels: a row's output depends on its position in the batch by up to 2e-6 "
-    "relative (1 ulp, 6e-8 absolute); the check demands rtol=1e-7, atol=1e-9"
-)
-SUBSET_REASON = (
-    "float32 kernels: one-row calls differ from the whole batch by 1-2 ulps (6e-8 absolute "
-    "measured), at the edge of the check's atol=1e-7"
-)
-
-
 # The check walks vars() of every class in the MRO; SciKeras 0.13.0's own BaseWrapper
 # defines _more_tags without __sklearn_tags__, and skmultimodal does not patch other
 # libraries' classes (tests/test_scikeras_adapter.py). Our classes define __sklearn_tags__
@@ -54,8 +40,6 @@ TAGS_RENAMED_REASON = (
 def _expected_failures(estimator):
     return {
         "check_sample_weight_equivalence_on_dense_data": SAMPLE_WEIGHT_REASON,
-        "check_methods_sample_order_invariance": ORDER_REASON,
-        "check_methods_subset_invariance": SUBSET_REASON,
         "check_estimator_tags_renamed": TAGS_RENAMED_REASON,
     }
 
@@ -155,8 +139,9 @@ def test_predict_in_padded_batches_matches_keras_predict(fitted):
 
 @pytest.mark.parametrize("estimator_class", [MultiInputKerasClassifier, MultiInputKerasRegressor])
 def test_predictions_do_not_depend_on_the_other_rows(estimator_class):
-    # What scikit-learn's order and subset invariance checks ask, at a tolerance that float32
-    # kernels keep (their exact checks are expected failures above).
+    # What scikit-learn's order and subset invariance checks ask, at their tolerances, on a
+    # four-input model: a row's output does not depend on the other rows of the call, its
+    # position among them, or the batch it falls in (one-row calls are padded to two rows).
     X, y = make_dict(n=40, seed=3)
     estimator = estimator_class(**{**MODEL, "batch_size": 16}).fit(X, y)
     predict = getattr(estimator, "predict_proba", estimator.predict)
@@ -164,9 +149,9 @@ def test_predictions_do_not_depend_on_the_other_rows(estimator_class):
     rng = np.random.RandomState(0)
     for _ in range(5):
         idx = rng.permutation(40)
-        np.testing.assert_allclose(predict(take_rows(X, idx)), full[idx], rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(predict(take_rows(X, idx)), full[idx], rtol=1e-7, atol=1e-9)
     one_by_one = np.concatenate([predict(take_rows(X, [i])) for i in range(40)])
-    np.testing.assert_allclose(one_by_one, full, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(one_by_one, full, rtol=1e-7, atol=1e-9)
 
 
 def test_pickle_round_trip_gives_identical_probabilities(fitted):

@@ -178,9 +178,17 @@ class _Training:
         """``model_.predict_on_batch`` over consecutive batches (same numbers as predict).
 
         A short last batch is padded by repeating its last row, so that every batch has
-        one shape and the predict step is traced once, not once per remainder size.
+        one shape and the predict step is traced once, not once per remainder size. A
+        one-row call is padded to two rows: the float32 kernels compute a lone row by
+        another path (a matrix-vector product) whose result differs in the last bit, while
+        a row's output in any batch of two rows or more is the same whatever the other
+        rows and its position, so ``predict(X[i:i+1])`` equals ``predict(X)[i]``
+        (scikit-learn's order and subset invariance checks).
         """
         n_samples = self._n_samples(X)
+        if n_samples == 1 and batch_size > 1:
+            batch = to_model_batch(load_inputs(take_rows(X, np.zeros(2, dtype=np.intp))))
+            return _as_arrays(self.model_.predict_on_batch(batch), 1)
         if n_samples <= batch_size:
             return _as_arrays(self.model_.predict_on_batch(to_model_batch(load_inputs(X))))
         outputs = []
