@@ -14,9 +14,10 @@ the number of distinct checks each estimator fails, and one extra row: does an u
 crash after a seeded fit in the same process (SciKeras leaves TensorFlow op determinism on)?
 
 Each measurement runs in a fresh subprocess (this script re-invoked with ``--worker``):
-leaked TensorFlow state would otherwise contaminate the next estimator, and importing
-``skmultimodal.estimators`` gives SciKeras' ``BaseWrapper`` a ``__sklearn_tags__``, which
-would change the plain SciKeras results. A section is appended to benchmarks/RESULTS.md.
+leaked TensorFlow state would otherwise contaminate the next estimator. (Importing
+skmultimodal no longer changes SciKeras' classes, which tests/test_scikeras_adapter.py
+asserts; fresh processes keep the comparison independent of that all the same.) A section
+is appended to benchmarks/RESULTS.md.
 
 Usage::
 
