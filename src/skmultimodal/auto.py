@@ -188,8 +188,10 @@ class ColumnRoles(Mapping):
 
 
 def _merge_overrides(
-    overrides: Mapping[str, str] | None, column_overrides: Mapping[str, str], columns
+    overrides: Mapping[str, str] | None, column_overrides: Mapping[str, str], columns=None
 ) -> dict[str, str]:
+    """Roles by column from a dict and from keywords; ``columns=None`` skips the check that
+    every overridden column exists."""
     merged = dict(overrides or {})
     for column, role in column_overrides.items():
         if column in merged and merged[column] != role:
@@ -199,7 +201,7 @@ def _merge_overrides(
             )
         merged[column] = role
     for column, role in merged.items():
-        if column not in columns:
+        if columns is not None and column not in columns:
             raise ValueError(
                 f"Override for column {column!r}, which is not in X; columns: {list(columns)}."
             )
@@ -1001,9 +1003,8 @@ def _deprecated_roles(
         raise ValueError(
             "Pass the roles in roles= only (overrides= and role keywords are deprecated)."
         )
-    return _merge_overrides(
-        overrides, column_overrides, list(column_overrides) + list(overrides or {})
-    )
+    # The columns are checked against X by detect_column_roles, which receives the result.
+    return _merge_overrides(overrides, column_overrides, columns=None)
 
 
 def _deprecated_model_params(
