@@ -278,6 +278,8 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         _check_labels_in_classes(y, known, given=classes is not None)
         self.classes_ = known
         sample_weight = self._class_weighted(y, sample_weight)
+        # BaseWrapper's own partial_fit, not KerasClassifier's, which would multiply the
+        # weights by the class weights a second time, in place.
         return BaseWrapper.partial_fit(self, X, y, sample_weight=sample_weight, **kwargs)
 
     def _class_weighted(self, y, sample_weight):
