@@ -99,7 +99,7 @@ def test_pickle_and_clone():
     restored = pickle.loads(pickle.dumps(reshaper))
     np.testing.assert_array_equal(restored.transform(X), reshaper.transform(X))
     assert restored.output_shape_ == (3, 2)
-    assert clone(reshaper).get_params() == {"timesteps": 3}
+    assert clone(reshaper).get_params() == {"timesteps": 3, "on_missing": "error"}
     assert not hasattr(clone(reshaper), "output_shape_")
 
 

@@ -23,6 +23,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, get_tags, val
 
 from ._names import unique_names
 from .lazy import LazyImages
+from .missing import MaskedInput, presence_key
 
 __all__ = ["MultiInputTransformer", "make_multi_input_transformer"]
 
@@ -104,7 +105,11 @@ class MultiInputTransformer(TransformerMixin, _BaseComposition):
     - DataFrame outputs (a step configured with ``set_output(transform="pandas")``) become
       NumPy arrays;
     - float64 becomes float32, the precision Keras computes in; other dtypes (uint8 images,
-      int32 token ids, float32, bool, strings) are kept as they are.
+      int32 token ids, float32, bool, strings) are kept as they are;
+    - a step that returns a :class:`~skmultimodal.missing.MaskedInput` (a transformer with
+      ``on_missing="mask"``) gives two entries: ``"<step>"``, its array, and
+      ``"<step>__present"``, a boolean ``(n_samples,)`` array that flags the rows having
+      that modality (see :mod:`skmultimodal.missing`).
 
     A dict is not a table, so there is no ``get_feature_names_out``, and ``set_output`` only
     accepts ``"default"``.
@@ -320,11 +325,7 @@ class MultiInputTransformer(TransformerMixin, _BaseComposition):
                 for name, trans, cols in steps
             ],
         )
-        n_samples = X.shape[0]
-        return {
-            name: _as_model_input(name, out, n_samples)
-            for (name, _, _), out in zip(steps, outputs, strict=True)
-        }
+        return _model_inputs([name for name, _, _ in steps], outputs, X.shape[0])
 
     def _fit_transform(self, X, y):
         steps = self._validate_steps()
@@ -360,11 +361,9 @@ class MultiInputTransformer(TransformerMixin, _BaseComposition):
                 for name, trans in active
             ],
         )
-        n_samples = X.shape[0]
-        outputs = {
-            name: _as_model_input(name, out, n_samples)
-            for (name, _), (out, _) in zip(active, results, strict=True)
-        }
+        outputs = _model_inputs(
+            [name for name, _ in active], [out for out, _ in results], X.shape[0]
+        )
         fitted = {name: trans for (name, _), (_, trans) in zip(active, results, strict=True)}
 
         self.transformers_ = [
@@ -727,6 +726,19 @@ def _naming_step(step: str):
     except Exception as error:
         error.add_note(f"Raised by {step}.")
         raise
+
+
+def _model_inputs(names: list[str], outputs: list, n_samples: int) -> dict[str, Any]:
+    """The dict of model inputs: one entry per step, plus ``"<step>__present"`` for a step
+    that returned a :class:`~skmultimodal.missing.MaskedInput`."""
+    inputs = {}
+    for name, output in zip(names, outputs, strict=True):
+        if isinstance(output, MaskedInput):
+            inputs[name] = _as_model_input(name, output.values, n_samples)
+            inputs[presence_key(name)] = _as_model_input(name, output.present, n_samples)
+        else:
+            inputs[name] = _as_model_input(name, output, n_samples)
+    return inputs
 
 
 def _as_model_input(name: str, output: Any, n_samples: int) -> np.ndarray:

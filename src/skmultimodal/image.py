@@ -29,6 +29,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._columns import one_column
 from .lazy import ImageLoadWarning, LazyImages
+from .missing import MaskedInput, missing_rows
 
 __all__ = ["DEFAULT_MAX_PIXELS", "ImageLoadWarning", "ImageLoader", "load_image"]
 
@@ -539,6 +540,15 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         garbage-collected or closed (:meth:`~skmultimodal.lazy.LazyImages.close`, or a
         ``with`` block); the estimators' ``fit`` and ``predict`` keep no reference to
         it. A full disk raises an ``OSError`` naming the folder and the space needed.
+    on_missing : {"error", "mask"}, default="error"
+        What a row whose path is missing (None, NaN, ``pd.NA``, an empty string) means.
+        "error": it is a failure like any other, handled by ``on_error``. "mask": the row
+        has no image, which is legal: it gets a blank image and ``transform`` returns a
+        :class:`~skmultimodal.missing.MaskedInput` whose ``present`` flags the rows with
+        an image; in a :class:`~skmultimodal.MultiInputTransformer` the mask becomes the
+        dict entry ``"<step>__present"``, and the estimators then ignore the placeholder
+        (see :mod:`skmultimodal.missing`). Files that fail to load still follow
+        ``on_error``.
     verbose : int, default=0
         If positive, ``transform`` shows a progress bar of the images loaded on
         stderr: tqdm's when tqdm is installed, otherwise one line rewritten in place
@@ -602,6 +612,7 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         "restrict_to_base_dir": ["boolean"],
         "formats": [list, tuple, None],
         "lazy": ["boolean", StrOptions({"cache"})],
+        "on_missing": [StrOptions({"error", "mask"})],
         "verbose": ["verbose"],
     }
 
@@ -619,6 +630,7 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         restrict_to_base_dir: bool = False,
         formats: Sequence[str] | None = None,
         lazy: bool | str = False,
+        on_missing: str = "error",
         verbose: int = 0,
     ) -> None:
         self.target_size = target_size
@@ -632,6 +644,7 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         self.restrict_to_base_dir = restrict_to_base_dir
         self.formats = formats
         self.lazy = lazy
+        self.on_missing = on_missing
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -660,7 +673,7 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         self.output_shape_ = (height, width, _CHANNELS[self.color_mode])
         return self
 
-    def transform(self, X: Any) -> np.ndarray | LazyImages:
+    def transform(self, X: Any) -> np.ndarray | LazyImages | MaskedInput:
         """Load the images.
 
         Parameters
@@ -679,11 +692,16 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         if is_2d:
             # A 1-D input is one column by construction; only 2-D input has a count to check.
             validate_data(self, X, reset=False, skip_check_array=True)
+        present = None
+        if self.on_missing == "mask":
+            present = ~missing_rows(paths)
         if self.lazy:
-            images, failures = self._lazy_images(paths, labels)
-        else:
+            images, failures = self._lazy_images(paths, labels, present)
+        elif present is None:
             images = np.zeros((len(paths), *self.output_shape_), dtype=np.uint8)
             failures = self._load_all(paths, labels, images, progress=bool(self.verbose))
+        else:
+            images, failures = self._load_present(paths, labels, present)
         if failures:
             warnings.warn(
                 ImageLoadWarning(
@@ -694,7 +712,7 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
                 ),
                 stacklevel=2,
             )
-        return images
+        return images if present is None else MaskedInput(images, present)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -715,12 +733,41 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         )
         return column.values, column.labels, column.is_2d
 
-    def _lazy_images(self, paths: list, labels: list | None) -> tuple[LazyImages, list]:
-        """Resolve and check every path now; leave the decoding to :class:`LazyImages`."""
+    def _load_present(
+        self, paths: list, labels: list | None, present: np.ndarray
+    ) -> tuple[np.ndarray, list]:
+        """Decode the rows flagged present; the others stay blank (``on_missing="mask"``)."""
+        images = np.zeros((len(paths), *self.output_shape_), dtype=np.uint8)
+        rows = np.flatnonzero(present)
+        if len(rows) == len(paths):
+            return images, self._load_all(paths, labels, images, progress=bool(self.verbose))
+        if not len(rows):
+            return images, []
+        loaded = np.zeros((len(rows), *self.output_shape_), dtype=np.uint8)
+        failures = self._load_all(
+            [paths[row] for row in rows],
+            labels,
+            loaded,
+            row_positions=rows,
+            progress=bool(self.verbose),
+        )
+        images[rows] = loaded
+        return images, [(int(rows[position]), error) for position, error in failures]
+
+    def _lazy_images(
+        self, paths: list, labels: list | None, present: np.ndarray | None = None
+    ) -> tuple[LazyImages, list]:
+        """Resolve and check every path now; leave the decoding to :class:`LazyImages`.
+
+        Rows that ``present`` flags as absent get no path: they decode as blank images.
+        """
         base_dir = None if self.base_dir is None else os.fspath(self.base_dir)
         root = os.path.realpath(base_dir) if self.restrict_to_base_dir else None
         resolved, failures = [], []
         for row, value in enumerate(paths):
+            if present is not None and not present[row]:
+                resolved.append(None)
+                continue
             try:
                 resolved.append(_resolve(value, base_dir, root))
             except (ValueError, TypeError) as exc:

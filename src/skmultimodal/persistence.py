@@ -76,6 +76,7 @@ _TRUSTED_TYPES = (
     "skmultimodal.estimators._MultiOutputLabelEncoder",
     "skmultimodal.estimators._RegressionTargetScaler",
     "skmultimodal.image.ImageLoader",
+    "skmultimodal.missing.MaskMissingRows",
     "skmultimodal.sequence.ArrayColumnStacker",
     "skmultimodal.sequence.TimeStepReshaper",
     "skmultimodal.text.TextTfidfVectorizer",

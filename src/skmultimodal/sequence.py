@@ -11,10 +11,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._columns import one_column
+from .missing import MaskedInput, missing_rows
 
 __all__ = ["ArrayColumnStacker", "TimeStepReshaper"]
 
@@ -35,6 +36,15 @@ class TimeStepReshaper(TransformerMixin, BaseEstimator):
     timesteps : int >= 1, default=1
         Number of time steps; must divide the number of columns. ``1`` treats every row as
         a single step with ``f`` features.
+    on_missing : {"error", "mask"}, default="error"
+        What a row whose values are all missing (NaN) means. "error": it is refused like
+        any other missing value. "mask": the row has no series, which is legal; its values
+        become zeros and ``transform`` returns a :class:`~skmultimodal.missing.MaskedInput`
+        whose ``present`` flags the other rows, which
+        :class:`~skmultimodal.MultiInputTransformer` passes on as the dict entry
+        ``"<step>__present"`` (see :mod:`skmultimodal.missing`). A row with only some
+        values missing is still refused. A ``StandardScaler`` before this step ignores
+        NaN when fitting and passes them through.
 
     Attributes
     ----------
@@ -66,10 +76,14 @@ class TimeStepReshaper(TransformerMixin, BaseEstimator):
            [5., 6.]], dtype=float32)
     """
 
-    _parameter_constraints: dict = {"timesteps": [Interval(Integral, 1, None, closed="left")]}
+    _parameter_constraints: dict = {
+        "timesteps": [Interval(Integral, 1, None, closed="left")],
+        "on_missing": [StrOptions({"error", "mask"})],
+    }
 
-    def __init__(self, timesteps: int = 1) -> None:
+    def __init__(self, timesteps: int = 1, on_missing: str = "error") -> None:
         self.timesteps = timesteps
+        self.on_missing = on_missing
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any = None) -> "TimeStepReshaper":
@@ -88,7 +102,15 @@ class TimeStepReshaper(TransformerMixin, BaseEstimator):
             The fitted reshaper.
         """
         _refuse_array_cells(self, X)
-        X = validate_data(self, X, reset=True, dtype="numeric")
+        X = validate_data(
+            self,
+            X,
+            reset=True,
+            dtype="numeric",
+            ensure_all_finite="allow-nan" if self.on_missing == "mask" else True,
+        )
+        if self.on_missing == "mask":
+            _missing_series_rows(self, X)
         n_features = X.shape[1]
         if n_features % self.timesteps:
             raise ValueError(
@@ -99,7 +121,7 @@ class TimeStepReshaper(TransformerMixin, BaseEstimator):
         self.output_shape_ = (self.timesteps, n_features // self.timesteps)
         return self
 
-    def transform(self, X: Any) -> np.ndarray:
+    def transform(self, X: Any) -> np.ndarray | MaskedInput:
         """Return ``X`` as a float32 array of shape ``(n_samples, *output_shape_)``.
 
         Parameters
@@ -110,17 +132,47 @@ class TimeStepReshaper(TransformerMixin, BaseEstimator):
         Returns
         -------
         X_3d : ndarray of shape (n_samples, timesteps, n_features_in_ // timesteps)
-            A new float32 array (never a view of ``X``).
+            A new float32 array (never a view of ``X``). With ``on_missing="mask"``, a
+            :class:`~skmultimodal.missing.MaskedInput` of it.
         """
         check_is_fitted(self)
         _refuse_array_cells(self, X)
-        X = validate_data(self, X, reset=False, dtype=np.float32, order="C", copy=True)
-        return X.reshape(X.shape[0], *self.output_shape_)
+        mask = self.on_missing == "mask"
+        X = validate_data(
+            self,
+            X,
+            reset=False,
+            dtype=np.float32,
+            order="C",
+            copy=True,
+            ensure_all_finite="allow-nan" if mask else True,
+        )
+        X_3d = X.reshape(X.shape[0], *self.output_shape_)
+        if not mask:
+            return X_3d
+        absent = _missing_series_rows(self, X)
+        X_3d[absent] = 0.0
+        return MaskedInput(X_3d, ~absent)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
+
+
+def _missing_series_rows(owner: Any, X: np.ndarray) -> np.ndarray:
+    """Rows of ``X`` whose values are all NaN; refuse a row with only some of them NaN."""
+    nan = np.isnan(X)
+    absent = nan.all(axis=1) if X.shape[1] else np.zeros(len(X), dtype=bool)
+    partial = np.flatnonzero(nan.any(axis=1) & ~absent)
+    if len(partial):
+        row = int(partial[0])
+        raise ValueError(
+            f"{type(owner).__name__}: row {row} has {int(nan[row].sum())} missing value(s) "
+            f"out of {X.shape[1]}; with on_missing='mask' a row must have all of its values "
+            "(a present series) or none (an absent one). Impute the gaps first."
+        )
+    return absent
 
 
 def _refuse_array_cells(owner: Any, X: Any) -> None:
@@ -160,6 +212,15 @@ class ArrayColumnStacker(TransformerMixin, BaseEstimator):
     NaN), a scalar, a ragged or non-numeric cell, or another shape raise a ``ValueError``
     naming the column, the row (and index label) and the shapes; nothing is padded or cut.
 
+    Parameters
+    ----------
+    on_missing : {"error", "mask"}, default="error"
+        What a missing cell (None, NaN, ``pd.NA``) means. "error": it is refused. "mask":
+        the row has no array, which is legal; it becomes zeros and ``transform`` returns a
+        :class:`~skmultimodal.missing.MaskedInput` whose ``present`` flags the other rows,
+        which :class:`~skmultimodal.MultiInputTransformer` passes on as the dict entry
+        ``"<step>__present"`` (see :mod:`skmultimodal.missing`).
+
     Attributes
     ----------
     n_features_in_ : int
@@ -193,7 +254,10 @@ class ArrayColumnStacker(TransformerMixin, BaseEstimator):
            [1. , 2. , 3. ]], dtype=float32)
     """
 
-    _parameter_constraints: dict = {}
+    _parameter_constraints: dict = {"on_missing": [StrOptions({"error", "mask"})]}
+
+    def __init__(self, on_missing: str = "error") -> None:
+        self.on_missing = on_missing
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any = None) -> "ArrayColumnStacker":
@@ -212,7 +276,10 @@ class ArrayColumnStacker(TransformerMixin, BaseEstimator):
             The fitted stacker.
         """
         name, cells, labels = _array_column(X)
-        arrays = _cell_arrays(name, cells, labels)
+        present = self._present(cells)
+        arrays = [a for a in _cell_arrays(name, cells, labels, present) if a is not None]
+        if not arrays:
+            raise ValueError(f"ArrayColumnStacker: every cell of column {name!r} is missing.")
         shapes = sorted({array.shape for array in arrays}, key=str)
         if len(shapes) > 1:
             row = next(i for i, array in enumerate(arrays) if array.shape != arrays[0].shape)
@@ -228,7 +295,7 @@ class ArrayColumnStacker(TransformerMixin, BaseEstimator):
         self.output_shape_ = arrays[0].shape
         return self
 
-    def transform(self, X: Any) -> np.ndarray:
+    def transform(self, X: Any) -> np.ndarray | MaskedInput:
         """Stack the cells into an array of shape ``(n_samples, *output_shape_)``.
 
         Parameters
@@ -239,18 +306,29 @@ class ArrayColumnStacker(TransformerMixin, BaseEstimator):
         Returns
         -------
         stacked : ndarray of shape (n_samples, *output_shape_), dtype float32
+            With ``on_missing="mask"``, a :class:`~skmultimodal.missing.MaskedInput` of it
+            (zeros in the rows without an array).
         """
         check_is_fitted(self)
         name, cells, labels = _array_column(X)
-        arrays = _cell_arrays(name, cells, labels)
+        present = self._present(cells)
+        arrays = _cell_arrays(name, cells, labels, present)
+        zeros = np.zeros(self.output_shape_)
         for row, array in enumerate(arrays):
-            if array.shape != self.output_shape_:
+            if array is None:
+                arrays[row] = zeros
+            elif array.shape != self.output_shape_:
                 raise ValueError(
                     f"ArrayColumnStacker: column {name!r}, {_where(row, labels)}: array of "
                     f"shape {array.shape}, but the arrays seen in fit have shape "
                     f"{self.output_shape_}."
                 )
-        return np.stack(arrays).astype(np.float32, copy=False)
+        stacked = np.stack(arrays).astype(np.float32, copy=False)
+        return stacked if present is None else MaskedInput(stacked, present)
+
+    def _present(self, cells: list) -> np.ndarray | None:
+        """The rows with a cell when ``on_missing="mask"``, else None (every row needed)."""
+        return ~missing_rows(cells) if self.on_missing == "mask" else None
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -275,11 +353,17 @@ def _array_column(X: Any) -> tuple[Any, list, list | None]:
     return ("X" if column.name is None else column.name), column.values, column.labels
 
 
-def _cell_arrays(name: Any, cells: list, labels: list | None) -> list[np.ndarray]:
+def _cell_arrays(
+    name: Any, cells: list, labels: list | None, present: np.ndarray | None = None
+) -> list[np.ndarray | None]:
+    """One float64 array per cell (None for the rows ``present`` flags absent)."""
     if not cells:
         raise ValueError(f"ArrayColumnStacker: column {name!r} has no rows.")
     arrays = []
     for row, cell in enumerate(cells):
+        if present is not None and not present[row]:
+            arrays.append(None)
+            continue
         where = f"ArrayColumnStacker: column {name!r}, {_where(row, labels)}"
         if not isinstance(cell, _ARRAY_CELL):
             what = "is missing" if cell is None or bool(pd.isna(cell)) else "is not an array"

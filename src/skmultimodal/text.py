@@ -16,6 +16,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._columns import one_column
+from .missing import MaskedInput, missing_rows
 
 __all__ = ["KERAS_FILTERS", "TextTfidfVectorizer", "TextTokenizer"]
 
@@ -235,6 +236,14 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         Characters replaced by spaces before splitting; the default is Keras' default,
         ``'!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\\t\\n'`` (the apostrophe is kept: ``"don't"``
         is one token).
+    on_missing : {"empty", "mask"}, default="empty"
+        What a missing text (None, NaN, ``pd.NA``, or a string that is empty or only
+        whitespace) means. "empty": it is an empty text, i.e. a row of padding the model
+        cannot tell from a short text. "mask": the row has no text; ``transform`` returns a
+        :class:`~skmultimodal.missing.MaskedInput` whose ``present`` flags the rows with a
+        text (the others are rows of padding), which
+        :class:`~skmultimodal.MultiInputTransformer` passes on as the dict entry
+        ``"<step>__present"`` (see :mod:`skmultimodal.missing`).
 
     Attributes
     ----------
@@ -294,6 +303,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         "padding": [StrOptions({"pre", "post"})],
         "truncating": [StrOptions({"pre", "post"})],
         "filters": [str],
+        "on_missing": [StrOptions({"empty", "mask"})],
     }
 
     def __init__(
@@ -304,6 +314,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         padding: str = "pre",
         truncating: str = "pre",
         filters: str = KERAS_FILTERS,
+        on_missing: str = "empty",
     ) -> None:
         self.max_words = max_words
         self.max_len = max_len
@@ -311,6 +322,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         self.padding = padding
         self.truncating = truncating
         self.filters = filters
+        self.on_missing = on_missing
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any = None) -> "TextTokenizer":
@@ -332,7 +344,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
+    def fit_transform(self, X: Any, y: Any = None) -> np.ndarray | MaskedInput:
         """Fit to ``X`` and return its id sequences, tokenizing ``X`` only once.
 
         Parameters
@@ -343,14 +355,16 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         Returns
         -------
         sequences : ndarray of shape (n_samples, max_len_), dtype int32
-            The same as ``fit(X).transform(X)``.
+            The same as ``fit(X).transform(X)`` (a ``MaskedInput`` with
+            ``on_missing="mask"``).
         """
         codes, id_by_code = self._fit_vocabulary(X)
-        return _pad_sequences(
+        sequences = _pad_sequences(
             id_by_code[codes], codes == 0, self.max_len_, self.padding, self.truncating
         )
+        return self._with_presence(sequences, X)
 
-    def transform(self, X: Any) -> np.ndarray:
+    def transform(self, X: Any) -> np.ndarray | MaskedInput:
         """Return the padded id sequences of the texts in ``X``.
 
         Parameters
@@ -361,7 +375,8 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         Returns
         -------
         sequences : ndarray of shape (n_samples, max_len_), dtype int32
-            Word ids; ``0`` for padding, ``1`` for words outside ``vocabulary_``.
+            Word ids; ``0`` for padding, ``1`` for words outside ``vocabulary_``. With
+            ``on_missing="mask"``, a :class:`~skmultimodal.missing.MaskedInput` of them.
         """
         check_is_fitted(self)
         codes, words = self._tokenize_column(X, reset=False)
@@ -369,9 +384,17 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         id_by_code = np.fromiter(
             (self.vocabulary_.get(word, OOV_ID) for word in words), np.int32, len(words)
         )
-        return _pad_sequences(
+        sequences = _pad_sequences(
             id_by_code[codes], codes == 0, self.max_len_, self.padding, self.truncating
         )
+        return self._with_presence(sequences, X)
+
+    def _with_presence(self, sequences: np.ndarray, X: Any) -> np.ndarray | MaskedInput:
+        """``sequences``, with the rows that have a text when ``on_missing="mask"``."""
+        if self.on_missing != "mask":
+            return sequences
+        values = one_column(X, owner=type(self).__name__, what="texts").values
+        return MaskedInput(sequences, ~missing_rows(values))
 
     def _tokenize_column(self, X: Any, *, reset: bool) -> tuple[np.ndarray, list[str]]:
         """Validate ``X`` (one column, feature names) and tokenize it (see ``_tokenize``)."""
