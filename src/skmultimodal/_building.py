@@ -41,6 +41,7 @@ class _ModelBuilding:
         "branch_norm",
         "wide_inputs",
         "wide_l2",
+        "modality_dropout",
     )
 
     def _build_keras_model(self):

@@ -61,6 +61,7 @@ _PARAMETER_CONSTRAINTS: dict = {
     "branch_norm": [StrOptions(set(BRANCH_NORMS)), None],
     "wide_inputs": [StrOptions({WIDE_SPARSE}), "array-like", None],
     "wide_l2": [Interval(numbers.Real, 0, None, closed="left")],
+    "modality_dropout": [Interval(numbers.Real, 0, 1, closed="left")],
     "optimizer": [str, keras.optimizers.Optimizer, type],
     "loss": [str, callable, Mapping, list, tuple, None],
     "metrics": [str, list, tuple, Mapping, None],

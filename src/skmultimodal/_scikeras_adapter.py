@@ -116,6 +116,7 @@ class _MultiInputWrapper(_ParameterValidation, _InputValidation, _ModelBuilding,
         batch_norm=False,
         wide_inputs="sparse",
         wide_l2=1e-3,
+        modality_dropout=0.0,
         optimizer="adam",
         loss=None,
         metrics=None,
@@ -150,6 +151,7 @@ class _MultiInputWrapper(_ParameterValidation, _InputValidation, _ModelBuilding,
         self.batch_norm = batch_norm
         self.wide_inputs = wide_inputs
         self.wide_l2 = wide_l2
+        self.modality_dropout = modality_dropout
         self.optimizer = optimizer
         self.loss = loss
         self.metrics = metrics

@@ -20,8 +20,9 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.validation import _check_sample_weight, _num_samples, validate_data
 
 from ._targets import _missing_target_cells, _missing_target_rows
-from .architecture import INPUT_KINDS, INPUT_NDIM, infer_input_kind
+from .architecture import INPUT_KINDS, INPUT_NDIM, PRESENCE_KIND, infer_input_kind
 from .lazy import LazyImages, take_rows
+from .missing import masked_input_name, presence_key
 
 # Name of the model's input when X is one array instead of a dict.
 SINGLE_INPUT = "input"
@@ -40,6 +41,8 @@ def _as_model_dtype(array: np.ndarray, kind: str) -> np.ndarray:
         return array.astype(np.int32, copy=False)
     if kind == "image" and array.dtype == np.uint8:
         return array
+    if kind == PRESENCE_KIND:
+        return array.astype(np.float32).reshape(-1, 1)
     return array.astype(np.float32, copy=False)
 
 
@@ -208,14 +211,53 @@ def _is_numeric_dtype(dtype) -> bool:
     return pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
 
 
-def _validate_input_array(key: str, value) -> np.ndarray:
+def _validate_presence(key: str, value, base: str) -> np.ndarray:
+    """A presence mask: a boolean array of shape (n_samples,) (or (n_samples, 1))."""
+    array = value.to_numpy() if _is_pandas(value) else np.asarray(value)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array.ravel()
+    if array.dtype != bool or array.ndim != 1:
+        raise ValueError(
+            f"Input {key!r} is read as the presence mask of input {base!r} (its name ends "
+            f"in '__present'), so it must be a boolean array of shape (n_samples,); got "
+            f"dtype {array.dtype} and shape {array.shape}."
+        )
+    if len(array) == 0:
+        raise ValueError(f"Input {key!r} has 0 samples; at least 1 is required.")
+    return array
+
+
+def _zero_absent_rows(key: str, array, absent: np.ndarray):
+    """``array`` with the rows flagged absent replaced by zeros (a copy when any is)."""
+    if not absent.any() or isinstance(array, LazyImages):
+        # A LazyImages decodes absent rows (no path) as blank images; the model zeroes
+        # them again whatever they hold.
+        return array
+    array = np.array(array, copy=True)
+    if array.dtype.kind not in "biuf":
+        return array  # refused, naming the input, by _validate_input_array
+    array[absent] = 0
+    return array
+
+
+def _validate_input_array(key: str, value, absent: np.ndarray | None = None) -> np.ndarray:
     if sparse.issparse(value):
+        if absent is not None:
+            raise ValueError(
+                f"Input {key!r} is a sparse matrix with a presence mask "
+                f"{presence_key(key)!r}; masks apply to dense inputs only. A sparse row of "
+                "zeros (e.g. the TF-IDF of a missing text) already carries no signal: drop "
+                "the mask."
+            )
         return _validate_sparse_input(key, value)
     # Lazily loaded images know their shape and dtype; decoding them here would defeat them.
     if isinstance(value, LazyImages):
         array = value
     else:
         array = _from_nullable_pandas(key, value) if _is_pandas(value) else np.asarray(value)
+    if absent is not None and array.ndim >= 1 and len(array) == len(absent):
+        # The placeholder of an absent row may be anything, NaN included.
+        array = _zero_absent_rows(key, array, absent)
     if array.ndim < 2:
         raise ValueError(
             f"Input {key!r} has shape {array.shape}; expected at least 2 dimensions "
@@ -318,22 +360,36 @@ class _InputValidation:
     def _validate_dict(self, X: Mapping, reset: bool) -> dict:
         if not X:
             raise ValueError("X is an empty dict; expected one array per model input.")
-        arrays = {}
-        for key, value in X.items():
+        for key in X:
             if not isinstance(key, str):
                 raise TypeError(f"X keys must be input names (str), got {key!r}.")
-            arrays[key] = _validate_input_array(key, value)
+        masks = {
+            key: _validate_presence(key, value, masked_input_name(key))
+            for key, value in X.items()
+            if masked_input_name(key) in X
+        }
+        arrays = {}
+        for key, value in X.items():
+            if key in masks:
+                arrays[key] = masks[key]
+                continue
+            mask = masks.get(presence_key(key))
+            arrays[key] = _validate_input_array(key, value, None if mask is None else ~mask)
         lengths = {key: _num_rows(array) for key, array in arrays.items()}
         if len(set(lengths.values())) > 1:
             raise ValueError(
                 f"All inputs in X must have the same number of samples; got {lengths}."
             )
         if not reset:
+            arrays = self._with_fitted_masks(arrays)
             self._check_fitted_on_dict(arrays)
             arrays = {key: arrays[key] for key in self.input_names_}
             kinds = self.input_kinds_
         else:
-            kinds = {key: self._input_kind_for(key, array) for key, array in arrays.items()}
+            kinds = {
+                key: PRESENCE_KIND if key in masks else self._input_kind_for(key, array)
+                for key, array in arrays.items()
+            }
         arrays = {
             key: self._to_model_dtype(key, array, kinds[key], reset)
             for key, array in arrays.items()
@@ -346,6 +402,24 @@ class _InputValidation:
         else:
             self._check_against_fit(arrays)
             arrays = self._as_fitted_sparsity(arrays)
+        return arrays
+
+    def _with_fitted_masks(self, arrays: dict) -> dict:
+        """``arrays`` with an all-present mask for each mask fitted but not given, and a
+        clear error for a mask the model was fitted without."""
+        fitted = self.input_names_ or []
+        for key in list(arrays):
+            base = masked_input_name(key)
+            if base in arrays and key not in fitted:
+                raise ValueError(
+                    f"X has the presence mask {key!r}, but the estimator was fitted without "
+                    f"one for input {base!r}, so it cannot tell absent rows apart; fit with "
+                    f"the mask (e.g. on_missing='mask' in the step that makes {base!r})."
+                )
+        n_rows = _num_rows(next(iter(arrays.values())))
+        for key in fitted:
+            if key not in arrays and self.input_kinds_.get(key) == PRESENCE_KIND:
+                arrays[key] = np.ones(n_rows, dtype=bool)
         return arrays
 
     def _to_model_dtype(self, key: str, array, kind: str, reset: bool):

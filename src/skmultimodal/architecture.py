@@ -17,9 +17,15 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from .missing import PRESENCE_SUFFIX
+
 INPUT_KINDS = ("image", "tokens", "sequence", "tabular")
 # Number of dimensions (samples first) of an input of each kind.
 INPUT_NDIM = {"image": 4, "sequence": 3, "tokens": 2, "tabular": 2}
+# The kind of a presence mask "<input>__present" (see skmultimodal.missing): not a branch,
+# but the rows of <input> that have a value, as float32 (n, 1).
+PRESENCE_KIND = "presence"
+
 TEXT_CELLS = ("lstm", "gru", "pool", "conv")
 IMAGE_POOLINGS = ("flatten", "avg", "max", "grid")
 # image_pooling="grid": the last feature map is average-pooled to at most this many cells
@@ -270,6 +276,110 @@ class MaskedGlobalAveragePooling1D(layers.GlobalAveragePooling1D):
         weights = ops.cast(ops.expand_dims(mask, -1), inputs.dtype)
         total = ops.sum(ops.where(weights > 0, inputs, 0.0), axis=1)
         return total / ops.maximum(ops.sum(weights, axis=1), 1.0)
+
+
+@keras.saving.register_keras_serializable(package="skmultimodal")
+class ZeroAbsentRows(layers.Layer):
+    """Replace the rows of an input that its presence mask flags absent by zeros.
+
+    Called as ``layer(inputs, presence)`` with ``presence`` of shape ``(batch, 1)`` (1 for a
+    present row, 0 for an absent one); the output has the input's shape and dtype, so that
+    an absent row's placeholder (whatever it holds, NaN included) never reaches the branch.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[1, 2], [3, 4]], dtype="int32")
+    >>> np.asarray(ZeroAbsentRows()(x, np.array([[1.0], [0.0]]))).tolist()
+    [[1, 2], [0, 0]]
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(autocast=False, **kwargs)
+
+    def call(self, inputs, presence):
+        keep = ops.reshape(presence > 0.5, (-1,) + (1,) * (len(inputs.shape) - 1))
+        return ops.where(keep, inputs, ops.zeros_like(inputs))
+
+    def compute_output_spec(self, inputs, presence):
+        return keras.KerasTensor(inputs.shape, dtype=inputs.dtype)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("autocast", None)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="skmultimodal")
+class ModalityGate(layers.Layer):
+    """Fuse branch features: zero each absent branch of a row, and append the presence flags.
+
+    Called on a list: the features of the ``k = len(masked)`` branches, then the presence
+    masks ``(batch, 1)`` of the branches that ``masked`` flags, in order. A branch without a
+    mask is present in every row. The output is the concatenation of every branch's
+    features times its row's presence, followed by one presence column per branch that can
+    be absent (those with a mask, or all of them when ``rate > 0``).
+
+    During training only, ``rate > 0`` drops each present branch of each row (treats it as
+    absent) with probability ``rate`` (modality dropout); a row whose branches would all be
+    dropped keeps the ones it has, so that no row is left with nothing.
+
+    Parameters
+    ----------
+    masked : list of bool
+        Per branch: whether a presence mask follows the features.
+    rate : float in [0, 1), default=0.0
+        Modality dropout rate.
+    seed : int, default=None
+        Seed of the dropout draws.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> image, text = np.ones((2, 2), "float32"), np.full((2, 1), 3.0, "float32")
+    >>> gate = ModalityGate([True, False])
+    >>> np.asarray(gate([image, text, np.array([[1.0], [0.0]])])).tolist()
+    [[1.0, 1.0, 3.0, 1.0], [0.0, 0.0, 3.0, 0.0]]
+    """
+
+    def __init__(self, masked, rate: float = 0.0, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.masked = [bool(flag) for flag in masked]
+        self.rate = float(rate)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed) if self.rate > 0 else None
+
+    def _flag_columns(self) -> list[int]:
+        return [i for i, flag in enumerate(self.masked) if flag or self.rate > 0]
+
+    def call(self, inputs, training=None):
+        n_branches = len(self.masked)
+        features, masks = list(inputs[:n_branches]), list(inputs[n_branches:])
+        dtype = features[0].dtype
+        ones = ops.ones_like(features[0][:, :1])
+        masks_left = iter(masks)
+        present = ops.concatenate(
+            [ops.cast(next(masks_left), dtype) if flag else ones for flag in self.masked],
+            axis=1,
+        )
+        if training and self.rate > 0:
+            draws = keras.random.uniform(ops.shape(present), seed=self.seed_generator)
+            kept = present * ops.cast(draws >= self.rate, dtype)
+            any_kept = ops.sum(kept, axis=1, keepdims=True) > 0
+            present = ops.where(any_kept, kept, present)
+        gated = [branch * present[:, i : i + 1] for i, branch in enumerate(features)]
+        flags = [present[:, i : i + 1] for i in self._flag_columns()]
+        return ops.concatenate(gated + flags, axis=1)
+
+    def compute_output_shape(self, input_shape):
+        n_branches = len(self.masked)
+        width = sum(shape[-1] for shape in input_shape[:n_branches])
+        return (input_shape[0][0], width + len(self._flag_columns()))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(masked=self.masked, rate=self.rate, seed=self.seed)
+        return config
 
 
 def build_text_branch(
@@ -656,6 +766,68 @@ def build_output(
     return layers.Activation(activation or "linear", name=name)(logits)
 
 
+def presence_inputs(specs: Mapping[str, InputSpec]) -> dict[str, str]:
+    """``{input name: name of its presence-mask input}`` for the inputs that have one.
+
+    Examples
+    --------
+    >>> specs = {"image": InputSpec((8, 8, 3), "uint8", "image"),
+    ...          "image__present": InputSpec((1,), "float32", PRESENCE_KIND)}
+    >>> presence_inputs(specs)
+    {'image': 'image__present'}
+    """
+    masks = {}
+    for name, spec in specs.items():
+        if spec.kind != PRESENCE_KIND:
+            continue
+        base = name[: -len(PRESENCE_SUFFIX)] if name.endswith(PRESENCE_SUFFIX) else None
+        if base not in specs or specs[base].kind == PRESENCE_KIND:
+            raise ValueError(
+                f"Presence mask {name!r} names no input: a mask of input 'x' is called "
+                f"'x{PRESENCE_SUFFIX}'."
+            )
+        masks[base] = name
+    return masks
+
+
+def fuse_branches(branches: Sequence, masks: Sequence, modality_dropout: float = 0.0):
+    """Concatenate the branches' features, gating the branches that can be absent.
+
+    Without masks and without modality dropout this is the plain concatenation (the
+    features of a single branch as they are). Otherwise a :class:`ModalityGate` zeroes each
+    absent (or, in training, dropped) branch of a row and appends the presence flags; modality
+    dropout needs at least two branches, since a row always keeps one.
+
+    Parameters
+    ----------
+    branches : sequence of keras tensors (batch, features_i)
+    masks : sequence of keras tensors (batch, 1) or None
+        Per branch, its presence mask or None (always present).
+    modality_dropout : float, default=0.0
+
+    Returns
+    -------
+    keras tensor or None
+        None when there is no branch.
+
+    Examples
+    --------
+    >>> a, b, present = keras.Input((3,)), keras.Input((2,)), keras.Input((1,))
+    >>> fuse_branches([a, b], [None, present]).shape
+    (None, 6)
+    >>> fuse_branches([a, b], [None, None], modality_dropout=0.25).shape
+    (None, 7)
+    """
+    if not branches:
+        return None
+    rate = modality_dropout if len(branches) > 1 else 0.0
+    if rate == 0 and all(mask is None for mask in masks):
+        return branches[0] if len(branches) == 1 else layers.concatenate(branches)
+    given = [mask for mask in masks if mask is not None]
+    gate = ModalityGate([mask is not None for mask in masks], rate=rate, name="modality_gate")
+    return gate(list(branches) + given)
+
+
 def build_multi_input_model(
     specs: Mapping[str, InputSpec] | InputSpec,
     n_outputs: int | None,
@@ -722,16 +894,32 @@ def build_multi_input_model(
             name: keras.Input(spec.shape, dtype=spec.dtype, name=name, sparse=spec.sparse)
             for name, spec in specs.items()
         }
-        wide_names = wide_input_names(specs, params.get("wide_inputs"))
+        masks = presence_inputs(specs)
+        data_specs = {name: spec for name, spec in specs.items() if spec.kind != PRESENCE_KIND}
+        wide_names = wide_input_names(data_specs, params.get("wide_inputs"))
+        masked_wide = [name for name in wide_names if name in masks]
+        if masked_wide:
+            raise ValueError(
+                f"Inputs {masked_wide} have presence masks but are read by the wide path, "
+                "which cannot mask them; leave them out of wide_inputs or drop their masks."
+            )
         wide = [inputs[name] for name in wide_names]
-        deep = [name for name in specs if name not in wide_names]
-        branches = [
-            build_branch(inputs[name], specs[name], params, normalize=len(deep) > 1)
-            for name in deep
-        ]
-        features = None
-        if branches:
-            features = branches[0] if len(branches) == 1 else layers.concatenate(branches)
+        deep = [name for name in data_specs if name not in wide_names]
+        branches = []
+        for name in deep:
+            branch_input = inputs[name]
+            if name in masks:
+                branch_input = ZeroAbsentRows(name=f"{name}_zero_absent")(
+                    branch_input, inputs[masks[name]]
+                )
+            branches.append(
+                build_branch(branch_input, specs[name], params, normalize=len(deep) > 1)
+            )
+        features = fuse_branches(
+            branches,
+            [inputs[masks[name]] if name in masks else None for name in deep],
+            params.get("modality_dropout", 0.0),
+        )
     if features is not None:
         features = build_head(features, params["head_units"], params["batch_norm"])
     wide_l2 = params.get("wide_l2", 0.0)

@@ -125,6 +125,14 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         ``benchmarks/RESULTS.md``).
     wide_l2 : float, default=1e-3
         L2 penalty on the wide layer's weights (added to the mean loss of a batch).
+    modality_dropout : float in [0, 1), default=0.0
+        Modality dropout: during training only, each branch of each row is treated as
+        absent (its features zeroed, its presence flag 0, as for a row whose modality is
+        missing) with this probability, never all branches of a row at once. It trains
+        the model for rows with a missing modality and makes it use every modality
+        instead of leaning on one. Wide inputs are not dropped; a model with one branch
+        has nothing to drop. Inputs with a presence mask ``"<input>__present"`` (see
+        :mod:`skmultimodal.missing`) are gated by their mask in any case.
     optimizer : str or keras optimizer, default="adam"
         Route its parameters with ``optimizer__learning_rate=...``.
     loss : str, keras loss or None, default=None
@@ -367,7 +375,7 @@ class MultiInputKerasRegressor(_MultiInputWrapper, KerasRegressor, metaclass=_Sk
     model, input_kinds, image_filters, image_pooling, image_augmentation, \
 text_embedding_dim, text_units, text_bidirectional, text_cell, sequence_units, \
 tabular_units, head_units, dropout, recurrent_dropout, batch_norm, wide_inputs, wide_l2, \
-optimizer, loss, \
+modality_dropout, optimizer, loss, \
 metrics, batch_size, validation_batch_size, epochs, verbose, callbacks, validation_split, \
 early_stopping, patience, shuffle, run_eagerly, warm_start, random_state, **kwargs
         As in :class:`MultiInputKerasClassifier`.
