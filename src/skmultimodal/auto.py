@@ -31,6 +31,7 @@ from ._names import unique_names
 from ._unwrap import nested_estimators
 from .compose import MultiInputTransformer
 from .image import ImageLoader, _probe_size
+from .missing import MaskMissingRows
 from .sequence import ArrayColumnStacker
 from .text import TextTfidfVectorizer, TextTokenizer
 
@@ -526,6 +527,7 @@ def _prep_steps(
     image_size: tuple[int, int] | None,
     tfidf_features: int | None = _TFIDF_FEATURES,
     image_on_error: str = "raise",
+    on_missing: str = "error",
 ) -> list[tuple[str, Any, Any]]:
     steps = []
     images, texts = roles.columns("image"), roles.columns("text")
@@ -536,10 +538,15 @@ def _prep_steps(
             target_size=size,
             base_dir=None if base_dir is None else os.fspath(base_dir),
             on_error=image_on_error,
+            on_missing=on_missing,
         )
         steps.append((_step_name("image", column, len(images)), loader, column))
     for column in texts:
-        tokenizer = TextTokenizer(max_words=_MAX_WORDS, max_len=_text_len(X, column))
+        tokenizer = TextTokenizer(
+            max_words=_MAX_WORDS,
+            max_len=_text_len(X, column),
+            on_missing="mask" if on_missing == "mask" else "empty",
+        )
         name = _step_name("text", column, len(texts))
         steps.append((name, tokenizer, column))
         if tfidf_features:
@@ -551,17 +558,21 @@ def _prep_steps(
         columns = roles.columns(role)
         for column in columns:
             name = _step_name(role, column, len(columns))
-            steps.append((name, ArrayColumnStacker(), column))
+            steps.append((name, ArrayColumnStacker(on_missing=on_missing), column))
     if roles.columns("numeric"):
         numeric = make_pipeline(
             # keep_empty_features: a column missing everywhere in one CV fold keeps its place.
             SimpleImputer(strategy="median", keep_empty_features=True),
             StandardScaler(),
         )
+        if on_missing == "mask":
+            numeric = MaskMissingRows(numeric)
         steps.append(("numeric", numeric, roles.columns("numeric")))
     if roles.columns("categorical"):
         # Missing values (NaN/None) are a category of their own for OneHotEncoder.
         encoder = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
+        if on_missing == "mask":
+            encoder = MaskMissingRows(encoder)
         steps.append(("categorical", encoder, roles.columns("categorical")))
     if roles.columns("ignore"):
         steps.append(("ignored", "drop", roles.columns("ignore")))
@@ -629,10 +640,14 @@ def _check_image_files(column: str, values: pd.Series, base_dir: Path | None) ->
             )
 
 
-def _check_image_on_error(X: pd.DataFrame, roles: ColumnRoles, image_on_error: str) -> None:
+def _check_image_on_error(
+    X: pd.DataFrame, roles: ColumnRoles, image_on_error: str, on_missing: str = "error"
+) -> None:
     if image_on_error not in ("raise", "zeros"):
         raise ValueError(f"image_on_error must be 'raise' or 'zeros', got {image_on_error!r}.")
-    if image_on_error == "zeros":
+    if on_missing not in ("error", "mask"):
+        raise ValueError(f"on_missing must be 'error' or 'mask', got {on_missing!r}.")
+    if image_on_error == "zeros" or on_missing == "mask":
         return
     for column in roles.columns("image"):
         missing = X[column].isna().to_numpy()
@@ -641,7 +656,8 @@ def _check_image_on_error(X: pd.DataFrame, roles: ColumnRoles, image_on_error: s
             raise ValueError(
                 f"Image column {column!r} has {int(missing.sum())} missing paths (first at row "
                 f"{row}, index {X.index[row]!r}), which ImageLoader refuses at fit and predict. "
-                "Fill or drop those rows, or pass image_on_error='zeros' (on the command line "
+                "Fill or drop those rows, pass on_missing='mask' to let the model know those "
+                "rows have no image, or pass image_on_error='zeros' (on the command line "
                 "--image-errors zeros) to load a blank image for a missing path or file, with "
                 "a warning, at fit and at predict."
             )
@@ -807,6 +823,7 @@ def make_multimodal_pipeline(
     random_state: int | None = None,
     tfidf_features: int | None = _TFIDF_FEATURES,
     image_on_error: str = "raise",
+    on_missing: str = "error",
     classifier_params: Mapping[str, Any] | None = None,
     regressor_params: Mapping[str, Any] | None = None,
     overrides: Mapping[str, str] | None = None,
@@ -891,6 +908,18 @@ def make_multimodal_pipeline(
         corrupt file with an error naming the row; ``"zeros"`` loads a blank image instead,
         with a warning. With ``"raise"``, an image column of ``X`` with missing paths is
         refused here already, saying how to opt in.
+    on_missing : {"error", "mask"}, default="error"
+        ``"mask"``: rows without an image path, without a text, without any numeric value
+        or without any category are legal, as rows without that modality: the
+        ``ImageLoader``, ``TextTokenizer`` and ``ArrayColumnStacker`` steps get
+        ``on_missing="mask"`` and the
+        ``"numeric"`` and ``"categorical"`` steps are wrapped in
+        :class:`~skmultimodal.missing.MaskMissingRows` (a row with only some numbers
+        missing is still imputed), so the model zeroes those branches for those rows and sees
+        which rows lack them, at fit and at predict (see :mod:`skmultimodal.missing`).
+        Pair it with the estimator's ``modality_dropout`` (in ``model_params``) to train
+        the model for rows that lack a modality. ``"error"``: a missing path follows
+        ``image_on_error``, a missing text is an empty one.
     classifier_params, regressor_params : mapping, default=None
         Deprecated since 0.2.0 (a ``FutureWarning``; removed in 0.4.0): use
         ``model_params``.
@@ -951,8 +980,8 @@ def make_multimodal_pipeline(
     if not any(role != "ignore" for role in roles.values()):
         raise ValueError(f"Every column is ignored, nothing to learn from:\n{roles!r}")
     _check_role_values(X, roles, base)
-    _check_image_on_error(X, roles, image_on_error)
-    steps = _prep_steps(X, roles, base, image_size, tfidf_features, image_on_error)
+    _check_image_on_error(X, roles, image_on_error, on_missing)
+    steps = _prep_steps(X, roles, base, image_size, tfidf_features, image_on_error, on_missing)
 
     if y is None:
         task, _ = detect_task(None, task) if task != "auto" else ("classification", "")
