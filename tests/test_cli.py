@@ -288,6 +288,20 @@ def test_missing_image_path_needs_image_errors_zeros(csv_data, tmp_path, capsys)
     err = capsys.readouterr().err
     assert "Image column 'image' has 1 missing paths (first at row 5" in err
     assert "--image-errors zeros" in err
+    assert "--missing mask" in err
+
+
+def test_missing_mask_cross_validates_rows_without_an_image_or_text(csv_data, tmp_path, capsys):
+    import pandas as pd
+
+    frame = pd.read_csv(csv_data / "data.csv")
+    frame.loc[::5, "image"] = None
+    frame.loc[1::5, "text"] = None
+    shutil.copytree(csv_data / "images", tmp_path / "images")
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    args = ["cv", str(tmp_path / "data.csv"), "--target", "label", "--cv", "2", *ONE_EPOCH]
+    assert cli.main([*args, "--missing", "mask"]) == 0
+    assert "fold 2" in capsys.readouterr().out
 
 
 def test_image_paths_outside_the_csv_folder_are_refused_before_training(csv_data, capsys):
@@ -356,7 +370,9 @@ def test_missing_image_at_predict_points_to_image_errors():
         "ImageLoader: row 2: the image path is missing (None); expected a file "
         "path (on_error='zeros' loads a blank image instead)"
     )
-    assert cli._one_line(error).endswith("(on the command line: fit with --image-errors zeros)")
+    assert cli._one_line(error).endswith(
+        "(on the command line: fit with --missing mask or --image-errors zeros)"
+    )
     error = PermissionError(13, "Permission denied", "/x/model.skops")
     assert cli._one_line(error) == "[Errno 13] Permission denied: '/x/model.skops'"
 

@@ -431,6 +431,7 @@ def _pipeline_from_csv(
         model_params=model_params,
         random_state=random_state,
         image_on_error=images["on_error"],
+        on_missing=images.get("on_missing", "error"),
     )
     _secure_image_loaders(pipe, base_dir, allow_any_path=images["allow_any_path"], formats=formats)
     return X, y, pipe, task, target_transform
@@ -513,6 +514,7 @@ def run_cv(
     image_errors: str = "raise",
     allow_any_path: bool = False,
     image_formats: str | Sequence[str] | None = None,
+    missing: str = "error",
 ) -> dict:
     """Cross-validate the auto-detected pipeline on a CSV file, printing one line per fold.
 
@@ -557,6 +559,10 @@ def run_cv(
     image_formats : str or sequence of str, default=None
         Image formats decoded: None is :data:`SAFE_IMAGE_FORMATS`, ``"all"`` every
         format Pillow knows, else names such as ``"PNG,JPEG"``.
+    missing : {"error", "mask"}, default="error"
+        ``on_missing`` of :func:`~skmultimodal.auto.make_multimodal_pipeline`: ``"mask"``
+        makes rows without an image, a text, numbers or a category legal (the model knows
+        which rows lack which modality).
 
     Returns
     -------
@@ -574,7 +580,12 @@ def run_cv(
 
     if cv < 2:
         raise CommandError(f"--cv must be at least 2, got {cv}.")
-    images = {"on_error": image_errors, "allow_any_path": allow_any_path, "formats": image_formats}
+    images = {
+        "on_error": image_errors,
+        "allow_any_path": allow_any_path,
+        "formats": image_formats,
+        "on_missing": missing,
+    }
     X, y, pipe, task, target_transform = _pipeline_from_csv(
         csv, target, roles, task, target_transform, out=out, random_state=random_state,
         model_params=_model_params(epochs, verbose), images=images,
@@ -710,6 +721,7 @@ def run_fit(
     image_errors: str = "raise",
     allow_any_path: bool = False,
     image_formats: str | Sequence[str] | None = None,
+    missing: str = "error",
 ):
     """Fit the auto-detected pipeline on every row of a CSV file and save it with skops.
 
@@ -717,7 +729,7 @@ def run_fit(
     ----------
     csv, target, epochs, task, target_transform, roles, random_state, verbose, out
         As for :func:`run_cv`.
-    image_errors, allow_any_path, image_formats
+    image_errors, allow_any_path, image_formats, missing
         As for :func:`run_cv`; the saved model keeps them for ``predict``.
     output : str or os.PathLike, default="model.skops"
         File the fitted pipeline is written to with ``skops.io.dump``.
@@ -744,7 +756,12 @@ def run_fit(
     _image_formats(image_formats)
     if plots is not None:
         _check_output_folder(plots, "--plots folder")
-    images = {"on_error": image_errors, "allow_any_path": allow_any_path, "formats": image_formats}
+    images = {
+        "on_error": image_errors,
+        "allow_any_path": allow_any_path,
+        "formats": image_formats,
+        "on_missing": missing,
+    }
     model_params = {**_model_params(epochs, verbose), "validation_split": validation_split}
     X, y, pipe, _, _ = _pipeline_from_csv(
         csv, target, roles, task, target_transform, out=out, random_state=random_state,
@@ -903,6 +920,13 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
         default="raise",
         help="missing or unreadable image: stop (default) or use a blank image",
     )
+    parser.add_argument(
+        "--missing",
+        choices=("error", "mask"),
+        default="error",
+        help="rows without an image, text, numbers or category: refuse a missing image path "
+        "(default) or mark those rows as lacking that modality (mask)",
+    )
     _add_image_safety_arguments(parser)
     parser.add_argument("--random-state", type=int, default=0)
     parser.add_argument(
@@ -945,7 +969,7 @@ def _one_line(exc: BaseException) -> str:
     """The message of a user error on one line, with the command-line way out where known."""
     message = " ".join(str(exc).split())
     if "on_error='zeros'" in message:
-        message += " (on the command line: fit with --image-errors zeros)"
+        message += " (on the command line: fit with --missing mask or --image-errors zeros)"
     elif "restrict_to_base_dir=True" in message:
         message += " (pass --allow-any-path if you trust the CSV file)"
     elif "in the allowed formats" in message:
@@ -1062,6 +1086,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _image_options(args: argparse.Namespace) -> dict:
     return {
         "image_errors": args.image_errors,
+        "missing": args.missing,
         "allow_any_path": args.allow_any_path,
         "image_formats": args.image_formats,
     }
