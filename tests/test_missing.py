@@ -251,11 +251,40 @@ def test_mask_errors_name_the_input(masked_fit):
 def test_masked_model_layers_and_no_change_without_masks(masked_fit):
     clf, _, _ = masked_fit
     names = [type(layer).__name__ for layer in clf.model_.layers]
-    assert names.count("ZeroAbsentRows") == 2 and names.count("ModalityGate") == 1
+    assert names.count("ZeroAbsentRows") == 2
+    assert {"ModalityPresence", "GateBranches", "AbsenceLogits"} <= set(names)
     X, y = text_image_numbers(32, n_words=12, text_length=5, n_numbers=3)
     plain = MultiInputKerasClassifier(**TINY).fit(X, y)
     plain_names = {type(layer).__name__ for layer in plain.model_.layers}
-    assert not plain_names & {"ZeroAbsentRows", "ModalityGate"}
+    assert not plain_names & {"ZeroAbsentRows", "ModalityPresence", "GateBranches"}
+
+
+@pytest.mark.parametrize("estimator", [MultiInputKerasClassifier, MultiInputKerasRegressor])
+def test_present_data_behaves_exactly_as_without_masks(estimator):
+    """Masks that flag every row present change nothing: same weights, same predictions."""
+    X, y = text_image_numbers(40, n_words=12, text_length=5, n_numbers=3)
+    plain = estimator(**TINY).fit(X, y)
+    all_present = {**X, "image__present": np.ones(40, bool), "text__present": np.ones(40, bool)}
+    masked = estimator(**TINY).fit(all_present, y)
+    np.testing.assert_array_equal(masked.predict(all_present), plain.predict(X))
+
+    def weights(model, skip=()):
+        # The layer order differs (the masks are extra inputs): compare sorted weights.
+        found = [
+            w
+            for layer in model.layers
+            if type(layer).__name__ not in skip
+            for w in layer.get_weights()
+        ]
+        return sorted(found, key=lambda w: (w.shape, w.tobytes()))
+
+    plain_weights = weights(plain.model_)
+    masked_weights = weights(masked.model_, skip=("AbsenceLogits",))
+    assert len(masked_weights) == len(plain_weights)
+    for mine, theirs in zip(masked_weights, plain_weights, strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    absence = masked.model_.get_layer("output_absent").get_weights()[0]
+    assert absence.shape == (3, 1) and not absence.any()  # never trained: no absent row
 
 
 def test_masked_model_pickles(masked_fit):
@@ -315,29 +344,35 @@ def test_masked_pipeline_saves_and_loads_safely(small_data, tmp_path):
 
 
 # -- modality dropout -----------------------------------------------------------------------
-def test_modality_gate_drops_branches_in_training_only():
+def test_modality_dropout_drops_branches_in_training_only():
     import keras
 
-    from skmultimodal.architecture import ModalityGate
+    from skmultimodal.architecture import GateBranches, ModalityPresence
 
-    gate = ModalityGate([False, False, False], rate=0.5, seed=0)
+    layer = ModalityPresence([False, True, False], rate=0.5, seed=0)
+    mask = (np.arange(4000) % 4 != 0).astype("float32").reshape(-1, 1)  # 1/4 absent
     features = [np.ones((4000, 1), "float32") * (i + 1) for i in range(3)]
-    trained = keras.ops.convert_to_numpy(gate(features, training=True))
-    kept = trained[:, 3:]  # the presence flags
+    kept = keras.ops.convert_to_numpy(layer([features[0], mask], training=True))
     assert set(np.unique(kept)) == {0.0, 1.0}
     assert kept.sum(axis=1).min() >= 1  # never every branch of a row
-    # Rows where the draws would drop all three keep them all: 1/8 of the rows.
-    assert 0.3 < 1 - kept.mean() < 0.5
-    np.testing.assert_array_equal(trained[:, :3], kept * [1, 2, 3])
-    inference = keras.ops.convert_to_numpy(gate(features, training=False))
-    np.testing.assert_array_equal(inference, np.tile([1, 2, 3, 1, 1, 1], (4000, 1)))
+    assert not kept[mask[:, 0] == 0, 1].any()  # an absent branch is never switched back on
+    # Rows whose draws would switch off every branch keep them: with three present
+    # branches, 3/8 of each branch is dropped, not 1/2.
+    full_rows = mask[:, 0] == 1
+    assert 0.3 < 1 - kept[full_rows][:, [0, 2]].mean() < 0.45
+    gated = keras.ops.convert_to_numpy(GateBranches()([kept, *features]))
+    np.testing.assert_array_equal(gated, kept * [1, 2, 3])
+    inference = keras.ops.convert_to_numpy(layer([features[0], mask], training=False))
+    np.testing.assert_array_equal(
+        inference, np.hstack([np.ones_like(mask), mask, np.ones_like(mask)])
+    )
 
 
 def test_modality_dropout_parameter():
     X, y = text_image_numbers(32, n_words=12, text_length=5, n_numbers=3)
     clf = MultiInputKerasClassifier(**TINY, modality_dropout=0.3).fit(X, y)
-    gate = clf.model_.get_layer("modality_gate")
-    assert gate.rate == 0.3 and gate.masked == [False, False, False]
+    presence = clf.model_.get_layer("modality_presence")
+    assert presence.rate == 0.3 and presence.masked == [False, False, False]
     np.testing.assert_array_equal(clf.predict_proba(X), clf.predict_proba(X))
     again = clone(clf).fit(X, y)
     np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
@@ -345,4 +380,4 @@ def test_modality_dropout_parameter():
     with pytest.raises(ValueError, match="modality_dropout"):
         MultiInputKerasClassifier(modality_dropout=1.0).fit(X, y)
     one_branch = MultiInputKerasRegressor(**TINY, modality_dropout=0.5).fit({"num": X["num"]}, y)
-    assert "ModalityGate" not in {type(layer).__name__ for layer in one_branch.model_.layers}
+    assert "ModalityPresence" not in {type(layer).__name__ for layer in one_branch.model_.layers}

@@ -311,23 +311,19 @@ class ZeroAbsentRows(layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="skmultimodal")
-class ModalityGate(layers.Layer):
-    """Fuse branch features: zero each absent branch of a row, and append the presence flags.
+class ModalityPresence(layers.Layer):
+    """The presence of every branch in every row, ``(batch, k)``, with modality dropout.
 
-    Called on a list: the features of the ``k = len(masked)`` branches, then the presence
-    masks ``(batch, 1)`` of the branches that ``masked`` flags, in order. A branch without a
-    mask is present in every row. The output is the concatenation of every branch's
-    features times its row's presence, followed by one presence column per branch that can
-    be absent (those with a mask, or all of them when ``rate > 0``).
-
-    During training only, ``rate > 0`` drops each present branch of each row (treats it as
-    absent) with probability ``rate`` (modality dropout); a row whose branches would all be
-    dropped keeps the ones it has, so that no row is left with nothing.
+    Called on a list: a reference tensor with the batch size (the first branch's features),
+    then the presence masks ``(batch, 1)`` of the branches that ``masked`` flags, in order;
+    a branch without a mask is present in every row. During training only, ``rate > 0``
+    switches each present branch of each row off with probability ``rate`` (modality
+    dropout); a row whose draws would switch off every branch keeps the ones it has.
 
     Parameters
     ----------
     masked : list of bool
-        Per branch: whether a presence mask follows the features.
+        Per branch (``k = len(masked)``): whether a presence mask is given for it.
     rate : float in [0, 1), default=0.0
         Modality dropout rate.
     seed : int, default=None
@@ -336,10 +332,9 @@ class ModalityGate(layers.Layer):
     Examples
     --------
     >>> import numpy as np
-    >>> image, text = np.ones((2, 2), "float32"), np.full((2, 1), 3.0, "float32")
-    >>> gate = ModalityGate([True, False])
-    >>> np.asarray(gate([image, text, np.array([[1.0], [0.0]])])).tolist()
-    [[1.0, 1.0, 3.0, 1.0], [0.0, 0.0, 3.0, 0.0]]
+    >>> layer = ModalityPresence([False, True])
+    >>> np.asarray(layer([np.zeros((2, 3), "float32"), np.array([[1.0], [0.0]])])).tolist()
+    [[1.0, 1.0], [1.0, 0.0]]
     """
 
     def __init__(self, masked, rate: float = 0.0, seed: int | None = None, **kwargs):
@@ -349,36 +344,95 @@ class ModalityGate(layers.Layer):
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed) if self.rate > 0 else None
 
-    def _flag_columns(self) -> list[int]:
-        return [i for i, flag in enumerate(self.masked) if flag or self.rate > 0]
-
     def call(self, inputs, training=None):
-        n_branches = len(self.masked)
-        features, masks = list(inputs[:n_branches]), list(inputs[n_branches:])
-        dtype = features[0].dtype
-        ones = ops.ones_like(features[0][:, :1])
-        masks_left = iter(masks)
+        reference, masks = inputs[0], iter(inputs[1:])
+        ones = ops.ones_like(reference[:, :1])
         present = ops.concatenate(
-            [ops.cast(next(masks_left), dtype) if flag else ones for flag in self.masked],
+            [ops.cast(next(masks), ones.dtype) if flag else ones for flag in self.masked],
             axis=1,
         )
         if training and self.rate > 0:
             draws = keras.random.uniform(ops.shape(present), seed=self.seed_generator)
-            kept = present * ops.cast(draws >= self.rate, dtype)
+            kept = present * ops.cast(draws >= self.rate, present.dtype)
             any_kept = ops.sum(kept, axis=1, keepdims=True) > 0
             present = ops.where(any_kept, kept, present)
-        gated = [branch * present[:, i : i + 1] for i, branch in enumerate(features)]
-        flags = [present[:, i : i + 1] for i in self._flag_columns()]
-        return ops.concatenate(gated + flags, axis=1)
+        return present
 
     def compute_output_shape(self, input_shape):
-        n_branches = len(self.masked)
-        width = sum(shape[-1] for shape in input_shape[:n_branches])
-        return (input_shape[0][0], width + len(self._flag_columns()))
+        return (input_shape[0][0], len(self.masked))
 
     def get_config(self):
         config = super().get_config()
         config.update(masked=self.masked, rate=self.rate, seed=self.seed)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="skmultimodal")
+class GateBranches(layers.Layer):
+    """Concatenate branch features, each multiplied by its row's presence (0 or 1).
+
+    Called on ``[presence, features_1, ..., features_k]`` with ``presence`` from
+    :class:`ModalityPresence`. A present branch's features pass unchanged (times 1.0), so a
+    model whose rows are all present computes exactly what the plain concatenation does.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> presence = np.array([[1.0, 1.0], [1.0, 0.0]], "float32")
+    >>> image, text = np.ones((2, 2), "float32"), np.full((2, 1), 3.0, "float32")
+    >>> np.asarray(GateBranches()([presence, image, text])).tolist()
+    [[1.0, 1.0, 3.0], [1.0, 1.0, 0.0]]
+    """
+
+    def call(self, inputs):
+        presence, features = inputs[0], inputs[1:]
+        gated = [branch * presence[:, i : i + 1] for i, branch in enumerate(features)]
+        return gated[0] if len(gated) == 1 else ops.concatenate(gated, axis=1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0][0], sum(shape[-1] for shape in input_shape[1:]))
+
+
+@keras.saving.register_keras_serializable(package="skmultimodal")
+class AbsenceLogits(layers.Layer):
+    """A learnt logit offset per absent branch: ``(1 - presence) @ kernel``.
+
+    The kernel starts at zero, so it adds exactly 0 where every branch is present, and it
+    only learns from rows that lack a branch (in the data or by modality dropout); without
+    such rows an absent branch at prediction contributes its features' training mean (its
+    normalised features are zeroed) and no offset.
+
+    Parameters
+    ----------
+    units : int
+        Number of logits (the output layer's units).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> layer = AbsenceLogits(3)
+    >>> np.asarray(layer(np.array([[1.0, 0.0]], "float32"))).tolist()
+    [[0.0, 0.0, 0.0]]
+    """
+
+    def __init__(self, units: int, **kwargs):
+        super().__init__(**kwargs)
+        self.units = int(units)
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(
+            shape=(input_shape[-1], self.units), initializer="zeros", name="kernel"
+        )
+
+    def call(self, presence):
+        return ops.matmul(1.0 - presence, self.kernel)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.units)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(units=self.units)
         return config
 
 
@@ -716,6 +770,7 @@ def build_output(
     wide: Sequence = (),
     wide_l2: float = 0.0,
     name: str = "output",
+    presence=None,
 ):
     """The output layer: ``Dense(n_outputs, activation)``, plus the wide path if any.
 
@@ -738,6 +793,9 @@ def build_output(
         L2 penalty on the wide layers' weights.
     name : str, default="output"
         Name of the output layer.
+    presence : keras tensor of shape (batch, k), default=None
+        The branches' presence (:func:`fuse_branches`): an :class:`AbsenceLogits` offset
+        per absent branch is added to the logits, zero until rows without a branch train it.
 
     Returns
     -------
@@ -751,9 +809,11 @@ def build_output(
     >>> type(out._keras_history.operation).__name__, out.shape
     ('Activation', (None, 3))
     """
-    if not wide:
+    if not wide and presence is None:
         return layers.Dense(n_outputs, activation=activation, name=name)(features)
     parts = [] if features is None else [layers.Dense(n_outputs, name=f"{name}_deep")(features)]
+    if presence is not None:
+        parts.append(AbsenceLogits(n_outputs, name=f"{name}_absent")(presence))
     parts += [
         layers.Dense(
             n_outputs,
@@ -794,9 +854,10 @@ def fuse_branches(branches: Sequence, masks: Sequence, modality_dropout: float =
     """Concatenate the branches' features, gating the branches that can be absent.
 
     Without masks and without modality dropout this is the plain concatenation (the
-    features of a single branch as they are). Otherwise a :class:`ModalityGate` zeroes each
-    absent (or, in training, dropped) branch of a row and appends the presence flags; modality
-    dropout needs at least two branches, since a row always keeps one.
+    features of a single branch as they are) and there is no presence. Otherwise
+    :class:`ModalityPresence` gives each row's presence per branch (modality dropout
+    included, which needs at least two branches since a row always keeps one) and
+    :class:`GateBranches` zeroes the absent branches' features.
 
     Parameters
     ----------
@@ -807,25 +868,29 @@ def fuse_branches(branches: Sequence, masks: Sequence, modality_dropout: float =
 
     Returns
     -------
-    keras tensor or None
+    features : keras tensor or None
         None when there is no branch.
+    presence : keras tensor (batch, k) or None
+        None when every branch is always present.
 
     Examples
     --------
     >>> a, b, present = keras.Input((3,)), keras.Input((2,)), keras.Input((1,))
-    >>> fuse_branches([a, b], [None, present]).shape
-    (None, 6)
-    >>> fuse_branches([a, b], [None, None], modality_dropout=0.25).shape
-    (None, 7)
+    >>> features, presence = fuse_branches([a, b], [None, present])
+    >>> features.shape, presence.shape
+    ((None, 5), (None, 2))
+    >>> fuse_branches([a, b], [None, None])[1] is None
+    True
     """
     if not branches:
-        return None
+        return None, None
     rate = modality_dropout if len(branches) > 1 else 0.0
     if rate == 0 and all(mask is None for mask in masks):
-        return branches[0] if len(branches) == 1 else layers.concatenate(branches)
-    given = [mask for mask in masks if mask is not None]
-    gate = ModalityGate([mask is not None for mask in masks], rate=rate, name="modality_gate")
-    return gate(list(branches) + given)
+        return (branches[0] if len(branches) == 1 else layers.concatenate(branches)), None
+    presence = ModalityPresence(
+        [mask is not None for mask in masks], rate=rate, name="modality_presence"
+    )([branches[0], *[mask for mask in masks if mask is not None]])
+    return GateBranches(name="modality_gate")([presence, *branches]), presence
 
 
 def build_multi_input_model(
@@ -878,7 +943,7 @@ def build_multi_input_model(
     >>> [(layer.name, tuple(t.shape)) for layer, t in zip(model.layers[-2:], model.outputs)]
     [('output_0', (None, 1)), ('output_1', (None, 3))]
     """
-    wide = []
+    wide, presence = [], None
     if isinstance(specs, InputSpec):
         named = params.get("wide_inputs")
         if named is not None and not isinstance(named, str) and len(named):
@@ -915,7 +980,7 @@ def build_multi_input_model(
             branches.append(
                 build_branch(branch_input, specs[name], params, normalize=len(deep) > 1)
             )
-        features = fuse_branches(
+        features, presence = fuse_branches(
             branches,
             [inputs[masks[name]] if name in masks else None for name in deep],
             params.get("modality_dropout", 0.0),
@@ -924,13 +989,15 @@ def build_multi_input_model(
         features = build_head(features, params["head_units"], params["batch_norm"])
     wide_l2 = params.get("wide_l2", 0.0)
     if output_heads is None:
-        outputs = build_output(features, n_outputs, output_activation, wide, wide_l2)
+        outputs = build_output(
+            features, n_outputs, output_activation, wide, wide_l2, presence=presence
+        )
     else:
         names = [name for _, _, name in output_heads]
         if len(set(names)) != len(names) or not names:
             raise ValueError(f"output_heads needs at least one head and unique names, got {names}.")
         outputs = [
-            build_output(features, units, activation, wide, wide_l2, name=name)
+            build_output(features, units, activation, wide, wide_l2, name=name, presence=presence)
             for units, activation, name in output_heads
         ]
     return keras.Model(inputs=inputs, outputs=outputs)

@@ -127,7 +127,7 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         L2 penalty on the wide layer's weights (added to the mean loss of a batch).
     modality_dropout : float in [0, 1), default=0.0
         Modality dropout: during training only, each branch of each row is treated as
-        absent (its features zeroed, its presence flag 0, as for a row whose modality is
+        absent (its features zeroed, its absence offset added, as for a row whose modality is
         missing) with this probability, never all branches of a row at once. It trains
         the model for rows with a missing modality and makes it use every modality
         instead of leaning on one. Wide inputs are not dropped; a model with one branch
