@@ -150,14 +150,16 @@ def test_untrusted_types_are_exactly_our_list(classifier, regressor):
     # These two do not contain the multi-output target encoder (tests/test_multioutput.py
     # loads a multi-output classifier with the same list), nor SciKeras' regressor target
     # encoder, which regressors saved before target_transform existed hold, nor an
-    # ArrayColumnStacker (test_array_cell_pipeline_loads_safely covers one), nor the
-    # target encoders' names in files saved by skmultimodal 0.1.0.
+    # ArrayColumnStacker (test_array_cell_pipeline_loads_safely covers one), nor a
+    # MaskMissingRows (tests/test_missing.py loads one), nor the target encoders' names in
+    # files saved by skmultimodal 0.1.0.
     expected = set(trusted_types()) - {
         "skmultimodal._targets._MultiOutputLabelEncoder",
         "skmultimodal.estimators._MultiOutputLabelEncoder",
         "skmultimodal.estimators._RegressionTargetScaler",
         "scikeras.utils.transformers.RegressorTargetEncoder",
         "skmultimodal.sequence.ArrayColumnStacker",
+        "skmultimodal.missing.MaskMissingRows",
     }
     assert set(sio.get_untrusted_types(data=data)) == expected
 
