@@ -369,28 +369,67 @@ class ModalityPresence(layers.Layer):
 
 @keras.saving.register_keras_serializable(package="skmultimodal")
 class GateBranches(layers.Layer):
-    """Concatenate branch features, each multiplied by its row's presence (0 or 1).
+    """Concatenate branch features; an absent branch of a row gets its features' mean.
 
     Called on ``[presence, features_1, ..., features_k]`` with ``presence`` from
-    :class:`ModalityPresence`. A present branch's features pass unchanged (times 1.0), so a
-    model whose rows are all present computes exactly what the plain concatenation does.
+    :class:`ModalityPresence`. Each row's output is ``f * p + mean * (1 - p)`` per branch:
+    a present branch passes unchanged (``f * 1 + mean * 0`` is exactly ``f``, so a model
+    whose rows are all present computes what the plain concatenation does), an absent one
+    is replaced by the running mean of that branch's features over the present training
+    rows (``momentum`` per batch, as ``BatchNormalization``'s moving mean), i.e. by its
+    average contribution, whatever the branch ends in (normalised or raw ReLU features).
+
+    Parameters
+    ----------
+    momentum : float, default=0.9
+        Weight of the old mean at each training batch.
 
     Examples
     --------
     >>> import numpy as np
     >>> presence = np.array([[1.0, 1.0], [1.0, 0.0]], "float32")
     >>> image, text = np.ones((2, 2), "float32"), np.full((2, 1), 3.0, "float32")
-    >>> np.asarray(GateBranches()([presence, image, text])).tolist()
+    >>> gate = GateBranches()
+    >>> np.asarray(gate([presence, image, text])).tolist()  # the means start at zero
     [[1.0, 1.0, 3.0], [1.0, 1.0, 0.0]]
+    >>> _ = gate([presence, image, text], training=True)  # one batch: mean of text is 3
+    >>> np.asarray(gate([presence, image, text])).round(2).tolist()
+    [[1.0, 1.0, 3.0], [1.0, 1.0, 0.3]]
     """
 
-    def call(self, inputs):
+    def __init__(self, momentum: float = 0.9, **kwargs):
+        super().__init__(**kwargs)
+        self.momentum = float(momentum)
+
+    def build(self, input_shape):
+        self.means = [
+            self.add_weight(
+                shape=(shape[-1],), initializer="zeros", trainable=False, name=f"mean_{i}"
+            )
+            for i, shape in enumerate(input_shape[1:])
+        ]
+
+    def call(self, inputs, training=None):
         presence, features = inputs[0], inputs[1:]
-        gated = [branch * presence[:, i : i + 1] for i, branch in enumerate(features)]
+        gated = []
+        for i, branch in enumerate(features):
+            present = ops.cast(presence[:, i : i + 1], branch.dtype)
+            mean = ops.cast(self.means[i], branch.dtype)
+            if training:
+                count = ops.sum(present)
+                batch_mean = ops.sum(branch * present, axis=0) / ops.maximum(count, 1.0)
+                updated = self.momentum * mean + (1.0 - self.momentum) * batch_mean
+                self.means[i].assign(ops.where(count > 0, updated, mean))
+            gated.append(branch * present + mean * (1.0 - present))
         return gated[0] if len(gated) == 1 else ops.concatenate(gated, axis=1)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0][0], sum(shape[-1] for shape in input_shape[1:]))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(momentum=self.momentum)
+        return config
 
 
 @keras.saving.register_keras_serializable(package="skmultimodal")
