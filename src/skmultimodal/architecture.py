@@ -438,8 +438,8 @@ class AbsenceLogits(layers.Layer):
 
     The kernel starts at zero, so it adds exactly 0 where every branch is present, and it
     only learns from rows that lack a branch (in the data or by modality dropout); without
-    such rows an absent branch at prediction contributes its features' training mean (its
-    normalised features are zeroed) and no offset.
+    such rows an absent branch at prediction contributes its features' training mean
+    (:class:`GateBranches`) and no offset.
 
     Parameters
     ----------

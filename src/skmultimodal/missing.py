@@ -11,12 +11,13 @@ row has the modality).
 
 The estimators read a key ``"<input>__present"`` holding a boolean array of shape
 ``(n_samples,)`` as the presence mask of input ``"<input>"``: inside the model, the input of
-an absent row is replaced by zeros before its branch, the branch's output is zeroed, and the
-output logits get a learnt offset per absent branch. A row's prediction therefore does not
-depend on the placeholder in an absent input. A dict passed straight to an estimator may
-carry masks the same way; at ``predict``, a mask the model was fitted with may be left
-out (every row is then present). No step name can end in ``"__present"`` (scikit-learn
-forbids ``"__"`` in step names), so a mask key never collides with an input.
+an absent row is replaced by zeros before its branch, the branch's output by its mean over
+the present training rows, and the output logits get a learnt offset per absent branch. A
+row's prediction therefore does not depend on the placeholder in an absent input. A dict
+passed straight to an estimator may carry masks the same way; at ``predict``, a mask the
+model was fitted with may be left out (every row is then present). No step name can end in
+``"__present"`` (scikit-learn forbids ``"__"`` in step names), so a mask key never collides
+with an input.
 """
 
 from __future__ import annotations
