@@ -41,6 +41,9 @@ class _ModelBuilding:
         "branch_norm",
         "wide_inputs",
         "wide_l2",
+        "image_backbone",
+        "image_backbone_weights",
+        "image_backbone_trainable",
     )
 
     def _build_keras_model(self):

@@ -104,6 +104,9 @@ class _MultiInputWrapper(_ParameterValidation, _InputValidation, _ModelBuilding,
         image_filters=(32, 64),
         image_pooling="flatten",
         image_augmentation=(),
+        image_backbone=None,
+        image_backbone_weights="imagenet",
+        image_backbone_trainable=False,
         text_embedding_dim=100,
         text_units=256,
         text_bidirectional=False,
@@ -138,6 +141,9 @@ class _MultiInputWrapper(_ParameterValidation, _InputValidation, _ModelBuilding,
         self.image_filters = image_filters
         self.image_pooling = image_pooling
         self.image_augmentation = image_augmentation
+        self.image_backbone = image_backbone
+        self.image_backbone_weights = image_backbone_weights
+        self.image_backbone_trainable = image_backbone_trainable
         self.text_embedding_dim = text_embedding_dim
         self.text_units = text_units
         self.text_bidirectional = text_bidirectional
@@ -298,8 +304,8 @@ class _MultiInputWrapper(_ParameterValidation, _InputValidation, _ModelBuilding,
 
     # -- persistence ------------------------------------------------------------------
     # Keras objects that are stored as the bytes of a ``.keras`` archive: the fitted
-    # model, and the ``model`` parameter when it is a model instance.
-    _keras_model_attributes = ("model", "model_")
+    # model, and the ``model`` and ``image_backbone`` parameters when they are models.
+    _keras_model_attributes = ("model", "model_", "image_backbone")
 
     def __getstate__(self) -> dict:
         """Plain-data state for pickle, joblib and ``skops.io``.

@@ -468,6 +468,9 @@ def build_branch(inputs, spec: InputSpec, params: Mapping, normalize: bool = Tru
 
 def _branch_features(inputs, spec: InputSpec, params: Mapping):
     """The builder of ``spec.kind``, without the Dropout after pooled features."""
+    if spec.kind == "image" and params.get("image_backbone") is not None:
+        shared = with_shared_backbone(params)["image_backbone"]
+        return shared(inputs, augmentation=params.get("image_augmentation", ()))
     if spec.kind == "image":
         return build_image_branch(
             inputs,
@@ -707,6 +710,7 @@ def build_multi_input_model(
     [('output_0', (None, 1)), ('output_1', (None, 3))]
     """
     wide = []
+    params = with_shared_backbone(params)  # image inputs share one backbone
     if isinstance(specs, InputSpec):
         named = params.get("wide_inputs")
         if named is not None and not isinstance(named, str) and len(named):
@@ -746,3 +750,257 @@ def build_multi_input_model(
             for units, activation, name in output_heads
         ]
     return keras.Model(inputs=inputs, outputs=outputs)
+
+
+# -- pretrained image backbones ---------------------------------------------------------
+#: ``image_backbone_weights`` value that asks Keras for its ImageNet weights (downloaded on
+#: first use and cached in ``~/.keras/models``).
+IMAGENET = "imagenet"
+# The channels a backbone reads: grayscale images are repeated to 3 channels in the model.
+BACKBONE_CHANNELS = 3
+
+
+def application_names() -> list[str]:
+    """Names of the ``keras.applications`` constructors usable as ``image_backbone``.
+
+    Examples
+    --------
+    >>> "MobileNetV2" in application_names()
+    True
+    """
+    return sorted(
+        name
+        for name in dir(keras.applications)
+        if name[:1].isupper() and callable(getattr(keras.applications, name))
+    )
+
+
+def application_preprocessing(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """The ``preprocess_input`` of application ``name`` as ``pixels @ matrix + bias``.
+
+    Every ``keras.applications`` module's ``preprocess_input`` is an affine map of each
+    pixel's channels: a scale and an offset per channel ("tf", "torch" modes), a channel
+    swap RGB -> BGR and a mean subtraction ("caffe" mode), or the identity (models that
+    rescale inside themselves: EfficientNet, ConvNeXt, MobileNetV3...). It is probed on
+    4 pixels (black and the 3 unit colours), so that the model holds it as one small
+    layer (:class:`ChannelAffine`) that runs in any TensorFlow graph.
+
+    Parameters
+    ----------
+    name : str
+        A name from :func:`application_names`.
+
+    Returns
+    -------
+    matrix : ndarray of shape (3, 3), float32
+    bias : ndarray of shape (3,), float32
+
+    Examples
+    --------
+    >>> matrix, bias = application_preprocessing("MobileNetV2")
+    >>> (np.asarray([[255.0, 0.0, 127.5]]) @ matrix + bias).round(3).tolist()
+    [[1.0, -1.0, 0.0]]
+    >>> application_preprocessing("ResNet50")[0].tolist()  # RGB -> BGR
+    [[0.0, 0.0, 1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]
+    """
+    import importlib
+
+    module = importlib.import_module(getattr(keras.applications, name).__module__)
+    probe = np.zeros((4, 1, 1, BACKBONE_CHANNELS), dtype="float32")
+    probe[1:, 0, 0] = np.eye(BACKBONE_CHANNELS, dtype="float32")
+    out = np.asarray(module.preprocess_input(probe.copy()), dtype="float64")[:, 0, 0]
+    bias = out[0]
+    return (out[1:] - bias).astype("float32"), bias.astype("float32")
+
+
+@keras.saving.register_keras_serializable(package="skmultimodal")
+class ChannelAffine(layers.Layer):
+    """``pixels @ matrix + bias`` per pixel, after repeating a single channel to 3.
+
+    A backbone's input preprocessing inside the model (see
+    :func:`application_preprocessing`); uint8 pixels are cast to float32 first.
+
+    Parameters
+    ----------
+    matrix : nested list or ndarray of shape (3, 3)
+    bias : list or ndarray of shape (3,)
+
+    Examples
+    --------
+    >>> layer = ChannelAffine(np.eye(3) / 255, np.zeros(3))
+    >>> np.asarray(layer(np.full((1, 1, 1, 1), 255, dtype="uint8"))).tolist()
+    [[[[1.0, 1.0, 1.0]]]]
+    """
+
+    def __init__(self, matrix, bias, **kwargs):
+        super().__init__(**kwargs)
+        self.matrix = np.asarray(matrix, dtype="float32").tolist()
+        self.bias = np.asarray(bias, dtype="float32").tolist()
+
+    def call(self, inputs):
+        x = ops.cast(inputs, "float32")
+        if x.shape[-1] == 1:
+            x = ops.repeat(x, BACKBONE_CHANNELS, axis=-1)
+        return ops.matmul(x, ops.convert_to_tensor(self.matrix)) + ops.convert_to_tensor(self.bias)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], BACKBONE_CHANNELS)
+
+    def get_config(self):
+        return {**super().get_config(), "matrix": self.matrix, "bias": self.bias}
+
+
+def make_image_backbone(
+    backbone, weights=IMAGENET, input_shape=(224, 224, 3), trainable: bool | int = False
+) -> keras.Model:
+    """A new backbone model: a ``keras.applications`` network or a copy of a user's model.
+
+    The user's model is never modified: it is cloned (``keras.models.clone_model``)
+    and its weights copied, then loaded from ``weights`` when that is a file.
+
+    Parameters
+    ----------
+    backbone : str or keras.Model
+        A name from :func:`application_names` (built with ``include_top=False`` for
+        ``input_shape``), or a model mapping float32 pixels in [0, 255] to a feature map
+        or a feature vector.
+    weights : "imagenet", str, os.PathLike or None, default="imagenet"
+        ``"imagenet"``: Keras' ImageNet weights for a name (Keras downloads them on first
+        use), the model's own weights for a ``keras.Model``. A path: a weights file
+        (``model.save_weights("backbone.weights.h5")``) of the same architecture. None:
+        random initial weights.
+    input_shape : tuple of int, default=(224, 224, 3)
+        ``(height, width, 3)`` of the images (an application name only).
+    trainable : bool or int, default=False
+        False freezes every weight (batch normalisation included); True trains them all;
+        an integer ``k`` trains only the top ``k`` layers that have weights.
+
+    Returns
+    -------
+    keras.Model
+
+    Examples
+    --------
+    >>> inputs = keras.Input((8, 8, 3))
+    >>> tiny = keras.Model(inputs, keras.layers.Conv2D(4, 3)(inputs))
+    >>> net = make_image_backbone(tiny, weights=IMAGENET)
+    >>> net is tiny, net.trainable, all(
+    ...     np.array_equal(a, b) for a, b in zip(net.get_weights(), tiny.get_weights()))
+    (False, False, True)
+    """
+    if isinstance(backbone, str):
+        constructor = getattr(keras.applications, backbone)
+        net = constructor(
+            include_top=False,
+            weights=IMAGENET if weights == IMAGENET else None,
+            input_shape=tuple(input_shape),
+        )
+    else:
+        net = keras.models.clone_model(backbone)
+        if weights == IMAGENET:
+            net.set_weights(backbone.get_weights())
+    if weights is not None and weights != IMAGENET:
+        net.load_weights(weights)
+    _set_trainable(net, trainable)
+    return net
+
+
+def _set_trainable(net: keras.Model, trainable: bool | int) -> None:
+    if isinstance(trainable, (bool, np.bool_)):
+        net.trainable = bool(trainable)
+        return
+    net.trainable = True
+    with_weights = [layer for layer in net.layers if layer.weights]
+    for layer in with_weights[: max(len(with_weights) - int(trainable), 0)]:
+        layer.trainable = False
+
+
+class SharedBackbone:
+    """One backbone for all the image inputs of a model (one set of weights).
+
+    Built on the first image input it reads; inputs of another height and width get
+    their own backbone (with the same starting weights), since a backbone's input size
+    is fixed when it is built.
+
+    Parameters
+    ----------
+    backbone, weights, trainable
+        As in :func:`make_image_backbone`.
+    preprocessing : tuple of (matrix, bias), default=None
+        The backbone's input preprocessing (:func:`application_preprocessing`); None
+        uses the application's for a name, the identity for a ``keras.Model``.
+
+    Examples
+    --------
+    >>> inputs = keras.Input((8, 8, 3))
+    >>> tiny = keras.Model(inputs, keras.layers.Conv2D(4, 3)(inputs))
+    >>> shared = SharedBackbone(tiny)
+    >>> a, b = keras.Input((8, 8, 3), dtype="uint8"), keras.Input((8, 8, 1), dtype="uint8")
+    >>> shared(a).shape, shared(b).shape, len(shared.nets)
+    ((None, 4), (None, 4), 1)
+    """
+
+    def __init__(self, backbone, weights=IMAGENET, trainable: bool | int = False):
+        self.backbone = backbone
+        self.weights = weights
+        self.trainable = trainable
+        self.nets: dict = {}
+        if isinstance(backbone, str):
+            self.preprocessing = application_preprocessing(backbone)
+        else:
+            self.preprocessing = (np.eye(BACKBONE_CHANNELS), np.zeros(BACKBONE_CHANNELS))
+
+    def __call__(self, inputs, augmentation: Sequence[str] = ()):
+        """Pooled backbone features of one image input: ``(batch, features)``."""
+        height, width, channels = inputs.shape[1:]
+        if channels not in (1, BACKBONE_CHANNELS):
+            raise ValueError(
+                f"image_backbone reads RGB (3-channel) or grayscale (1-channel) images, got "
+                f"an image input of shape {tuple(inputs.shape[1:])}; load the images with "
+                "color_mode='rgb' or 'grayscale'."
+            )
+        net = self.nets.get((height, width))
+        if net is None:
+            net = make_image_backbone(
+                self.backbone, self.weights, (height, width, BACKBONE_CHANNELS), self.trainable
+            )
+            net.name = f"image_backbone_{len(self.nets)}" if self.nets else "image_backbone"
+            self.nets[(height, width)] = net
+        expected = net.input_shape[1:]
+        if None not in expected[:2] and tuple(expected) != (height, width, BACKBONE_CHANNELS):
+            raise ValueError(
+                f"The image_backbone model takes images of shape {tuple(expected)}, but an "
+                f"image input has shape {(height, width, channels)}; load the images with "
+                f"target_size={tuple(expected[:2])}."
+            )
+        x = ChannelAffine(*self.preprocessing)(inputs)
+        # After the preprocessing: a translated or zoomed border is 0 in its units.
+        for name in augmentation:
+            x = IMAGE_AUGMENTATIONS[name]()(x)
+        # training=False: batch normalisation of the backbone stays in inference mode,
+        # also when some layers are trained (Keras' advice for fine-tuning).
+        features = net(x, training=False)
+        if len(features.shape) == 4:
+            features = layers.GlobalAveragePooling2D()(features)
+        return features
+
+
+def with_shared_backbone(params: Mapping) -> Mapping:
+    """``params`` with ``image_backbone`` made a :class:`SharedBackbone` (once per model).
+
+    Examples
+    --------
+    >>> with_shared_backbone({"image_backbone": None})
+    {'image_backbone': None}
+    """
+    backbone = params.get("image_backbone")
+    if backbone is None or isinstance(backbone, SharedBackbone):
+        return params
+    return {
+        **params,
+        "image_backbone": SharedBackbone(
+            backbone,
+            params.get("image_backbone_weights", IMAGENET),
+            params.get("image_backbone_trainable", False),
+        ),
+    }
