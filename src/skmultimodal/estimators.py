@@ -385,7 +385,8 @@ class MultiInputKerasRegressor(_MultiInputWrapper, KerasRegressor, metaclass=_Sk
     Parameters
     ----------
     model, input_kinds, image_filters, image_pooling, image_augmentation, image_backbone, \
-image_backbone_weights, image_backbone_trainable, text_embedding_dim, text_units, text_bidirectional, text_cell, sequence_units, \
+image_backbone_weights, image_backbone_trainable, text_embedding_dim, text_units, \
+text_bidirectional, text_cell, sequence_units, \
 tabular_units, head_units, dropout, recurrent_dropout, batch_norm, wide_inputs, wide_l2, \
 optimizer, loss, \
 metrics, batch_size, validation_batch_size, epochs, verbose, callbacks, validation_split, \
