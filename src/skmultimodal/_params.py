@@ -67,6 +67,7 @@ _PARAMETER_CONSTRAINTS: dict = {
     "image_backbone": [None, str, keras.Model],
     "image_backbone_weights": [None, str, os.PathLike],
     "image_backbone_trainable": ["boolean", Interval(numbers.Integral, 0, None, closed="left")],
+    "text_embedding_trainable": ["boolean"],
     "optimizer": [str, keras.optimizers.Optimizer, type],
     "loss": [str, callable, Mapping, list, tuple, None],
     "metrics": [str, list, tuple, Mapping, None],

@@ -107,6 +107,7 @@ class _MultiInputWrapper(_ParameterValidation, _InputValidation, _ModelBuilding,
         image_backbone=None,
         image_backbone_weights="imagenet",
         image_backbone_trainable=False,
+        text_embedding_trainable=True,
         text_embedding_dim=100,
         text_units=256,
         text_bidirectional=False,
@@ -144,6 +145,7 @@ class _MultiInputWrapper(_ParameterValidation, _InputValidation, _ModelBuilding,
         self.image_backbone = image_backbone
         self.image_backbone_weights = image_backbone_weights
         self.image_backbone_trainable = image_backbone_trainable
+        self.text_embedding_trainable = text_embedding_trainable
         self.text_embedding_dim = text_embedding_dim
         self.text_units = text_units
         self.text_bidirectional = text_bidirectional
@@ -241,6 +243,8 @@ class _MultiInputWrapper(_ParameterValidation, _InputValidation, _ModelBuilding,
         """
         self._require_y(y)
         self._validate_params_before_fit()
+        # Pretrained word vectors of the fitted vocabularies (compose.FittedInputs).
+        self._fit_embedding_matrices = dict(getattr(X, "embedding_matrices", {}))
         with self._state_restored_on_error():
             sample_weight = self._start_fit(y, sample_weight)
             # BaseWrapper's own fit, not KerasClassifier's: that one multiplies the

@@ -11,7 +11,7 @@ The examples assume ``import keras`` (as numpy's assume ``import numpy as np``).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import keras
 import numpy as np
@@ -57,6 +57,10 @@ class InputSpec:
     sparse : bool, default=False
         The input arrives as a sparse matrix (a ``"tabular"`` input only, e.g. TF-IDF
         weights); the model gets a sparse ``keras.Input`` and a dense layer reads it.
+    embedding_matrix : ndarray of shape (n_ids, dim) or None, default=None
+        For ``"tokens"`` inputs, pretrained initial ``Embedding`` weights
+        (``TextTokenizer.embedding_matrix_``); their width replaces
+        ``text_embedding_dim``.
     """
 
     shape: tuple
@@ -64,6 +68,7 @@ class InputSpec:
     kind: str
     vocabulary_size: int | None = None
     sparse: bool = False
+    embedding_matrix: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 def infer_input_kind(array: np.ndarray) -> str:
@@ -281,6 +286,8 @@ def build_text_branch(
     dropout: float = 0.0,
     recurrent_dropout: float = 0.0,
     cell: str = "lstm",
+    embedding_matrix: np.ndarray | None = None,
+    embedding_trainable: bool = True,
 ):
     """Token-id branch: ``Embedding(vocabulary, dim) ->`` an LSTM, a GRU, pooling or a 1-D conv.
 
@@ -311,6 +318,12 @@ def build_text_branch(
         ``Dropout`` layer after the pooling, scaled down when there are fewer than 128
         features (:func:`feature_dropout`).
     cell : {"lstm", "gru", "pool", "conv"}, default="lstm"
+    embedding_matrix : ndarray of shape (n_ids, dim), default=None
+        Initial ``Embedding`` weights (pretrained word vectors,
+        ``TextTokenizer.embedding_matrix_``); ``embedding_dim`` is then ``dim``. See
+        :func:`pretrained_embedding`.
+    embedding_trainable : bool, default=True
+        With ``embedding_matrix``: False keeps the vectors as they are.
 
     Returns
     -------
@@ -335,7 +348,12 @@ def build_text_branch(
         )
     # Conv1D does not consume a mask, so a masked embedding would only hide padding
     # from nothing; the convolution learns what padding looks like instead.
-    x = layers.Embedding(vocabulary_size, embedding_dim, mask_zero=cell != "conv")(inputs)
+    if embedding_matrix is None:
+        x = layers.Embedding(vocabulary_size, embedding_dim, mask_zero=cell != "conv")(inputs)
+    else:
+        x = pretrained_embedding(embedding_matrix, vocabulary_size, embedding_trainable, cell)(
+            inputs
+        )
     if cell in ("lstm", "gru"):
         return _recurrent_layer(units, dropout, recurrent_dropout, bidirectional, cell)(x)
     if cell == "pool":
@@ -489,6 +507,8 @@ def _branch_features(inputs, spec: InputSpec, params: Mapping):
             dropout=params["dropout"] if cell in ("lstm", "gru") else 0.0,
             recurrent_dropout=params["recurrent_dropout"],
             cell=cell,
+            embedding_matrix=spec.embedding_matrix,
+            embedding_trainable=params.get("text_embedding_trainable", True),
         )
     if spec.kind == "sequence":
         return build_sequence_branch(
@@ -1004,3 +1024,45 @@ def with_shared_backbone(params: Mapping) -> Mapping:
             params.get("image_backbone_trainable", False),
         ),
     }
+
+
+def pretrained_embedding(
+    matrix: np.ndarray, vocabulary_size: int, trainable: bool = True, cell: str = "lstm"
+):
+    """An ``Embedding`` layer initialised with pretrained word vectors.
+
+    Parameters
+    ----------
+    matrix : ndarray of shape (n_ids, dim)
+        Row ``i``: the vector of id ``i`` (``TextTokenizer.embedding_matrix_``). Rows past
+        ``vocabulary_size`` are dropped (ids the fit data never held); missing rows, when
+        ``vocabulary_size`` is larger, are zeros.
+    vocabulary_size : int
+    trainable : bool, default=True
+        False freezes the vectors.
+    cell : str, default="lstm"
+        The text cell: padding is masked except for ``"conv"`` (as without vectors).
+
+    Returns
+    -------
+    keras.layers.Embedding
+
+    Examples
+    --------
+    >>> layer = pretrained_embedding(np.eye(4, 3), 4, trainable=False)
+    >>> x = layer(np.array([[2, 0]]))
+    >>> np.asarray(x).tolist(), layer.trainable
+    ([[[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]], False)
+    """
+    matrix = np.asarray(matrix, dtype="float32")
+    weights = np.zeros((vocabulary_size, matrix.shape[1]), dtype="float32")
+    rows = min(vocabulary_size, matrix.shape[0])
+    weights[:rows] = matrix[:rows]
+    layer = layers.Embedding(
+        vocabulary_size, matrix.shape[1], mask_zero=cell != "conv", trainable=bool(trainable)
+    )
+    # Assigned, not given as a Constant initializer, which would copy the whole matrix
+    # into the model's config (and every saved file of it).
+    layer.build((None, None))
+    layer.embeddings.assign(weights)
+    return layer
