@@ -60,8 +60,8 @@ SERVE = textwrap.dedent(
 
 
 @pytest.fixture(scope="module")
-def fitted(small_data):
-    X, y = small_data
+def fitted(multimodal_data):
+    X, y = multimodal_data
     series = [f"t{i}" for i in range(8)]
     prep = MultiInputTransformer(
         [
@@ -89,7 +89,7 @@ def serve_in_tensorflow_only_process(folder, image_input):
 
 def test_exported_model_reproduces_predict_proba(fitted, tmp_path):
     pipe, X = fitted
-    rows = X.iloc[:48]  # small_data has 48 rows
+    rows = X.iloc[:50]
     expected = pipe.predict_proba(rows)
     columns = {c: rows[c].tolist() for c in rows.columns}
     (tmp_path / "columns.json").write_text(json.dumps(columns))
