@@ -68,8 +68,12 @@ def main(argv=None):
             ]
         )
         clf = MultiInputKerasClassifier(
-            image_filters=(8,), text_embedding_dim=8, text_units=8, tabular_units=8,
-            epochs=5, random_state=0,
+            image_filters=(8,),
+            text_embedding_dim=8,
+            text_units=8,
+            tabular_units=8,
+            epochs=5,
+            random_state=0,
         )
         pipe = Pipeline([("prep", prep), ("clf", clf)]).fit(frame, y)
         sample = frame.iloc[: args.rows]

@@ -197,7 +197,8 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
         try:
             _check_backbone_params(self.backbone, self.weights, False)
         except (ValueError, TypeError) as error:
-            raise type(error)(str(error).replace("image_backbone", "backbone")) from error
+            message = str(error).replace("image_backbone_weights", "weights")
+            raise type(error)(message.replace("image_backbone", "backbone")) from error
         one_column(X, owner=type(self).__name__, what="image paths")
         validate_data(self, X, reset=True, skip_check_array=True)
         self.n_features_in_ = 1

@@ -94,6 +94,11 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         False freezes the backbone (only the head learns); True trains it all; an integer
         ``k`` trains its top ``k`` layers that have weights. Batch normalisation inside
         the backbone always runs in inference mode.
+    text_embedding_trainable : bool, default=True
+        For a text input whose ``TextTokenizer`` was fitted with ``pretrained_vectors``
+        in the same pipeline: its ``Embedding`` starts from the tokenizer's
+        ``embedding_matrix_`` (whose width replaces ``text_embedding_dim``) and is
+        fine-tuned (True) or frozen (False). No effect on other inputs.
     text_embedding_dim : int, default=100
     text_units : int, default=256
         Recurrent units (per direction) or, for ``text_cell="conv"``, filters.
@@ -385,7 +390,8 @@ class MultiInputKerasRegressor(_MultiInputWrapper, KerasRegressor, metaclass=_Sk
     Parameters
     ----------
     model, input_kinds, image_filters, image_pooling, image_augmentation, image_backbone, \
-image_backbone_weights, image_backbone_trainable, text_embedding_dim, text_units, \
+image_backbone_weights, image_backbone_trainable, text_embedding_trainable, \
+text_embedding_dim, text_units, \
 text_bidirectional, text_cell, sequence_units, \
 tabular_units, head_units, dropout, recurrent_dropout, batch_norm, wide_inputs, wide_l2, \
 optimizer, loss, \
