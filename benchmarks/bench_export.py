@@ -6,8 +6,9 @@ written at ``--source-size`` pixels, loaded at 16x16, so the resize matters), ex
 with ``skmultimodal.export`` twice (``image_input="pixels"`` and ``"bytes"``) and, on
 ``--rows`` rows, compares with ``pipeline.predict_proba``: the largest absolute
 probability difference, and for the encoded-bytes path also the pixel differences between
-TensorFlow's decode + antialiased resize and ``ImageLoader`` (Pillow). Runs for the PNG
-files and for JPEG copies of them (quality 90).
+the exported graph's decoding (JPEG scaled in the DCT domain, as Pillow's draft mode) and
+antialiased resize, and ``ImageLoader`` (Pillow). Runs for the PNG files and for JPEG
+copies of them (quality 90).
 
 Run: python benchmarks/bench_export.py --rows 50
 """
@@ -44,6 +45,7 @@ def main(argv=None):
         export,
     )
     from skmultimodal.datasets import make_multimodal_classification
+    from skmultimodal.export import _image_graph
 
     work = Path(tempfile.mkdtemp(prefix="bench_export_"))
     size = (args.source_size, args.source_size)
@@ -95,21 +97,9 @@ def main(argv=None):
             proba = serve(image=images, **inputs)["probabilities"].numpy()
             pixel_note = "-"
             if mode == "bytes":
-                decoded = np.stack(
-                    [
-                        tf.cast(
-                            tf.round(
-                                tf.image.resize(
-                                    tf.io.decode_image(Path(p).read_bytes(), channels=3),
-                                    (16, 16),
-                                    antialias=True,
-                                )
-                            ),
-                            tf.uint8,
-                        ).numpy()
-                        for p in sample["image"]
-                    ]
-                )
+                loader = pipe["prep"].named_transformers_["image"]
+                files = tf.constant([Path(p).read_bytes() for p in sample["image"]])
+                decoded = _image_graph(loader, "bytes", tf)(files).numpy()
                 diff = np.abs(decoded.astype(int) - pixels.astype(int))
                 pixel_note = f"max {diff.max()}, mean {diff.mean():.3f}"
             rows.append(

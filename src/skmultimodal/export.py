@@ -130,8 +130,27 @@ def _image_graph(loader, mode: str, tf):
         loader.interpolation, "area"
     )
 
+    def decode_jpeg(data):
+        # ImageLoader decodes JPEG files in Pillow's draft mode: libjpeg scales by 1/8,
+        # 1/4 or 1/2 in the DCT domain, the largest scale that keeps both sides at
+        # least the target's; decode_jpeg's ratio is the same libjpeg scaling.
+        shape = tf.io.extract_jpeg_shape(data)
+        scale = tf.minimum(shape[1] // width, shape[0] // height)
+        return tf.case(
+            [
+                (scale >= ratio, lambda r=ratio: tf.io.decode_jpeg(data, channels, ratio=r))
+                for ratio in (8, 4, 2)
+            ],
+            default=lambda: tf.io.decode_jpeg(data, channels),
+        )
+
     def decode_one(data):
-        image = tf.io.decode_image(data, channels=channels, expand_animations=False)
+        image = tf.cond(
+            tf.io.is_jpeg(data),
+            lambda: decode_jpeg(data),
+            lambda: tf.io.decode_image(data, channels=channels, expand_animations=False),
+        )
+        image.set_shape((None, None, channels))
         image = tf.image.resize(image, (height, width), method=method, antialias=True)
         return tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
 
