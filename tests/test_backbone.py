@@ -167,3 +167,25 @@ def test_backbone_parameters_are_validated(params, message):
     X, y = image_data(n=8)
     with pytest.raises((ValueError, TypeError), match=message):
         MultiInputKerasClassifier(**params, epochs=1).fit(X, y)
+
+
+@pytest.mark.slow  # about 20 s on 2 shared CPUs: a whole MobileNetV3Small fit
+def test_application_by_name_loads_a_local_weights_file(tmp_path):
+    # The weights of the same application (include_top=False), saved by the test: no download.
+    source = keras.applications.MobileNetV3Small(
+        include_top=False, weights=None, input_shape=(32, 32, 3)
+    )
+    weights_file = tmp_path / "mobilenet_v3_small.weights.h5"
+    source.save_weights(weights_file)
+    rng = np.random.RandomState(0)
+    X = {"image": rng.randint(0, 256, (16, 32, 32, 3)).astype("uint8")}
+    y = np.arange(16) % 2
+    clf = MultiInputKerasClassifier(
+        image_backbone="MobileNetV3Small",
+        image_backbone_weights=weights_file,
+        **{**TINY, "epochs": 1},
+    ).fit(X, y)
+    net = clf.model_.get_layer("image_backbone")
+    assert not net.trainable_weights
+    for after, expected in zip(net.get_weights(), source.get_weights(), strict=True):
+        np.testing.assert_array_equal(after, expected)
