@@ -109,3 +109,21 @@ def test_errors_name_the_file_and_the_backbone(images, tmp_path):
         ImageEmbedder("MobilenetV2").fit(paths)
     with pytest.raises(ValueError, match="'nowhere.weights.h5', which does not exist"):
         ImageEmbedder("MobileNetV2", weights="nowhere.weights.h5").fit(paths)
+
+
+def test_concurrent_writers_never_expose_a_partial_entry(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from skmultimodal.embedding import _atomic_save, _load_entry
+
+    entry = tmp_path / "ab" / "abcdef.npy"
+    vector = np.arange(50_000, dtype=np.float32)
+
+    def write_then_read(_):
+        _atomic_save(entry, vector)
+        return _load_entry(entry, vector.shape[0])
+
+    with ThreadPoolExecutor(8) as pool:
+        read = list(pool.map(write_then_read, range(32)))
+    assert all(r is not None and np.array_equal(r, vector) for r in read)
+    assert [p.name for p in entry.parent.iterdir()] == ["abcdef.npy"]  # no temporary file
