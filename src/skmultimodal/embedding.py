@@ -7,8 +7,9 @@ is the slow part, so embeddings are cached on disk, keyed by each file's content
 the backbone's identity: a ``GridSearchCV`` over the head's parameters then runs the
 backbone once per image, not once per candidate and fold.
 
-Keras is imported only when the backbone is first needed (``transform``), never at
-import or ``fit``.
+``import skmultimodal.embedding`` loads no TensorFlow; ``fit`` imports Keras to check the
+backbone's name but builds nothing; the backbone is built on first use in ``transform``,
+once per process.
 """
 
 from __future__ import annotations
