@@ -11,6 +11,7 @@ __version__ = "0.1.0"
 
 _PUBLIC = {
     "ImageLoader": "image",
+    "ImageEmbedder": "embedding",
     "TextTokenizer": "text",
     "TextTfidfVectorizer": "text",
     "TimeStepReshaper": "sequence",
@@ -19,6 +20,7 @@ _PUBLIC = {
     "make_multi_input_transformer": "compose",
     "MultiInputKerasClassifier": "estimators",
     "MultiInputKerasRegressor": "estimators",
+    "export": "export",
     "datasets": None,
     "persistence": None,
     "auto": None,
@@ -35,7 +37,12 @@ def __getattr__(name):
     module_name = _PUBLIC[name]
     if module_name is None:
         return importlib.import_module(f"{__name__}.{name}")
-    return getattr(importlib.import_module(f"{__name__}.{module_name}"), name)
+    value = getattr(importlib.import_module(f"{__name__}.{module_name}"), name)
+    if name == module_name:
+        # Importing the submodule bound its name here to the module; the public name is
+        # the function of the same name (``skmultimodal.export``).
+        globals()[name] = value
+    return value
 
 
 def __dir__():

@@ -42,6 +42,10 @@ class _ModelBuilding:
         "wide_inputs",
         "wide_l2",
         "modality_dropout",
+        "image_backbone",
+        "image_backbone_weights",
+        "image_backbone_trainable",
+        "text_embedding_trainable",
     )
 
     def _build_keras_model(self):
@@ -62,6 +66,8 @@ class _ModelBuilding:
             output_heads = [(units, activation, name) for units, activation, name, _ in heads]
             model = build_multi_input_model(specs, None, None, params, output_heads=output_heads)
             loss = {name: head_loss for _, _, name, head_loss in heads}
+        # Only the initial weights: not kept (nor pickled) once the model holds them.
+        vars(self).pop("_fit_embedding_matrices", None)
         compile_kwargs = self._get_compile_kwargs()
         if compile_kwargs.get("loss") is None:
             compile_kwargs["loss"] = loss
@@ -79,6 +85,7 @@ class _ModelBuilding:
             kind=self.input_kinds_[key],
             vocabulary_size=self.vocabulary_sizes_.get(key),
             sparse=key in getattr(self, "sparse_inputs_", ()),
+            embedding_matrix=vars(self).get("_fit_embedding_matrices", {}).get(key),
         )
 
 

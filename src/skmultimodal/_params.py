@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import numbers
+import os
 from collections.abc import Iterable, Mapping
 
 import keras
@@ -29,9 +30,11 @@ from .architecture import (
     BRANCH_NORMS,
     IMAGE_AUGMENTATIONS,
     IMAGE_POOLINGS,
+    IMAGENET,
     INPUT_KINDS,
     TEXT_CELLS,
     WIDE_SPARSE,
+    application_names,
 )
 
 _POSITIVE_INT = Interval(numbers.Integral, 1, None, closed="left")
@@ -62,6 +65,10 @@ _PARAMETER_CONSTRAINTS: dict = {
     "wide_inputs": [StrOptions({WIDE_SPARSE}), "array-like", None],
     "wide_l2": [Interval(numbers.Real, 0, None, closed="left")],
     "modality_dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+    "image_backbone": [None, str, keras.Model],
+    "image_backbone_weights": [None, str, os.PathLike],
+    "image_backbone_trainable": ["boolean", Interval(numbers.Integral, 0, None, closed="left")],
+    "text_embedding_trainable": ["boolean"],
     "optimizer": [str, keras.optimizers.Optimizer, type],
     "loss": [str, callable, Mapping, list, tuple, None],
     "metrics": [str, list, tuple, Mapping, None],
@@ -205,6 +212,9 @@ class _ParameterValidation:
                 "input_kinds must be None, a dict {input name: kind} or (for a single array "
                 f"input) one kind; got {self.input_kinds!r}."
             )
+        _check_backbone_params(
+            self.image_backbone, self.image_backbone_weights, self.image_backbone_trainable
+        )
 
     _parameter_constraints: dict = _PARAMETER_CONSTRAINTS
 
@@ -255,3 +265,56 @@ class _ParameterValidation:
         if model is None or isinstance(model, keras.Model) or not callable(model):
             return False
         return has_param(model, name) or accepts_kwargs(model)
+
+
+# Suffixes of the weights files that ``keras.Model.load_weights`` reads.
+_WEIGHTS_SUFFIXES = (".weights.h5", ".keras", ".h5")
+
+
+def _check_backbone_params(backbone, weights, trainable) -> None:
+    """Check ``image_backbone``, ``image_backbone_weights`` and ``image_backbone_trainable``.
+
+    Raises
+    ------
+    ValueError or TypeError
+        Naming the parameter; an unknown application name lists the closest names, a
+        weights file that does not exist names its path.
+    """
+    if backbone is None:
+        return
+    if isinstance(backbone, str):
+        names = application_names()
+        if backbone not in names:
+            close = difflib.get_close_matches(backbone, names, n=3, cutoff=0.5)
+            hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
+            raise ValueError(
+                f"image_backbone={backbone!r} is not a keras.applications model.{hint} "
+                f"Known names: {', '.join(names)}."
+            )
+    elif not isinstance(backbone, keras.Model):
+        raise TypeError(
+            "image_backbone must be None, the name of a keras.applications model (e.g. "
+            f"'MobileNetV3Small') or a keras.Model; got {type(backbone).__name__}."
+        )
+    if weights is not None and weights != IMAGENET:
+        if not isinstance(weights, (str, os.PathLike)):
+            raise TypeError(
+                f"image_backbone_weights must be 'imagenet', a path to a weights file or "
+                f"None; got {type(weights).__name__}."
+            )
+        path = os.fspath(weights)
+        if not os.path.isfile(path):
+            raise ValueError(
+                f"image_backbone_weights names the file {path!r}, which does not exist; give "
+                "the path of a file written by the backbone's save_weights, 'imagenet' or None."
+            )
+        if not path.endswith(_WEIGHTS_SUFFIXES):
+            raise ValueError(
+                f"image_backbone_weights={path!r}: Keras reads weights from files named "
+                f"*{', *'.join(_WEIGHTS_SUFFIXES)} (model.save_weights('backbone.weights.h5'))."
+            )
+    if not (isinstance(trainable, (bool, np.bool_)) or _is_int_at_least(trainable, 0)):
+        raise ValueError(
+            "image_backbone_trainable must be True, False or the number of top layers to "
+            f"train (an integer >= 0); got {trainable!r}."
+        )

@@ -104,6 +104,10 @@ class _MultiInputWrapper(_ParameterValidation, _InputValidation, _ModelBuilding,
         image_filters=(32, 64),
         image_pooling="flatten",
         image_augmentation=(),
+        image_backbone=None,
+        image_backbone_weights="imagenet",
+        image_backbone_trainable=False,
+        text_embedding_trainable=True,
         text_embedding_dim=100,
         text_units=256,
         text_bidirectional=False,
@@ -139,6 +143,10 @@ class _MultiInputWrapper(_ParameterValidation, _InputValidation, _ModelBuilding,
         self.image_filters = image_filters
         self.image_pooling = image_pooling
         self.image_augmentation = image_augmentation
+        self.image_backbone = image_backbone
+        self.image_backbone_weights = image_backbone_weights
+        self.image_backbone_trainable = image_backbone_trainable
+        self.text_embedding_trainable = text_embedding_trainable
         self.text_embedding_dim = text_embedding_dim
         self.text_units = text_units
         self.text_bidirectional = text_bidirectional
@@ -237,6 +245,8 @@ class _MultiInputWrapper(_ParameterValidation, _InputValidation, _ModelBuilding,
         """
         self._require_y(y)
         self._validate_params_before_fit()
+        # Pretrained word vectors of the fitted vocabularies (compose.FittedInputs).
+        self._fit_embedding_matrices = dict(getattr(X, "embedding_matrices", {}))
         with self._state_restored_on_error():
             sample_weight = self._start_fit(y, sample_weight)
             # BaseWrapper's own fit, not KerasClassifier's: that one multiplies the
@@ -300,8 +310,8 @@ class _MultiInputWrapper(_ParameterValidation, _InputValidation, _ModelBuilding,
 
     # -- persistence ------------------------------------------------------------------
     # Keras objects that are stored as the bytes of a ``.keras`` archive: the fitted
-    # model, and the ``model`` parameter when it is a model instance.
-    _keras_model_attributes = ("model", "model_")
+    # model, and the ``model`` and ``image_backbone`` parameters when they are models.
+    _keras_model_attributes = ("model", "model_", "image_backbone")
 
     def __getstate__(self) -> dict:
         """Plain-data state for pickle, joblib and ``skops.io``.

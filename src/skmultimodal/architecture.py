@@ -11,7 +11,7 @@ The examples assume ``import keras`` (as numpy's assume ``import numpy as np``).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import keras
 import numpy as np
@@ -63,6 +63,10 @@ class InputSpec:
     sparse : bool, default=False
         The input arrives as a sparse matrix (a ``"tabular"`` input only, e.g. TF-IDF
         weights); the model gets a sparse ``keras.Input`` and a dense layer reads it.
+    embedding_matrix : ndarray of shape (n_ids, dim) or None, default=None
+        For ``"tokens"`` inputs, pretrained initial ``Embedding`` weights
+        (``TextTokenizer.embedding_matrix_``); their width replaces
+        ``text_embedding_dim``.
     """
 
     shape: tuple
@@ -70,6 +74,7 @@ class InputSpec:
     kind: str
     vocabulary_size: int | None = None
     sparse: bool = False
+    embedding_matrix: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 def infer_input_kind(array: np.ndarray) -> str:
@@ -484,6 +489,8 @@ def build_text_branch(
     dropout: float = 0.0,
     recurrent_dropout: float = 0.0,
     cell: str = "lstm",
+    embedding_matrix: np.ndarray | None = None,
+    embedding_trainable: bool = True,
 ):
     """Token-id branch: ``Embedding(vocabulary, dim) ->`` an LSTM, a GRU, pooling or a 1-D conv.
 
@@ -514,6 +521,12 @@ def build_text_branch(
         ``Dropout`` layer after the pooling, scaled down when there are fewer than 128
         features (:func:`feature_dropout`).
     cell : {"lstm", "gru", "pool", "conv"}, default="lstm"
+    embedding_matrix : ndarray of shape (n_ids, dim), default=None
+        Initial ``Embedding`` weights (pretrained word vectors,
+        ``TextTokenizer.embedding_matrix_``); ``embedding_dim`` is then ``dim``. See
+        :func:`pretrained_embedding`.
+    embedding_trainable : bool, default=True
+        With ``embedding_matrix``: False keeps the vectors as they are.
 
     Returns
     -------
@@ -538,7 +551,12 @@ def build_text_branch(
         )
     # Conv1D does not consume a mask, so a masked embedding would only hide padding
     # from nothing; the convolution learns what padding looks like instead.
-    x = layers.Embedding(vocabulary_size, embedding_dim, mask_zero=cell != "conv")(inputs)
+    if embedding_matrix is None:
+        x = layers.Embedding(vocabulary_size, embedding_dim, mask_zero=cell != "conv")(inputs)
+    else:
+        x = pretrained_embedding(embedding_matrix, vocabulary_size, embedding_trainable, cell)(
+            inputs
+        )
     if cell in ("lstm", "gru"):
         return _recurrent_layer(units, dropout, recurrent_dropout, bidirectional, cell)(x)
     if cell == "pool":
@@ -671,6 +689,9 @@ def build_branch(inputs, spec: InputSpec, params: Mapping, normalize: bool = Tru
 
 def _branch_features(inputs, spec: InputSpec, params: Mapping):
     """The builder of ``spec.kind``, without the Dropout after pooled features."""
+    if spec.kind == "image" and params.get("image_backbone") is not None:
+        shared = with_shared_backbone(params)["image_backbone"]
+        return shared(inputs, augmentation=params.get("image_augmentation", ()))
     if spec.kind == "image":
         return build_image_branch(
             inputs,
@@ -689,6 +710,8 @@ def _branch_features(inputs, spec: InputSpec, params: Mapping):
             dropout=params["dropout"] if cell in ("lstm", "gru") else 0.0,
             recurrent_dropout=params["recurrent_dropout"],
             cell=cell,
+            embedding_matrix=spec.embedding_matrix,
+            embedding_trainable=params.get("text_embedding_trainable", True),
         )
     if spec.kind == "sequence":
         return build_sequence_branch(
@@ -983,6 +1006,7 @@ def build_multi_input_model(
     [('output_0', (None, 1)), ('output_1', (None, 3))]
     """
     wide, presence = [], None
+    params = with_shared_backbone(params)  # image inputs share one backbone
     if isinstance(specs, InputSpec):
         named = params.get("wide_inputs")
         if named is not None and not isinstance(named, str) and len(named):
@@ -1040,3 +1064,299 @@ def build_multi_input_model(
             for units, activation, name in output_heads
         ]
     return keras.Model(inputs=inputs, outputs=outputs)
+
+
+# -- pretrained image backbones ---------------------------------------------------------
+#: ``image_backbone_weights`` value that asks Keras for its ImageNet weights (downloaded on
+#: first use and cached in ``~/.keras/models``).
+IMAGENET = "imagenet"
+# The channels a backbone reads: grayscale images are repeated to 3 channels in the model.
+BACKBONE_CHANNELS = 3
+
+
+def application_names() -> list[str]:
+    """Names of the ``keras.applications`` constructors usable as ``image_backbone``.
+
+    Examples
+    --------
+    >>> "MobileNetV2" in application_names()
+    True
+    """
+    return sorted(
+        name
+        for name in dir(keras.applications)
+        if name[:1].isupper() and callable(getattr(keras.applications, name))
+    )
+
+
+def application_preprocessing(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """The ``preprocess_input`` of application ``name`` as ``pixels @ matrix + bias``.
+
+    Every ``keras.applications`` module's ``preprocess_input`` is an affine map of each
+    pixel's channels: a scale and an offset per channel ("tf", "torch" modes), a channel
+    swap RGB -> BGR and a mean subtraction ("caffe" mode), or the identity (models that
+    rescale inside themselves: EfficientNet, ConvNeXt, MobileNetV3...). It is probed on
+    4 pixels (black and the 3 unit colours), so that the model holds it as one small
+    layer (:class:`ChannelAffine`) that runs in any TensorFlow graph.
+
+    Parameters
+    ----------
+    name : str
+        A name from :func:`application_names`.
+
+    Returns
+    -------
+    matrix : ndarray of shape (3, 3), float32
+    bias : ndarray of shape (3,), float32
+
+    Examples
+    --------
+    >>> matrix, bias = application_preprocessing("MobileNetV2")
+    >>> (np.asarray([[255.0, 0.0, 127.5]]) @ matrix + bias).round(3).tolist()
+    [[1.0, -1.0, 0.0]]
+    >>> application_preprocessing("ResNet50")[0].tolist()  # RGB -> BGR
+    [[0.0, 0.0, 1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]
+    """
+    import importlib
+
+    module = importlib.import_module(getattr(keras.applications, name).__module__)
+    probe = np.zeros((4, 1, 1, BACKBONE_CHANNELS), dtype="float32")
+    probe[1:, 0, 0] = np.eye(BACKBONE_CHANNELS, dtype="float32")
+    out = np.asarray(module.preprocess_input(probe.copy()), dtype="float64")[:, 0, 0]
+    bias = out[0]
+    return (out[1:] - bias).astype("float32"), bias.astype("float32")
+
+
+@keras.saving.register_keras_serializable(package="skmultimodal")
+class ChannelAffine(layers.Layer):
+    """``pixels @ matrix + bias`` per pixel, after repeating a single channel to 3.
+
+    A backbone's input preprocessing inside the model (see
+    :func:`application_preprocessing`); uint8 pixels are cast to float32 first.
+
+    Parameters
+    ----------
+    matrix : nested list or ndarray of shape (3, 3)
+    bias : list or ndarray of shape (3,)
+
+    Examples
+    --------
+    >>> layer = ChannelAffine(np.eye(3) / 255, np.zeros(3))
+    >>> np.asarray(layer(np.full((1, 1, 1, 1), 255, dtype="uint8"))).tolist()
+    [[[[1.0, 1.0, 1.0]]]]
+    """
+
+    def __init__(self, matrix, bias, **kwargs):
+        super().__init__(**kwargs)
+        self.matrix = np.asarray(matrix, dtype="float32").tolist()
+        self.bias = np.asarray(bias, dtype="float32").tolist()
+
+    def call(self, inputs):
+        x = ops.cast(inputs, "float32")
+        if x.shape[-1] == 1:
+            x = ops.repeat(x, BACKBONE_CHANNELS, axis=-1)
+        return ops.matmul(x, ops.convert_to_tensor(self.matrix)) + ops.convert_to_tensor(self.bias)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], BACKBONE_CHANNELS)
+
+    def get_config(self):
+        return {**super().get_config(), "matrix": self.matrix, "bias": self.bias}
+
+
+def make_image_backbone(
+    backbone, weights=IMAGENET, input_shape=(224, 224, 3), trainable: bool | int = False
+) -> keras.Model:
+    """A new backbone model: a ``keras.applications`` network or a copy of a user's model.
+
+    The user's model is never modified: it is cloned (``keras.models.clone_model``)
+    and its weights copied, then loaded from ``weights`` when that is a file.
+
+    Parameters
+    ----------
+    backbone : str or keras.Model
+        A name from :func:`application_names` (built with ``include_top=False`` for
+        ``input_shape``), or a model mapping float32 pixels in [0, 255] to a feature map
+        or a feature vector.
+    weights : "imagenet", str, os.PathLike or None, default="imagenet"
+        ``"imagenet"``: Keras' ImageNet weights for a name (Keras downloads them on first
+        use), the model's own weights for a ``keras.Model``. A path: a weights file
+        (``model.save_weights("backbone.weights.h5")``) of the same architecture. None:
+        random initial weights.
+    input_shape : tuple of int, default=(224, 224, 3)
+        ``(height, width, 3)`` of the images (an application name only).
+    trainable : bool or int, default=False
+        False freezes every weight (batch normalisation included); True trains them all;
+        an integer ``k`` trains only the top ``k`` layers that have weights.
+
+    Returns
+    -------
+    keras.Model
+
+    Examples
+    --------
+    >>> inputs = keras.Input((8, 8, 3))
+    >>> tiny = keras.Model(inputs, keras.layers.Conv2D(4, 3)(inputs))
+    >>> net = make_image_backbone(tiny, weights=IMAGENET)
+    >>> net is tiny, net.trainable, all(
+    ...     np.array_equal(a, b) for a, b in zip(net.get_weights(), tiny.get_weights()))
+    (False, False, True)
+    """
+    if isinstance(backbone, str):
+        constructor = getattr(keras.applications, backbone)
+        net = constructor(
+            include_top=False,
+            weights=IMAGENET if weights == IMAGENET else None,
+            input_shape=tuple(input_shape),
+        )
+    else:
+        net = keras.models.clone_model(backbone)
+        if weights == IMAGENET:
+            net.set_weights(backbone.get_weights())
+    if weights is not None and weights != IMAGENET:
+        net.load_weights(weights)
+    _set_trainable(net, trainable)
+    return net
+
+
+def _set_trainable(net: keras.Model, trainable: bool | int) -> None:
+    if isinstance(trainable, (bool, np.bool_)):
+        net.trainable = bool(trainable)
+        return
+    net.trainable = True
+    with_weights = [layer for layer in net.layers if layer.weights]
+    for layer in with_weights[: max(len(with_weights) - int(trainable), 0)]:
+        layer.trainable = False
+
+
+class SharedBackbone:
+    """One backbone for all the image inputs of a model (one set of weights).
+
+    Built on the first image input it reads; inputs of another height and width get
+    their own backbone (with the same starting weights), since a backbone's input size
+    is fixed when it is built.
+
+    Parameters
+    ----------
+    backbone, weights, trainable
+        As in :func:`make_image_backbone`.
+    preprocessing : tuple of (matrix, bias), default=None
+        The backbone's input preprocessing (:func:`application_preprocessing`); None
+        uses the application's for a name, the identity for a ``keras.Model``.
+
+    Examples
+    --------
+    >>> inputs = keras.Input((8, 8, 3))
+    >>> tiny = keras.Model(inputs, keras.layers.Conv2D(4, 3)(inputs))
+    >>> shared = SharedBackbone(tiny)
+    >>> a, b = keras.Input((8, 8, 3), dtype="uint8"), keras.Input((8, 8, 1), dtype="uint8")
+    >>> shared(a).shape, shared(b).shape, len(shared.nets)
+    ((None, 4), (None, 4), 1)
+    """
+
+    def __init__(self, backbone, weights=IMAGENET, trainable: bool | int = False):
+        self.backbone = backbone
+        self.weights = weights
+        self.trainable = trainable
+        self.nets: dict = {}
+        if isinstance(backbone, str):
+            self.preprocessing = application_preprocessing(backbone)
+        else:
+            self.preprocessing = (np.eye(BACKBONE_CHANNELS), np.zeros(BACKBONE_CHANNELS))
+
+    def __call__(self, inputs, augmentation: Sequence[str] = ()):
+        """Pooled backbone features of one image input: ``(batch, features)``."""
+        height, width, channels = inputs.shape[1:]
+        if channels not in (1, BACKBONE_CHANNELS):
+            raise ValueError(
+                f"image_backbone reads RGB (3-channel) or grayscale (1-channel) images, got "
+                f"an image input of shape {tuple(inputs.shape[1:])}; load the images with "
+                "color_mode='rgb' or 'grayscale'."
+            )
+        net = self.nets.get((height, width))
+        if net is None:
+            net = make_image_backbone(
+                self.backbone, self.weights, (height, width, BACKBONE_CHANNELS), self.trainable
+            )
+            net.name = f"image_backbone_{len(self.nets)}" if self.nets else "image_backbone"
+            self.nets[(height, width)] = net
+        expected = net.input_shape[1:]
+        if None not in expected[:2] and tuple(expected) != (height, width, BACKBONE_CHANNELS):
+            raise ValueError(
+                f"The image_backbone model takes images of shape {tuple(expected)}, but an "
+                f"image input has shape {(height, width, channels)}; load the images with "
+                f"target_size={tuple(expected[:2])}."
+            )
+        x = ChannelAffine(*self.preprocessing)(inputs)
+        # After the preprocessing: a translated or zoomed border is 0 in its units.
+        for name in augmentation:
+            x = IMAGE_AUGMENTATIONS[name]()(x)
+        # training=False: batch normalisation of the backbone stays in inference mode,
+        # also when some layers are trained (Keras' advice for fine-tuning).
+        features = net(x, training=False)
+        if len(features.shape) == 4:
+            features = layers.GlobalAveragePooling2D()(features)
+        return features
+
+
+def with_shared_backbone(params: Mapping) -> Mapping:
+    """``params`` with ``image_backbone`` made a :class:`SharedBackbone` (once per model).
+
+    Examples
+    --------
+    >>> with_shared_backbone({"image_backbone": None})
+    {'image_backbone': None}
+    """
+    backbone = params.get("image_backbone")
+    if backbone is None or isinstance(backbone, SharedBackbone):
+        return params
+    return {
+        **params,
+        "image_backbone": SharedBackbone(
+            backbone,
+            params.get("image_backbone_weights", IMAGENET),
+            params.get("image_backbone_trainable", False),
+        ),
+    }
+
+
+def pretrained_embedding(
+    matrix: np.ndarray, vocabulary_size: int, trainable: bool = True, cell: str = "lstm"
+):
+    """An ``Embedding`` layer initialised with pretrained word vectors.
+
+    Parameters
+    ----------
+    matrix : ndarray of shape (n_ids, dim)
+        Row ``i``: the vector of id ``i`` (``TextTokenizer.embedding_matrix_``). Rows past
+        ``vocabulary_size`` are dropped (ids the fit data never held); missing rows, when
+        ``vocabulary_size`` is larger, are zeros.
+    vocabulary_size : int
+    trainable : bool, default=True
+        False freezes the vectors.
+    cell : str, default="lstm"
+        The text cell: padding is masked except for ``"conv"`` (as without vectors).
+
+    Returns
+    -------
+    keras.layers.Embedding
+
+    Examples
+    --------
+    >>> layer = pretrained_embedding(np.eye(4, 3), 4, trainable=False)
+    >>> x = layer(np.array([[2, 0]]))
+    >>> np.asarray(x).tolist(), layer.trainable
+    ([[[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]], False)
+    """
+    matrix = np.asarray(matrix, dtype="float32")
+    weights = np.zeros((vocabulary_size, matrix.shape[1]), dtype="float32")
+    rows = min(vocabulary_size, matrix.shape[0])
+    weights[:rows] = matrix[:rows]
+    layer = layers.Embedding(
+        vocabulary_size, matrix.shape[1], mask_zero=cell != "conv", trainable=bool(trainable)
+    )
+    # Assigned, not given as a Constant initializer, which would copy the whole matrix
+    # into the model's config (and every saved file of it).
+    layer.build((None, None))
+    layer.embeddings.assign(weights)
+    return layer

@@ -372,7 +372,7 @@ class MultiInputTransformer(TransformerMixin, _BaseComposition):
         self._input_positions_ = positions
         self.output_shapes_ = {name: out.shape[1:] for name, out in outputs.items()}
         self.output_dtypes_ = {name: out.dtype for name, out in outputs.items()}
-        return outputs
+        return _with_embedding_matrices(outputs, fitted)
 
     def _validate_steps(self):
         """Check the shape of `transformers`, the names and the transformers; return them."""
@@ -739,6 +739,31 @@ def _model_inputs(names: list[str], outputs: list, n_samples: int) -> dict[str, 
         else:
             inputs[name] = _as_model_input(name, output, n_samples)
     return inputs
+
+
+class FittedInputs(dict):
+    """The dict of arrays of ``fit_transform``, with what the estimator's fit may use.
+
+    ``embedding_matrices``: ``{input name: TextTokenizer.embedding_matrix_}`` for the
+    text steps fitted with ``pretrained_vectors``. The estimator's ``fit`` initialises
+    those inputs' ``Embedding`` with them: the vocabulary is fitted inside the pipeline
+    (on each fold's rows), so only the fitted step knows which word each id is.
+    """
+
+    embedding_matrices: dict = {}
+
+
+def _with_embedding_matrices(outputs: dict, fitted: dict) -> dict:
+    matrices = {
+        name: trans.embedding_matrix_
+        for name, trans in fitted.items()
+        if getattr(trans, "embedding_matrix_", None) is not None
+    }
+    if not matrices:
+        return outputs
+    outputs = FittedInputs(outputs)
+    outputs.embedding_matrices = matrices
+    return outputs
 
 
 def _as_model_input(name: str, output: Any, n_samples: int) -> np.ndarray:

@@ -74,6 +74,31 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         Random train-time transformations of the images, any of ``"flip"``,
         ``"translate"``, ``"rotate"``, ``"zoom"`` (see
         :func:`~skmultimodal.architecture.build_image_branch`); used in ``fit`` only.
+    image_backbone : None, str or keras.Model, default=None
+        A pretrained network in place of the convolution blocks: the name of a
+        ``keras.applications`` model (e.g. ``"MobileNetV3Small"``, built with
+        ``include_top=False`` for the images' size) or a ``keras.Model`` mapping float32
+        pixels in [0, 255] to a feature map or vector (the estimator uses a copy: the
+        given model is never modified). The application's own input preprocessing runs
+        inside the model (none for a ``keras.Model``: put it in the model); grayscale
+        images are repeated to 3 channels; a feature map is average-pooled. All image
+        inputs of one size share one backbone (one set of weights), e.g. 4 photo
+        columns. ``image_filters`` and ``image_pooling`` are then not used. See
+        docs/user_guide/transfer_learning.md. None (the default) keeps the small CNN.
+    image_backbone_weights : "imagenet", str, os.PathLike or None, default="imagenet"
+        ``"imagenet"``: Keras' ImageNet weights for an application name (downloaded on
+        first use into ``~/.keras/models``), the model's own weights for a
+        ``keras.Model``; a path: a weights file of the same architecture
+        (``save_weights("backbone.weights.h5")``); None: random initial weights.
+    image_backbone_trainable : bool or int, default=False
+        False freezes the backbone (only the head learns); True trains it all; an integer
+        ``k`` trains its top ``k`` layers that have weights. Batch normalisation inside
+        the backbone always runs in inference mode.
+    text_embedding_trainable : bool, default=True
+        For a text input whose ``TextTokenizer`` was fitted with ``pretrained_vectors``
+        in the same pipeline: its ``Embedding`` starts from the tokenizer's
+        ``embedding_matrix_`` (whose width replaces ``text_embedding_dim``) and is
+        fine-tuned (True) or frozen (False). No effect on other inputs.
     text_embedding_dim : int, default=100
     text_units : int, default=256
         Recurrent units (per direction) or, for ``text_cell="conv"``, filters.
@@ -374,8 +399,10 @@ class MultiInputKerasRegressor(_MultiInputWrapper, KerasRegressor, metaclass=_Sk
 
     Parameters
     ----------
-    model, input_kinds, image_filters, image_pooling, image_augmentation, \
-text_embedding_dim, text_units, text_bidirectional, text_cell, sequence_units, \
+    model, input_kinds, image_filters, image_pooling, image_augmentation, image_backbone, \
+image_backbone_weights, image_backbone_trainable, text_embedding_trainable, \
+text_embedding_dim, text_units, \
+text_bidirectional, text_cell, sequence_units, \
 tabular_units, head_units, dropout, recurrent_dropout, batch_norm, wide_inputs, wide_l2, \
 modality_dropout, optimizer, loss, \
 metrics, batch_size, validation_batch_size, epochs, verbose, callbacks, validation_split, \

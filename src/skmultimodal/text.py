@@ -4,6 +4,7 @@
 longer exist in Keras 3, as a scikit-learn transformer that needs neither Keras nor TensorFlow.
 """
 
+import os
 import re
 from numbers import Integral
 from typing import Any
@@ -18,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._columns import one_column
 from .missing import MaskedInput, missing_rows
 
-__all__ = ["KERAS_FILTERS", "TextTfidfVectorizer", "TextTokenizer"]
+__all__ = ["KERAS_FILTERS", "TextTfidfVectorizer", "TextTokenizer", "read_word_vectors"]
 
 #: Characters that ``keras.preprocessing.text.Tokenizer`` replaced by spaces by default.
 KERAS_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
@@ -244,6 +245,12 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         text (the others are rows of padding), which
         :class:`~skmultimodal.MultiInputTransformer` passes on as the dict entry
         ``"<step>__present"`` (see :mod:`skmultimodal.missing`).
+    pretrained_vectors : str, os.PathLike or None, default=None
+        A word-vector file in the GloVe / fastText text format (one ``word v1 v2 ...``
+        line per word; fastText's ``.vec`` header line ``"n_words dim"`` is skipped).
+        ``fit`` then builds `embedding_matrix_` for the fitted vocabulary, which
+        :class:`~skmultimodal.MultiInputTransformer` hands to the estimator to initialise
+        the text branch's ``Embedding`` (see docs/user_guide/transfer_learning.md).
 
     Attributes
     ----------
@@ -257,6 +264,13 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         Always 1: the number of input columns.
     feature_names_in_ : ndarray of shape (1,)
         The column name, when fit on a one-column DataFrame.
+    embedding_matrix_ : ndarray of shape (vocabulary_size_, dim), float32
+        Only with ``pretrained_vectors``: row ``i`` is the vector of the word of id ``i``.
+        Row 0 (padding) is zeros; the out-of-vocabulary row and the words missing from
+        the file are drawn from a normal distribution with the file vectors' standard
+        deviation, with a fixed seed (the same matrix at every fit).
+    pretrained_coverage_ : float
+        Only with ``pretrained_vectors``: the share of `vocabulary_` found in the file.
 
     See Also
     --------
@@ -304,6 +318,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         "truncating": [StrOptions({"pre", "post"})],
         "filters": [str],
         "on_missing": [StrOptions({"empty", "mask"})],
+        "pretrained_vectors": [str, os.PathLike, None],
     }
 
     def __init__(
@@ -315,6 +330,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         truncating: str = "pre",
         filters: str = KERAS_FILTERS,
         on_missing: str = "empty",
+        pretrained_vectors: str | os.PathLike | None = None,
     ) -> None:
         self.max_words = max_words
         self.max_len = max_len
@@ -323,6 +339,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         self.truncating = truncating
         self.filters = filters
         self.on_missing = on_missing
+        self.pretrained_vectors = pretrained_vectors
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any = None) -> "TextTokenizer":
@@ -436,6 +453,13 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
 
         id_by_code = np.full(len(words), OOV_ID, dtype=np.int32)
         id_by_code[kept_codes] = np.arange(_FIRST_WORD_ID, n_ids)
+        if self.pretrained_vectors is None:
+            for stale in ("embedding_matrix_", "pretrained_coverage_"):
+                vars(self).pop(stale, None)
+        else:
+            self.embedding_matrix_, self.pretrained_coverage_ = _embedding_matrix(
+                self.pretrained_vectors, self.vocabulary_, n_ids
+            )
         return codes, id_by_code
 
     def __sklearn_tags__(self):
@@ -446,6 +470,91 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         tags.input_tags.allow_nan = True
         tags.transformer_tags.preserves_dtype = []
         return tags
+
+
+def read_word_vectors(
+    path: str | os.PathLike, words: set | None = None
+) -> tuple[dict[str, np.ndarray], int, float]:
+    """Read a GloVe / fastText text-format file of word vectors.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        One ``word v1 v2 ... vd`` line per word, separated by spaces; a first line of two
+        integers (fastText's ``.vec`` header ``"n_words dim"``) is skipped.
+    words : set of str, default=None
+        Keep only these words (the file is still read line by line); None keeps all.
+
+    Returns
+    -------
+    vectors : dict of str to ndarray of shape (dim,), float32
+    dim : int
+    std : float
+        Standard deviation of the numbers of the first 1000 vectors and the kept ones
+        (for random vectors alike).
+
+    Raises
+    ------
+    ValueError
+        Naming the file and line of a line with another number of values.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "tiny.vec")
+    >>> _ = open(path, "w").write("2 3\\ncat 1 0 0\\ndog 0 1 0\\n")
+    >>> vectors, dim, _ = read_word_vectors(path, {"cat", "bird"})
+    >>> dim, vectors["cat"].tolist(), sorted(vectors)
+    (3, [1.0, 0.0, 0.0], ['cat'])
+    """
+    vectors: dict[str, np.ndarray] = {}
+    dim = None
+    total = total_sq = count = 0.0
+    with open(path, encoding="utf-8", errors="replace") as file:
+        for number, line in enumerate(file, start=1):
+            parts = line.rstrip("\n\r ").split(" ")
+            if number == 1 and len(parts) == 2 and all(p.isdigit() for p in parts):
+                continue  # fastText header
+            if len(parts) < 2:
+                continue
+            if dim is None:
+                dim = len(parts) - 1
+            if len(parts) - 1 != dim:
+                raise ValueError(
+                    f"Word-vector file {os.fspath(path)!r}, line {number}: {len(parts) - 1} "
+                    f"values after the word, where the first vector had {dim}."
+                )
+            # The statistics come from the first 1000 vectors and the kept ones.
+            if words is not None and parts[0] not in words and number > 1000:
+                continue
+            values = np.asarray(parts[1:], dtype=np.float32)
+            total += float(values.sum())
+            total_sq += float((values.astype(np.float64) ** 2).sum())
+            count += dim
+            if words is None or parts[0] in words:
+                vectors.setdefault(parts[0], values)
+    if dim is None:
+        raise ValueError(f"Word-vector file {os.fspath(path)!r} holds no vector.")
+    mean = total / count
+    std = float(np.sqrt(max(total_sq / count - mean**2, 0.0))) or 1.0
+    return vectors, dim, std
+
+
+def _embedding_matrix(path, vocabulary: dict, n_ids: int) -> tuple[np.ndarray, float]:
+    """``(embedding matrix, share of the vocabulary found)`` for a fitted vocabulary."""
+    if not os.path.isfile(path):
+        raise ValueError(
+            f"pretrained_vectors names the file {os.fspath(path)!r}, which does not exist."
+        )
+    vectors, dim, std = read_word_vectors(path, set(vocabulary))
+    rng = np.random.default_rng(0)
+    matrix = rng.normal(0.0, std, size=(n_ids, dim)).astype(np.float32)
+    matrix[PADDING_ID] = 0.0
+    for word, index in vocabulary.items():
+        if word in vectors:
+            matrix[index] = vectors[word]
+    found = sum(word in vectors for word in vocabulary)
+    return matrix, found / max(len(vocabulary), 1)
 
 
 class TextTfidfVectorizer(TfidfVectorizer):

@@ -1,0 +1,342 @@
+"""Frozen image embeddings as a scikit-learn transformer, cached on disk.
+
+:class:`ImageEmbedder` turns a column of image paths into the pooled features of a
+pretrained backbone: a float32 ``(n, d)`` array, a tabular input for
+:class:`~skmultimodal.MultiInputKerasClassifier` or any scikit-learn model. The backbone
+is the slow part, so embeddings are cached on disk, keyed by each file's content and by
+the backbone's identity: a ``GridSearchCV`` over the head's parameters then runs the
+backbone once per image, not once per candidate and fold.
+
+``import skmultimodal.embedding`` loads no TensorFlow; ``fit`` imports Keras to check the
+backbone's name but builds nothing; the backbone is built on first use in ``transform``,
+once per process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from numbers import Integral
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._columns import one_column
+from .image import _validate_target_size, load_image
+
+__all__ = ["ImageEmbedder", "backbone_images_seen"]
+
+# The number of images the backbones of this process have embedded (cache misses only):
+# what ``benchmarks/bench_embedder.py`` counts. Read it with :func:`backbone_images_seen`.
+_BACKBONE_IMAGES = [0]
+# Bump when the way embeddings are computed changes: old cache entries are then unused.
+_CACHE_FORMAT = 1
+# The seed of a backbone's random initial weights (weights=None): the same backbone in
+# every process, so that its embeddings can be cached.
+_INIT_SEED = 0
+
+
+def backbone_images_seen() -> int:
+    """How many images the :class:`ImageEmbedder` backbones of this process have embedded.
+
+    Images read from the cache are not counted: this is the number of backbone forward
+    passes, one per image.
+
+    Examples
+    --------
+    >>> isinstance(backbone_images_seen(), int)
+    True
+    """
+    return _BACKBONE_IMAGES[0]
+
+
+def _file_digest(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        while block := file.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _atomic_save(path: Path, array: np.ndarray) -> None:
+    """Write ``array`` to ``path`` so that no reader ever sees a partial file.
+
+    The array goes to a temporary file in the same folder, then ``os.replace`` renames it:
+    atomic on POSIX and Windows, so several processes may write the same entry (the last
+    rename wins, and every version is the same).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npy")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            np.save(file, array, allow_pickle=False)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _load_entry(path: Path, width: int | None) -> np.ndarray | None:
+    """A cached embedding, or None when it is missing or unreadable (then recomputed)."""
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        return None
+    if array.ndim != 1 or array.dtype != np.float32 or (width and array.shape[0] != width):
+        return None
+    return array
+
+
+class ImageEmbedder(TransformerMixin, BaseEstimator):
+    """Turn a column of image paths into a pretrained backbone's pooled features.
+
+    Each image is loaded as :class:`~skmultimodal.ImageLoader` loads it (Pillow, RGB,
+    resized to ``target_size``), preprocessed as the backbone expects, run through the
+    backbone (frozen, inference mode) and average-pooled: a float32 ``(n, d)`` array.
+
+    With ``cache_dir``, each embedding is stored in one small ``.npy`` file named after
+    the SHA-256 of the image file's bytes, in a folder named after the backbone's
+    identity (application name or model architecture and weights, the weights file's
+    SHA-256, ``target_size`` and the preprocessing). A renamed or copied image hits the
+    cache; an edited one, or another backbone, does not. Entries are written atomically
+    (a temporary file, then ``os.replace``), so processes of a parallel search can share
+    one cache folder. The cache is never pruned: delete the folder to reclaim space.
+
+    Parameters
+    ----------
+    backbone : str or keras.Model, default="MobileNetV3Small"
+        The name of a ``keras.applications`` model, or a ``keras.Model`` mapping float32
+        pixels in [0, 255] to a feature map or vector (copied, never modified).
+    weights : "imagenet", str, os.PathLike or None, default="imagenet"
+        As ``image_backbone_weights`` of the estimators: Keras' ImageNet weights (for a
+        ``keras.Model``: its own), a weights file, or random initial weights (drawn with
+        a fixed seed, so that they are the same in every process).
+    target_size : tuple of (int, int), default=(224, 224)
+        ``(height, width)`` the images are resized to.
+    batch_size : int, default=32
+        Images per backbone call.
+    cache_dir : str, os.PathLike or None, default=None
+        Folder of the embedding cache (created when missing); None caches nothing.
+
+    Attributes
+    ----------
+    backbone_key_ : str
+        The backbone's identity: the name of its folder under ``cache_dir``.
+    n_features_in_ : int
+        Always 1.
+    feature_names_in_ : ndarray of shape (1,)
+        The column name, when fit on a one-column DataFrame.
+
+    Examples
+    --------
+    >>> import os, tempfile, keras
+    >>> from PIL import Image
+    >>> folder = tempfile.mkdtemp()
+    >>> paths = [os.path.join(folder, f"{i}.png") for i in range(3)]
+    >>> for i, path in enumerate(paths):
+    ...     Image.new("RGB", (8, 8), (80 * i, 0, 0)).save(path)
+    >>> inputs = keras.Input((8, 8, 3))
+    >>> tiny = keras.Model(inputs, keras.layers.Conv2D(4, 3)(inputs))
+    >>> embedder = ImageEmbedder(tiny, target_size=(8, 8), cache_dir=folder)
+    >>> embedder.fit_transform(paths).shape
+    (3, 4)
+    >>> seen = backbone_images_seen()
+    >>> _ = embedder.transform(paths[::-1])  # read from the cache
+    >>> backbone_images_seen() - seen
+    0
+    """
+
+    _parameter_constraints: dict = {
+        "backbone": "no_validation",
+        "weights": [str, os.PathLike, None],
+        "target_size": [tuple, list],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "cache_dir": [str, os.PathLike, None],
+    }
+
+    def __init__(
+        self,
+        backbone: Any = "MobileNetV3Small",
+        weights: str | os.PathLike | None = "imagenet",
+        target_size: Sequence[int] = (224, 224),
+        batch_size: int = 32,
+        cache_dir: str | os.PathLike | None = None,
+    ) -> None:
+        self.backbone = backbone
+        self.weights = weights
+        self.target_size = target_size
+        self.batch_size = batch_size
+        self.cache_dir = cache_dir
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: Any, y: Any = None) -> ImageEmbedder:
+        """Check the parameters and record the backbone's identity; reads no image.
+
+        Parameters
+        ----------
+        X : DataFrame of one column, Series, list, or array of shape (n,) or (n, 1)
+            Image paths.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : ImageEmbedder
+        """
+        from ._params import _check_backbone_params
+
+        _validate_target_size(self.target_size)
+        if self.backbone is None:
+            raise ValueError("ImageEmbedder needs a backbone, got backbone=None.")
+        try:
+            _check_backbone_params(self.backbone, self.weights, False)
+        except (ValueError, TypeError) as error:
+            message = str(error).replace("image_backbone_weights", "weights")
+            raise type(error)(message.replace("image_backbone", "backbone")) from error
+        one_column(X, owner=type(self).__name__, what="image paths")
+        validate_data(self, X, reset=True, skip_check_array=True)
+        self.n_features_in_ = 1
+        self.backbone_key_ = self._backbone_key()
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Embed the images, reading and filling the cache.
+
+        Parameters
+        ----------
+        X : DataFrame of one column, Series, list, or array of shape (n,) or (n, 1)
+            Image paths.
+
+        Returns
+        -------
+        embeddings : ndarray of shape (n_samples, n_features), dtype float32
+        """
+        check_is_fitted(self)
+        paths = [
+            os.fspath(p)
+            for p in one_column(X, owner=type(self).__name__, what="image paths").values
+        ]
+        if getattr(X, "ndim", 1) == 2:
+            validate_data(self, X, reset=False, skip_check_array=True)
+        digests = []
+        for row, path in enumerate(paths):
+            try:
+                digests.append(_file_digest(path))
+            except OSError as error:
+                raise FileNotFoundError(
+                    f"ImageEmbedder cannot read the image of row {row}: {path!r} ({error})."
+                ) from error
+        found: dict[str, np.ndarray] = {}
+        folder = None if self.cache_dir is None else Path(self.cache_dir, self.backbone_key_)
+        if folder is not None:
+            for digest in dict.fromkeys(digests):
+                entry = _load_entry(folder / digest[:2] / f"{digest}.npy", None)
+                if entry is not None:
+                    found[digest] = entry
+        # One backbone pass per distinct image content not in the cache.
+        missing = {digest: path for digest, path in zip(digests, paths, strict=True)}
+        missing = {d: p for d, p in missing.items() if d not in found}
+        if missing:
+            computed = self._embed(list(missing.values()))
+            for digest, embedding in zip(missing, computed, strict=True):
+                found[digest] = embedding
+                if folder is not None:
+                    _atomic_save(folder / digest[:2] / f"{digest}.npy", embedding)
+        if not paths:
+            return np.zeros((0, self._width()), dtype=np.float32)
+        widths = {found[d].shape[0] for d in digests}
+        if len(widths) > 1:
+            raise ValueError(
+                f"The embedding cache under {folder} holds embeddings of several widths "
+                f"{sorted(widths)}; delete that folder."
+            )
+        return np.stack([found[d] for d in digests]).astype(np.float32, copy=False)
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """``embedding0``, ``embedding1``, ... (builds the backbone to learn the width).
+
+        Returns
+        -------
+        ndarray of str
+        """
+        check_is_fitted(self)
+        return np.asarray([f"embedding{i}" for i in range(self._width())], dtype=object)
+
+    # -- the backbone -----------------------------------------------------------------
+    def _backbone_key(self) -> str:
+        """A hash of everything that decides an image's embedding."""
+        from .architecture import IMAGENET
+
+        if isinstance(self.backbone, str):
+            source = {"application": self.backbone}
+        else:
+            digest = hashlib.sha256(json.dumps(self.backbone.to_json()).encode())
+            for array in self.backbone.get_weights():
+                digest.update(np.ascontiguousarray(array).tobytes())
+            source = {"model": digest.hexdigest()}
+        if self.weights is None or self.weights == IMAGENET:
+            weights = self.weights
+        else:
+            weights = {"file_sha256": _file_digest(self.weights)}
+        identity = {
+            "format": _CACHE_FORMAT,
+            **source,
+            "weights": weights,
+            "init_seed": _INIT_SEED,
+            "target_size": list(_validate_target_size(self.target_size)),
+            "preprocessing": "application" if isinstance(self.backbone, str) else "none",
+            "pooling": "avg",
+        }
+        return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:32]
+
+    def _model(self):
+        """The embedding model, built once per process (not part of the pickled state)."""
+        model = vars(self).get("_embedding_model")
+        if model is None:
+            import keras
+
+            from ._seeding import tensorflow_seed
+            from .architecture import SharedBackbone
+
+            height, width = _validate_target_size(self.target_size)
+            inputs = keras.Input((height, width, 3), dtype="uint8")
+            with tensorflow_seed(_INIT_SEED):
+                features = SharedBackbone(self.backbone, self.weights, False)(inputs)
+            model = keras.Model(inputs, features)
+            self._embedding_model = model
+        return model
+
+    def _width(self) -> int:
+        return int(self._model().output.shape[-1])
+
+    def _embed(self, paths: list[str]) -> list[np.ndarray]:
+        model = self._model()
+        size = _validate_target_size(self.target_size)
+        out = []
+        for start in range(0, len(paths), self.batch_size):
+            batch = np.stack([load_image(p, size) for p in paths[start : start + self.batch_size]])
+            features = np.asarray(model.predict_on_batch(batch), dtype=np.float32)
+            _BACKBONE_IMAGES[0] += len(batch)
+            out.extend(features)
+        return out
+
+    def __getstate__(self) -> dict:
+        state = dict(super().__getstate__())
+        state.pop("_embedding_model", None)  # rebuilt on first use in the new process
+        return state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.one_d_array = True
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.transformer_tags.preserves_dtype = []
+        tags.non_deterministic = False
+        return tags

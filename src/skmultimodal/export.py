@@ -1,0 +1,369 @@
+"""Export a fitted pipeline as one TensorFlow SavedModel that takes the raw table columns.
+
+:func:`export` turns ``Pipeline([("prep", MultiInputTransformer(...)), ("clf",
+MultiInputKerasClassifier(...))])`` into a SavedModel whose serving signature takes one
+tensor per table column: strings for text columns (the fitted vocabulary and the
+tokenisation run inside the graph), encoded image files (decoded and resized inside the
+graph) or decoded uint8 pixels, and numbers or strings for the tabular columns (the fitted
+``StandardScaler``, ``MinMaxScaler``, ``OneHotEncoder`` and ``SimpleImputer`` inside the
+graph). Serving it needs TensorFlow only: no scikit-learn, no skmultimodal, no Python
+code of ours (see docs/user_guide/transfer_learning.md, "Serving").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["export"]
+
+IMAGE_INPUTS = ("bytes", "pixels")
+# TextTokenizer's padding and out-of-vocabulary ids.
+_PADDING_ID, _OOV_ID = 0, 1
+
+
+def _refuse(step: str, columns: Any, what: str) -> ValueError:
+    return ValueError(
+        f"export cannot put the step {step!r} (columns {[str(c) for c in np.atleast_1d(columns)]}) "
+        f"into the TensorFlow graph: {what}"
+    )
+
+
+def _char_class(chars: str) -> str:
+    """An RE2 character class matching exactly ``chars`` (every character escaped)."""
+    return "[" + "".join(f"\\x{{{ord(char):x}}}" for char in dict.fromkeys(chars)) + "]"
+
+
+def _ranges_class(pattern: str) -> str:
+    """TextTokenizer's one-token-per-character class, as RE2 ``\\x{...}`` ranges."""
+    body = pattern[1:-1]
+    out, i = [], 0
+    while i < len(body):
+        if i + 2 < len(body) and body[i + 1] == "-":
+            out.append(f"\\x{{{ord(body[i]):x}}}-\\x{{{ord(body[i + 2]):x}}}")
+            i += 3
+        else:
+            out.append(f"\\x{{{ord(body[i]):x}}}")
+            i += 1
+    return "[" + "".join(out) + "]"
+
+
+class _Column:
+    """How one table column enters the graph: its signature spec and its raw form."""
+
+    def __init__(self, name: str, dtype, shape=(None,)):
+        self.name, self.dtype, self.shape = name, dtype, shape
+
+
+def _text_graph(tokenizer, tf):
+    """``strings (n,) -> int32 (n, max_len)``: ``TextTokenizer.transform`` in TF ops."""
+    from .text import (
+        _ASCII_WHITESPACE,
+        _EMOJI_MODIFIERS,
+        _NON_ASCII_WHITESPACE,
+        _ONE_TOKEN_PER_CHAR,
+        _SENTINEL,
+    )
+
+    separators = _char_class(
+        tokenizer.filters + _ASCII_WHITESPACE + _NON_ASCII_WHITESPACE + _EMOJI_MODIFIERS + _SENTINEL
+    )
+    one_per_char = _ranges_class(_ONE_TOKEN_PER_CHAR.pattern)
+    words = list(tokenizer.vocabulary_)
+    table = tf.lookup.StaticHashTable(
+        tf.lookup.KeyValueTensorInitializer(
+            tf.constant(words, dtype=tf.string),
+            tf.constant([tokenizer.vocabulary_[w] for w in words], dtype=tf.int32),
+        ),
+        default_value=_OOV_ID,
+    )
+    max_len = int(tokenizer.max_len_)
+    lowercase, padding, truncating = tokenizer.lowercase, tokenizer.padding, tokenizer.truncating
+
+    def tokenize(texts):
+        if lowercase:
+            texts = tf.strings.lower(texts, encoding="utf-8")
+        texts = tf.strings.regex_replace(texts, separators, " ")
+        texts = tf.strings.regex_replace(texts, f"({one_per_char})", " \\1 ")
+        tokens = tf.strings.split(texts, sep=" ")
+        tokens = tf.ragged.boolean_mask(tokens, tf.strings.length(tokens) > 0)
+        ids = tf.ragged.map_flat_values(table.lookup, tokens)
+        lengths = ids.row_lengths()
+        kept = tf.minimum(lengths, max_len)
+        if truncating == "pre":
+            start = lengths - kept
+        else:
+            start = tf.zeros_like(lengths)
+        column = tf.range(max_len, dtype=lengths.dtype)[None, :]
+        if padding == "pre":
+            offset = column - (max_len - kept)[:, None]
+        else:
+            offset = column
+        valid = (offset >= 0) & (offset < kept[:, None])
+        index = tf.where(valid, start[:, None] + offset, 0)
+        dense = ids.to_tensor(default_value=0)
+        dense = tf.pad(dense, [[0, 0], [0, 1]])  # a row of padding has a column to gather
+        gathered = tf.gather(dense, tf.cast(index, tf.int32), batch_dims=1)
+        return tf.where(valid, gathered, _PADDING_ID)
+
+    tokenize.table = table  # tracked by the exported module, so that it is saved
+    return tokenize
+
+
+def _image_graph(loader, mode: str, tf):
+    """``encoded files (n,) or uint8 pixels -> uint8 (n, h, w, c)``."""
+    height, width, channels = loader.output_shape_
+    if mode == "pixels":
+        return lambda pixels: pixels
+    if loader.keep_aspect_ratio:
+        raise _refuse(
+            "ImageLoader",
+            [],
+            "keep_aspect_ratio=True (centre crop) is not replicated "
+            "in the graph; export with image_input='pixels'.",
+        )
+    method = {"bilinear": "bilinear", "nearest": "nearest", "bicubic": "bicubic"}.get(
+        loader.interpolation, "area"
+    )
+
+    def decode_jpeg(data):
+        # ImageLoader decodes JPEG files in Pillow's draft mode: libjpeg scales by 1/8,
+        # 1/4 or 1/2 in the DCT domain, the largest scale that keeps both sides at
+        # least the target's; decode_jpeg's ratio is the same libjpeg scaling.
+        shape = tf.io.extract_jpeg_shape(data)
+        scale = tf.minimum(shape[1] // width, shape[0] // height)
+        return tf.case(
+            [
+                (scale >= ratio, lambda r=ratio: tf.io.decode_jpeg(data, channels, ratio=r))
+                for ratio in (8, 4, 2)
+            ],
+            default=lambda: tf.io.decode_jpeg(data, channels),
+        )
+
+    def decode_one(data):
+        image = tf.cond(
+            tf.io.is_jpeg(data),
+            lambda: decode_jpeg(data),
+            lambda: tf.io.decode_image(data, channels=channels, expand_animations=False),
+        )
+        image.set_shape((None, None, channels))
+        image = tf.image.resize(image, (height, width), method=method, antialias=True)
+        return tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
+
+    def decode(files):
+        return tf.map_fn(
+            decode_one,
+            files,
+            fn_output_signature=tf.TensorSpec((height, width, channels), tf.uint8),
+        )
+
+    return decode
+
+
+def _tabular_graph(step_name: str, trans, columns: list, tf):
+    """``{column: (n,)} -> float32 (n, k)`` for the standard scikit-learn steps."""
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler
+
+    steps = [s for _, s in trans.steps] if isinstance(trans, Pipeline) else [trans]
+    string_columns = set()
+    ops = []
+    for step in steps:
+        kind = type(step).__name__
+        if step == "passthrough":
+            continue
+        if isinstance(step, StandardScaler):
+            mean = np.zeros(len(columns)) if step.mean_ is None else step.mean_
+            scale = np.ones(len(columns)) if step.scale_ is None else step.scale_
+            ops.append(lambda x, m=mean, s=scale: (x - m) / s)
+        elif isinstance(step, MinMaxScaler):
+            if step.clip:
+                lo, hi = step.feature_range
+                ops.append(
+                    lambda x, a=step.scale_, b=step.min_, lo=lo, hi=hi: tf.clip_by_value(
+                        x * a + b, lo, hi
+                    )
+                )
+            else:
+                ops.append(lambda x, a=step.scale_, b=step.min_: x * a + b)
+        elif isinstance(step, SimpleImputer) and step.statistics_.dtype.kind == "f":
+            if step.add_indicator:
+                raise _refuse(step_name, columns, "SimpleImputer(add_indicator=True).")
+            statistics = step.statistics_.astype("float64")
+            ops.append(lambda x, v=statistics: tf.where(tf.math.is_nan(x), v, x))
+        elif isinstance(step, OneHotEncoder) and step is steps[0]:
+            if step.drop is not None or getattr(step, "_infrequent_enabled", False):
+                raise _refuse(
+                    step_name, columns, "OneHotEncoder with drop or infrequent categories."
+                )
+            if not all(c.dtype.kind in "OUS" for c in step.categories_):
+                raise _refuse(step_name, columns, "OneHotEncoder of numeric categories.")
+            string_columns.update(columns)
+            categories = [[str(v) for v in c] for c in step.categories_]
+            ops.append(_one_hot(categories, tf))
+        else:
+            raise _refuse(
+                step_name,
+                columns,
+                f"{kind} is not one of StandardScaler, MinMaxScaler, OneHotEncoder (first step, "
+                "string categories), SimpleImputer (numbers) or 'passthrough'.",
+            )
+
+    def transform(values):
+        if set(columns) <= string_columns:
+            x = tf.stack([values[c] for c in columns], axis=1)
+        else:
+            x = tf.stack([tf.cast(values[c], tf.float64) for c in columns], axis=1)
+        for op in ops:
+            x = op(x)
+        return tf.cast(x, tf.float32)
+
+    dtypes = {c: tf.string if c in string_columns else tf.float64 for c in columns}
+    return transform, dtypes
+
+
+def _one_hot(categories: list, tf):
+    def encode(x):
+        parts = []
+        for j, values in enumerate(categories):
+            matches = tf.equal(x[:, j : j + 1], tf.constant(values, dtype=tf.string)[None, :])
+            parts.append(tf.cast(matches, tf.float64))
+        return tf.concat(parts, axis=1)
+
+    return encode
+
+
+def export(pipeline, path: str | os.PathLike, *, image_input: str = "bytes") -> Path:
+    """Write a fitted pipeline as a TensorFlow SavedModel that takes the raw columns.
+
+    Parameters
+    ----------
+    pipeline : sklearn.pipeline.Pipeline
+        Fitted, of two steps: a :class:`~skmultimodal.MultiInputTransformer` and a
+        :class:`~skmultimodal.MultiInputKerasClassifier` with one output. The
+        transformer's steps must be :class:`~skmultimodal.ImageLoader`,
+        :class:`~skmultimodal.TextTokenizer`, ``"passthrough"``, or scikit-learn's
+        ``StandardScaler``, ``MinMaxScaler``, ``SimpleImputer`` (numbers) or
+        ``OneHotEncoder`` (string categories, first step), alone or in a ``Pipeline``;
+        any other step is refused with its name and columns.
+    path : str or os.PathLike
+        Folder of the SavedModel (created; an existing SavedModel there is replaced).
+    image_input : {"bytes", "pixels"}, default="bytes"
+        What the signature takes for an image column: the encoded files (PNG, JPEG, GIF,
+        BMP), decoded with ``tf.io.decode_image`` and resized with ``tf.image.resize``
+        (antialiased), which is close to, not exactly, Pillow's resize (measured in
+        the user guide); or ``"pixels"``: the decoded uint8 ``(n, h, w, c)`` arrays
+        that ``ImageLoader`` returns, which reproduces the pipeline to float precision.
+
+    Returns
+    -------
+    Path
+        ``path``. The SavedModel's ``serving_default`` signature takes one keyword per
+        table column (strings for texts and categories, float64 for numbers, strings or
+        uint8 pixels for images) and returns ``{"probabilities": float32 (n, n_classes)}``
+        in the order of ``classes``, which ``skmultimodal_export.json`` (in the
+        ``assets`` folder) lists with the inputs.
+
+    Examples
+    --------
+    >>> import tensorflow as tf  # doctest: +SKIP
+    >>> export(pipeline, "served")  # doctest: +SKIP
+    >>> serve = tf.saved_model.load("served").signatures["serving_default"]  # doctest: +SKIP
+    >>> serve(text=tf.constant(["a good film"]), price=tf.constant([3.5], tf.float64))
+    ... # doctest: +SKIP
+    """
+    import tensorflow as tf
+    from sklearn.pipeline import Pipeline
+    from sklearn.utils.validation import check_is_fitted
+
+    from .compose import MultiInputTransformer
+    from .estimators import MultiInputKerasClassifier
+    from .image import ImageLoader
+    from .text import TextTokenizer
+
+    if image_input not in IMAGE_INPUTS:
+        raise ValueError(f"image_input must be one of {IMAGE_INPUTS}, got {image_input!r}.")
+    if not isinstance(pipeline, Pipeline) or len(pipeline.steps) != 2:
+        raise ValueError(
+            "export takes a fitted Pipeline of two steps, a MultiInputTransformer and a "
+            f"MultiInputKerasClassifier; got {type(pipeline).__name__}."
+        )
+    (prep_name, prep), (clf_name, clf) = pipeline.steps
+    if not isinstance(prep, MultiInputTransformer):
+        raise ValueError(f"export: step {prep_name!r} must be a MultiInputTransformer.")
+    if not isinstance(clf, MultiInputKerasClassifier):
+        raise ValueError(
+            f"export: step {clf_name!r} must be a MultiInputKerasClassifier, got "
+            f"{type(clf).__name__}."
+        )
+    check_is_fitted(clf)
+    if clf.input_names_ is None or isinstance(clf.classes_, list):
+        raise ValueError("export supports a classifier with one output on a dict of inputs.")
+
+    builders = {}
+    signature: dict = {}
+    for name, trans, columns in prep.transformers_:
+        if trans == "drop":
+            continue
+        cols = [columns] if isinstance(columns, (str, int)) else list(columns)
+        cols = [str(c) for c in cols]
+        if isinstance(trans, ImageLoader):
+            builders[name] = (cols, _image_graph(trans, image_input, tf))
+            if image_input == "pixels":
+                signature[cols[0]] = tf.TensorSpec((None, *trans.output_shape_), tf.uint8)
+            else:
+                signature[cols[0]] = tf.TensorSpec((None,), tf.string)
+        elif isinstance(trans, TextTokenizer):
+            builders[name] = (cols, _text_graph(trans, tf))
+            signature[cols[0]] = tf.TensorSpec((None,), tf.string)
+        elif trans == "passthrough" or hasattr(trans, "transform"):
+            if name in getattr(clf, "sparse_inputs_", ()):
+                raise _refuse(name, cols, "its output is sparse; use sparse_output=False.")
+            transform, dtypes = _tabular_graph(name, trans, cols, tf)
+            builders[name] = (cols, transform)
+            for col, dtype in dtypes.items():
+                signature[col] = tf.TensorSpec((None,), dtype)
+        else:
+            raise _refuse(name, cols, f"{type(trans).__name__} is not supported.")
+        if name not in clf.input_names_:
+            raise _refuse(name, cols, "the classifier has no input of this name.")
+
+    model = clf.model_
+    binary = clf.target_type_ == "binary" and model.output.shape[-1] == 1
+
+    def serve(**columns):
+        inputs = {}
+        for name, (cols, build) in builders.items():
+            if len(cols) == 1 and name in _single_column_steps(prep, ImageLoader, TextTokenizer):
+                inputs[name] = build(columns[cols[0]])
+            else:
+                inputs[name] = build({c: columns[c] for c in cols})
+        proba = model(inputs, training=False)
+        if binary:
+            proba = tf.concat([1 - proba, proba], axis=1)
+        return {"probabilities": proba}
+
+    module = tf.Module()
+    module.model = model
+    module.tables = [build.table for _, build in builders.values() if hasattr(build, "table")]
+    module.serve = tf.function(serve, input_signature=None).get_concrete_function(**signature)
+    path = Path(path)
+    manifest = {
+        "inputs": {col: spec.dtype.name for col, spec in signature.items()},
+        "image_input": image_input,
+        "classes": np.asarray(clf.classes_).tolist(),
+        "output": "probabilities",
+    }
+    tf.saved_model.save(module, os.fspath(path), signatures={"serving_default": module.serve})
+    (path / "assets").mkdir(exist_ok=True)
+    (path / "assets" / "skmultimodal_export.json").write_text(json.dumps(manifest, indent=1))
+    return path
+
+
+def _single_column_steps(prep, *kinds) -> set:
+    return {name for name, trans, _ in prep.transformers_ if isinstance(trans, kinds)}

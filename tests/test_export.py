@@ -1,0 +1,144 @@
+"""export: the fitted pipeline as a SavedModel served by a process that imports only
+TensorFlow, matching predict_proba."""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from _settings import TINY
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+
+pytest.importorskip("tensorflow")
+
+from skmultimodal import (  # noqa: E402
+    ImageLoader,
+    MultiInputKerasClassifier,
+    MultiInputTransformer,
+    TextTokenizer,
+    export,
+)
+
+SERVE = textwrap.dedent(
+    """
+    import importlib.abc, json, sys
+
+    class Refuse(importlib.abc.MetaPathFinder):
+        # The serving process cannot import skmultimodal or SciKeras at all.
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in ("skmultimodal", "scikeras"):
+                raise ImportError(f"{name} is not available when serving")
+
+    sys.meta_path.insert(0, Refuse())
+    import numpy as np
+    import tensorflow as tf
+
+    folder, image_input = sys.argv[1], sys.argv[2]
+    columns = json.load(open(folder + "/columns.json"))
+    serve = tf.saved_model.load(folder + "/model_" + image_input).signatures["serving_default"]
+    inputs = {}
+    for name, values in columns.items():
+        if name == "image":
+            if image_input == "pixels":
+                inputs[name] = tf.constant(np.load(folder + "/pixels.npy"))
+            else:
+                inputs[name] = tf.constant([open(p, "rb").read() for p in values])
+        elif isinstance(values[0], str):
+            inputs[name] = tf.constant(values)
+        else:
+            inputs[name] = tf.constant(values, dtype=tf.float64)
+    proba = serve(**inputs)["probabilities"].numpy()
+    loaded = sorted(m.split(".")[0] for m in sys.modules)
+    np.save(folder + "/proba_" + image_input + ".npy", proba)
+    json.dump({"scikeras": "scikeras" in loaded, "skmultimodal": "skmultimodal" in loaded},
+              open(folder + "/modules_" + image_input + ".json", "w"))
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def fitted(multimodal_data):
+    X, y = multimodal_data
+    series = [f"t{i}" for i in range(8)]
+    prep = MultiInputTransformer(
+        [
+            ("image", ImageLoader(target_size=(16, 16)), "image"),
+            ("text", TextTokenizer(max_words=40, max_len=12), "text"),
+            ("series", StandardScaler(), series),
+            ("category", OneHotEncoder(sparse_output=False, handle_unknown="ignore"), ["category"]),
+        ]
+    )
+    pipe = Pipeline([("prep", prep), ("clf", MultiInputKerasClassifier(**TINY))])
+    return pipe.fit(X, y), X
+
+
+def serve_in_tensorflow_only_process(folder, image_input):
+    subprocess.run(
+        [sys.executable, "-c", SERVE, str(folder), image_input],
+        check=True,
+        env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"},
+        timeout=300,
+    )
+    modules = json.loads((folder / f"modules_{image_input}.json").read_text())
+    assert modules == {"scikeras": False, "skmultimodal": False}
+    return np.load(folder / f"proba_{image_input}.npy")
+
+
+def test_exported_model_reproduces_predict_proba(fitted, tmp_path):
+    pipe, X = fitted
+    rows = X.iloc[:50]
+    expected = pipe.predict_proba(rows)
+    columns = {c: rows[c].tolist() for c in rows.columns}
+    (tmp_path / "columns.json").write_text(json.dumps(columns))
+    np.save(
+        tmp_path / "pixels.npy", pipe["prep"].named_transformers_["image"].transform(rows["image"])
+    )
+    export(pipe, tmp_path / "model_pixels", image_input="pixels")
+    export(pipe, tmp_path / "model_bytes")
+
+    proba = serve_in_tensorflow_only_process(tmp_path, "pixels")
+    assert proba.shape == expected.shape
+    np.testing.assert_allclose(proba, expected, atol=1e-4, rtol=0)
+    # Encoded files decoded and resized by TensorFlow: close to Pillow's, not exact.
+    proba_bytes = serve_in_tensorflow_only_process(tmp_path, "bytes")
+    print("max abs difference, pixels:", np.abs(proba - expected).max())
+    print("max abs difference, encoded files:", np.abs(proba_bytes - expected).max())
+    assert np.abs(proba_bytes - expected).max() < 0.05
+
+
+def test_in_graph_tokenisation_matches_text_tokenizer():
+    import tensorflow as tf
+
+    from skmultimodal.export import _text_graph
+
+    texts = [
+        "The cat sat.",
+        "Don't stop, DON'T! tabs\tand\nlines",
+        "",
+        "我爱猫 great😀👍🏽 x",
+        "a b c d e f g h i j k l m n o p",
+        "Émile écrit",
+    ]
+    for padding in ("pre", "post"):
+        for truncating in ("pre", "post"):
+            tokenizer = TextTokenizer(max_len=5, padding=padding, truncating=truncating)
+            tokenizer.fit(texts + ["cat cat the a"])
+            graph = _text_graph(tokenizer, tf)(tf.constant(texts)).numpy()
+            np.testing.assert_array_equal(graph, tokenizer.transform(texts))
+
+
+def test_export_refuses_an_unknown_step_by_name(small_data, tmp_path):
+    X, y = small_data
+    prep = MultiInputTransformer(
+        [
+            ("text", TextTokenizer(), "text"),
+            ("num", FunctionTransformer(np.log1p), ["t0"]),
+        ]
+    )
+    pipe = Pipeline([("prep", prep), ("clf", MultiInputKerasClassifier(**TINY))])
+    pipe.fit(X.assign(t0=X["t0"].abs()), y)
+    with pytest.raises(ValueError, match=r"step 'num' \(columns \['t0'\]\).*FunctionTransformer"):
+        export(pipe, tmp_path / "model")
