@@ -142,3 +142,12 @@ def test_export_refuses_an_unknown_step_by_name(small_data, tmp_path):
     pipe.fit(X.assign(t0=X["t0"].abs()), y)
     with pytest.raises(ValueError, match=r"step 'num' \(columns \['t0'\]\).*FunctionTransformer"):
         export(pipe, tmp_path / "model")
+
+
+def test_export_refuses_presence_masks_by_step(small_data, tmp_path):
+    X, y = small_data
+    prep = MultiInputTransformer([("text", TextTokenizer(on_missing="mask"), "text")])
+    pipe = Pipeline([("prep", prep), ("clf", MultiInputKerasClassifier(**TINY))])
+    pipe.fit(X.assign(text=X["text"].where(X.index % 3 > 0)), y)
+    with pytest.raises(ValueError, match=r"step 'text'.*on_missing='mask'"):
+        export(pipe, tmp_path / "model")

@@ -312,6 +312,16 @@ def export(pipeline, path: str | os.PathLike, *, image_input: str = "bytes") -> 
             continue
         cols = [columns] if isinstance(columns, (str, int)) else list(columns)
         cols = [str(c) for c in cols]
+        if (
+            getattr(trans, "on_missing", None) == "mask"
+            or type(trans).__name__ == "MaskMissingRows"
+        ):
+            raise _refuse(
+                name,
+                cols,
+                "rows without this modality (on_missing='mask', presence masks) are not "
+                "exported yet; fit the pipeline without masks to export it.",
+            )
         if isinstance(trans, ImageLoader):
             builders[name] = (cols, _image_graph(trans, image_input, tf))
             if image_input == "pixels":
