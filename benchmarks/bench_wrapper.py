@@ -13,9 +13,21 @@ The script also checks that the arrays reaching ``keras.Model.fit`` are the call
 the rest) and prints a cProfile of the wrapper's own functions (everything outside
 ``keras.Model.fit`` and the model build). Appends a section to ``benchmarks/RESULTS.md``.
 
+With ``--by-cause`` it measures instead the overhead of a seeded fit and of a one-row
+predict, split by cause: ``MultiInputKerasClassifier(random_state=0).fit`` against a bare
+``Model.fit`` of a fresh ``keras.models.clone_model`` of the same fitted model, compiled
+from its compile config and given the very arrays Keras got from us; the same bare fit
+inside our seeding context with and without op determinism (the price of
+``random_state``); our fit with ``random_state=None``; the wrapper's parts (validation,
+build + compile, ``Model.fit``, the rest); and ``predict`` on one row against
+``model.predict_on_batch`` on one row and on the two rows we pad it to, with the
+validation, parameter routing and target decoding timed apart. Interleaved, best of
+``--repeats`` (2 by default in this mode).
+
 Usage::
 
     python benchmarks/bench_wrapper.py --n-samples 2000 --epochs 3
+    python benchmarks/bench_wrapper.py --by-cause --n-samples 2000 --epochs 5
 """
 
 import argparse
@@ -74,15 +86,182 @@ class FitSpy:
         self.model_class.fit = self.original
 
 
+def best_of(times):
+    return {name: min(wall) for name, (wall, _) in times.items()}
+
+
+def by_cause(args):
+    """Seeded fit and one-row predict overhead, split by cause (see the module docstring)."""
+    import keras
+    import tensorflow as tf
+
+    from skmultimodal._seeding import tensorflow_seed
+    from skmultimodal.estimators import MultiInputKerasClassifier
+
+    load_before = os.getloadavg()
+    X, y = make_data_from(args)
+    fit_params = dict(MODEL_PARAMS, epochs=args.epochs, batch_size=args.batch_size)
+
+    def ours(random_state=0):
+        return MultiInputKerasClassifier(**fit_params, random_state=random_state).fit(X, y)
+
+    # Warm-up, and what Keras gets from us: the arrays, the compile config, the model.
+    with FitSpy(keras) as spy:
+        template = ours()
+    keras_x, keras_y = spy.x, spy.y
+    compile_config = template.model_.get_compile_config()
+
+    def bare(seed=None, deterministic_ops=True):
+        model = keras.models.clone_model(template.model_)
+        model.compile_from_config(compile_config)
+        if seed is None:
+            model.fit(keras_x, keras_y, epochs=args.epochs, batch_size=args.batch_size, verbose=0)
+        else:
+            with tensorflow_seed(seed, deterministic_ops=deterministic_ops):
+                model.fit(
+                    keras_x, keras_y, epochs=args.epochs, batch_size=args.batch_size, verbose=0
+                )
+        return model
+
+    bare()
+    fit_methods = {
+        "ours, random_state=0": ours,
+        "ours, random_state=None": lambda: ours(None),
+        "bare clone + Model.fit (no seed)": bare,
+        "bare, inside tensorflow_seed(0) (seeds + op determinism)": lambda: bare(0),
+        "bare, inside tensorflow_seed(0, deterministic_ops=False)": lambda: bare(0, False),
+    }
+    fit_best = best_of(harness.interleaved(fit_methods, args.repeats, args.random_state))
+
+    # One seeded fit of ours split into parts.
+    parts = {}
+
+    def timed(owner, name, label):
+        original = owner.__dict__.get(name)
+        inherited = getattr(owner, name)
+
+        def wrapper(*a, **k):
+            start = time.perf_counter()
+            try:
+                return inherited(*a, **k)
+            finally:
+                parts[label] = parts.get(label, 0.0) + time.perf_counter() - start
+
+        setattr(owner, name, wrapper)
+        return original
+
+    cls = MultiInputKerasClassifier
+    originals = {
+        "_validate_data": timed(cls, "_validate_data", "validation (X and y)"),
+        "_build_keras_model": timed(cls, "_build_keras_model", "build + compile"),
+    }
+    try:
+        with FitSpy(keras) as spy:
+            start = time.perf_counter()
+            clf = ours()
+            total = time.perf_counter() - start
+    finally:
+        for name, original in originals.items():
+            if original is None:
+                delattr(cls, name)  # inherited: remove the wrapper, do not pin the method
+            else:
+                setattr(cls, name, original)
+    parts["keras Model.fit (inside our seeding context)"] = spy.seconds
+    parts["rest (seeding context, target encoding, SciKeras glue)"] = total - sum(parts.values())
+
+    # One-row predict.
+    one = {key: value[:1] for key, value in X.items()}
+    two = {key: value[[0, 0]] for key, value in X.items()}
+    model = clf.model_
+    predict_methods = {
+        "ours: predict (1 row)": lambda: clf.predict(one),
+        "model.predict_on_batch (1 row)": lambda: model.predict_on_batch(one),
+        "model.predict_on_batch (the 2 padded rows)": lambda: model.predict_on_batch(two),
+        "ours: _validate_data (1 row)": lambda: clf._validate_data(X=one, y=None),
+        "ours: get_params + routing": lambda: clf.get_params(),
+        "ours: predict_proba (1 row)": lambda: clf.predict_proba(one),
+    }
+    for function in predict_methods.values():
+        function()
+    predict_times = harness.interleaved(predict_methods, 50, random_state=args.random_state)
+    predict_best = {name: min(wall) for name, (wall, _) in predict_times.items()}
+    predict_median = {name: statistics.median(wall) for name, (wall, _) in predict_times.items()}
+    same = np.array_equal(ours().predict_proba(X), clf.predict_proba(X))
+    load_after = os.getloadavg()
+
+    base = fit_best["bare clone + Model.fit (no seed)"]
+    fit_table = harness.table(
+        ["fit (best of interleaved rounds)", "wall s", "vs bare clone fit"],
+        [[name, f"{s_:.2f}", f"{s_ / base:.3f}x"] for name, s_ in fit_best.items()],
+        "lrr",
+    )
+    part_table = harness.table(
+        ["one seeded fit of ours, by part", "s", "share"],
+        [[name, f"{s_:.3f}", f"{s_ / total:.1%}"] for name, s_ in parts.items()]
+        + [["total", f"{total:.3f}", "100%"]],
+        "lrr",
+    )
+    one_row = predict_best["model.predict_on_batch (1 row)"]
+    predict_table = harness.table(
+        ["1-row predict (50 interleaved calls)", "best ms", "median ms", "best vs 1-row batch"],
+        [
+            [
+                name,
+                f"{1e3 * predict_best[name]:.2f}",
+                f"{1e3 * predict_median[name]:.2f}",
+                f"{predict_best[name] / one_row:.2f}x",
+            ]
+            for name in predict_methods
+        ],
+        "lrrr",
+    )
+    summary = [
+        f"{args.n_samples} rows, {args.epochs} epochs, batch {args.batch_size}, image "
+        f"{args.image_size}x{args.image_size} + text + table, model as in the default mode; "
+        f"best of {args.repeats} interleaved rounds",
+        "goals: seeded fit <= 1.10x the bare clone fit, 1-row predict <= 2x predict_on_batch",
+        "price of random_state (op determinism + seeds) on the bare fit: "
+        f"{fit_best['bare, inside tensorflow_seed(0) (seeds + op determinism)'] / base:.3f}x; "
+        "seeds alone: "
+        f"{fit_best['bare, inside tensorflow_seed(0, deterministic_ops=False)'] / base:.3f}x",
+        f"two seeded fits give bit-identical predict_proba on all rows: {same}",
+        f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (2 shared cores)",
+    ]
+    harness.print_lines(fit_table, part_table, predict_table, summary)
+    harness.record(
+        args,
+        __file__,
+        None,
+        "Wrapper overhead by cause: seeded fit and 1-row predict (bench_wrapper.py --by-cause)",
+        [
+            f"Environment: {harness.environment(np, keras, tf)}.",
+            "",
+            *fit_table,
+            "",
+            *part_table,
+            "",
+            *predict_table,
+            "",
+            *harness.bullets(summary),
+        ],
+    )
+    return fit_best["ours, random_state=0"] / base
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_data_options(parser, n_samples=2000)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--repeats", type=int, default=5, help="interleaved rounds")
+    parser.add_argument("--repeats", type=int, default=None, help="interleaved rounds")
     parser.add_argument("--random-state", type=int, default=0, help="data and run order")
+    parser.add_argument("--by-cause", action="store_true", help="seeded fit/predict split")
     harness.add_results_options(parser)
     args = parser.parse_args(argv)
+    if args.by_cause:
+        args.repeats = args.repeats or 2
+        return by_cause(args)
+    args.repeats = args.repeats or 5
 
     import keras
     import tensorflow as tf
