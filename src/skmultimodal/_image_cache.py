@@ -66,7 +66,7 @@ class DecodeCache:
     def __init__(
         self, directory: str | os.PathLike, spec_key: str, row_shape: tuple, max_bytes: int | None
     ) -> None:
-        self.directory = os.fspath(directory)
+        self.directory = os.path.expanduser(os.fspath(directory))
         self.spec_key = f"{spec_key}|pillow={PIL.__version__}|rules={_DECODE_RULES_VERSION}"
         self.row_shape = tuple(row_shape)
         self.row_bytes = int(np.prod(self.row_shape))

@@ -590,9 +590,9 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         ``with`` block); the estimators' ``fit`` and ``predict`` keep no reference to
         it. A full disk raises an ``OSError`` naming the folder and the space needed.
     cache_dir : str or os.PathLike, default=None
-        Folder of a decode cache that outlives the loader and is shared between fits,
-        loaders and processes: each decoded image is stored there (``height * width *
-        channels`` bytes, one file) and later ``transform`` calls, clones and worker
+        Folder (``~`` expanded, created if missing) of a decode cache that outlives the
+        loader and is shared between fits, loaders and processes: each decoded image is
+        stored there (``height * width * channels`` bytes, one file) and later ``transform`` calls, clones and worker
         processes with the same decoding options read it back instead of decoding the
         file again, e.g. across all candidates, folds and the refit of a
         ``GridSearchCV``. Entries are keyed by the resolved path, the file's size,
