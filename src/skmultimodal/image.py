@@ -592,19 +592,18 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     cache_dir : str or os.PathLike, default=None
         Folder (``~`` expanded, created if missing) of a decode cache that outlives the
         loader and is shared between fits, loaders and processes: each decoded image is
-        stored there (``height * width * channels`` bytes, one file) and later ``transform`` calls, clones and worker
-        processes with the same decoding options read it back instead of decoding the
-        file again, e.g. across all candidates, folds and the refit of a
-        ``GridSearchCV``. Entries are keyed by the resolved path, the file's size,
-        modification time and inode, and every option that changes pixels
-        (``target_size``, ``color_mode``, ``interpolation``, ``keep_aspect_ratio``,
-        ``max_pixels``, ``formats``, Pillow's version), so a changed file is decoded
-        again. Writes go to a temporary file renamed into place, so processes may share
-        the folder. Files that fail to load are not cached. None (default) caches
-        nothing. Unlike ``lazy="cache"``, a private scratch file of one ``transform``
-        output deleted with it, this folder persists until you delete it; the two
-        combine (``lazy="cache"`` reads its scratch file first, and fills it from this
-        folder).
+        stored there (``height * width * channels`` bytes, one file) and later ``transform``
+        calls, clones and worker processes with the same decoding options read it back
+        instead of decoding the file again, e.g. across all candidates, folds and the refit
+        of a ``GridSearchCV``. Entries are keyed by the resolved path, the file's size,
+        modification time and inode, and every option that changes pixels (``target_size``,
+        ``color_mode``, ``interpolation``, ``keep_aspect_ratio``, ``max_pixels``,
+        ``formats``, Pillow's version), so a changed file is decoded again. Writes go to a
+        temporary file renamed into place, so processes may share the folder. Files that
+        fail to load are not cached. None (default) caches nothing. Unlike ``lazy="cache"``,
+        a private scratch file of one ``transform`` output deleted with it, this folder
+        persists until you delete it; the two combine (``lazy="cache"`` reads its scratch
+        file first, and fills it from this folder).
     cache_max_bytes : int or None, default=DEFAULT_CACHE_MAX_BYTES
         Bound on the size of ``cache_dir``'s entries (2 GiB by default). After each
         ``transform`` (or decoded lazy batch) that stored new entries, the least
