@@ -20,6 +20,17 @@ in the workers reports their thread pools. Also reports the pickled size of the 
 pipeline and checks that every mode finds the same cv_results_. Appends a section to
 ``benchmarks/RESULTS.md``.
 
+What bounds the cold (fresh-worker) search is split, after the modes, into:
+
+- worker start-up: fresh loky workers (the executor shut down first) each import
+  TensorFlow, Keras and the estimators: the wall time of that first call and the import
+  time measured inside each worker;
+- data transfer: the tasks' arguments (pipeline, X, y) sent to the warm workers, timed as
+  the same number of no-op tasks with and without those arguments;
+- fitting: the workers' fit + score time from the cold TF-limited search's ``cv_results_``
+  (sum over candidates and folds, divided by the 2 workers) and its ``refit_time_`` (the
+  refit runs alone in this process).
+
 Usage::
 
     python benchmarks/bench_search.py --n-samples 300 --epochs 5
@@ -53,6 +64,22 @@ def worker_threads(_):
             pass
     env = {key: os.environ.get(key) for key in ("OMP_NUM_THREADS", *TF_THREAD_VARIABLES)}
     return os.getpid(), dict(names), env
+
+
+def import_in_worker(_):
+    """Run in a fresh worker: its pid and the seconds its imports of TensorFlow take."""
+    start = time.perf_counter()
+    import keras  # noqa: F401
+    import tensorflow  # noqa: F401
+
+    import skmultimodal.estimators  # noqa: F401
+
+    return os.getpid(), time.perf_counter() - start
+
+
+def no_op(*_):
+    """A task that only receives its arguments."""
+    return None
 
 
 def children_cpu_seconds():
@@ -176,11 +203,14 @@ def main(argv=None):
     scores = {}
     probes = {}
 
+    searches = {}
+
     def timed(entry, n_jobs):
         loads.setdefault(entry, []).append(os.getloadavg()[0])
         gs, wall, cpu, critical_path = search(n_jobs)
         timings.setdefault(entry, []).append((wall, cpu, critical_path))
         scores[entry] = gs.cv_results_["mean_test_score"]
+        searches[entry] = gs
 
     def sequential():
         timed("n_jobs=1", 1)
@@ -212,6 +242,65 @@ def main(argv=None):
     for _ in range(args.rounds):
         for index in rng.permutation(len(modes)):
             modes[index]()
+
+    # What bounds the cold search: start-up, transfer, fitting (TF threads limited, as mode 3).
+    os.environ.update(TF_THREAD_VARIABLES)
+    try:
+        shutdown_workers()
+        start = time.perf_counter()
+        imports = Parallel(n_jobs=2)(delayed(import_in_worker)(i) for i in range(2))
+        startup_wall = time.perf_counter() - start
+        n_tasks = len(searches["n_jobs=2, TF_NUM_*_THREADS=1, cold"].cv_results_["params"])
+        n_tasks *= args.cv
+        transfer = {}
+        for label, task_args in (("with", (pipe, X, y)), ("without", ())):
+            best = float("inf")
+            for _ in range(3):
+                start = time.perf_counter()
+                Parallel(n_jobs=2)(delayed(no_op)(*task_args) for _ in range(n_tasks))
+                best = min(best, time.perf_counter() - start)
+            transfer[label] = best
+        shutdown_workers()
+    finally:
+        for variable in TF_THREAD_VARIABLES:
+            os.environ.pop(variable, None)
+    cold = searches["n_jobs=2, TF_NUM_*_THREADS=1, cold"]
+    fit_score = float(
+        np.sum(cold.cv_results_["mean_fit_time"] + cold.cv_results_["mean_score_time"]) * args.cv
+    )
+    cold_wall = statistics.median(run[0] for run in timings["n_jobs=2, TF_NUM_*_THREADS=1, cold"])
+    warm_wall = statistics.median(run[0] for run in timings["n_jobs=2, TF_NUM_*_THREADS=1, warm"])
+    task_bytes = len(pickle.dumps((pipe, X, y)))
+    split = harness.table(
+        ["part of the cold n_jobs=2 search (TF threads limited)", "seconds"],
+        [
+            [
+                "worker start-up: first call on 2 fresh workers (spawn + imports), wall",
+                f"{startup_wall:.1f}",
+            ],
+            [
+                "  of which TensorFlow + Keras + estimators import, inside each worker",
+                " / ".join(f"{seconds:.1f}" for _, seconds in imports),
+            ],
+            [
+                f"data transfer: {n_tasks} tasks x {task_bytes / 1024:.0f} KiB "
+                "(pipeline, X, y), extra wall over empty tasks",
+                f"{max(0.0, transfer['with'] - transfer['without']):.2f}",
+            ],
+            [
+                f"fitting: fit + score of {n_tasks} fits (cv_results_) / 2 workers",
+                f"{fit_score / 2:.1f}",
+            ],
+            ["refit (alone, in this process)", f"{cold.refit_time_:.1f}"],
+            [
+                "sum of the above (start-up + transfer + fitting + refit)",
+                f"{startup_wall + max(0.0, transfer['with'] - transfer['without']) + fit_score / 2 + cold.refit_time_:.1f}",  # noqa: E501
+            ],
+            ["measured cold wall (median)", f"{cold_wall:.1f}"],
+            ["measured warm wall (median), for comparison", f"{warm_wall:.1f}"],
+        ],
+        "lr",
+    )
     load_after = os.getloadavg()
     shutil.rmtree(image_dir, ignore_errors=True)
     all_runs = {entry: [round(run[0], 1) for run in runs] for entry, runs in timings.items()}
@@ -268,7 +357,7 @@ def main(argv=None):
         f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (2 shared cores); "
         f"joblib {joblib.__version__}",
     ]
-    harness.print_lines(lines, [*summary, *probe_lines])
+    harness.print_lines(lines, split, [*summary, *probe_lines])
 
     harness.record(
         args,
@@ -279,6 +368,8 @@ def main(argv=None):
             f"Environment: {harness.environment(sklearn, keras, tf)}.",
             "",
             *lines,
+            "",
+            *split,
             "",
             *harness.bullets([*summary, *probe_lines]),
         ],

@@ -13,9 +13,21 @@ The script also checks that the arrays reaching ``keras.Model.fit`` are the call
 the rest) and prints a cProfile of the wrapper's own functions (everything outside
 ``keras.Model.fit`` and the model build). Appends a section to ``benchmarks/RESULTS.md``.
 
+With ``--by-cause`` it measures instead the overhead of a seeded fit and of a one-row
+predict, split by cause: ``MultiInputKerasClassifier(random_state=0).fit`` against a bare
+``Model.fit`` of a fresh ``keras.models.clone_model`` of the same fitted model, compiled
+from its compile config and given the very arrays Keras got from us; the same bare fit
+inside our seeding context with and without op determinism (the price of
+``random_state``); our fit with ``random_state=None``; the wrapper's parts (validation,
+build + compile, ``Model.fit``, the rest); and ``predict`` on one row against
+``model.predict_on_batch`` on one row and on the two rows we pad it to, with the
+validation, parameter routing and target decoding timed apart. Interleaved, best of
+``--repeats`` (2 by default in this mode).
+
 Usage::
 
     python benchmarks/bench_wrapper.py --n-samples 2000 --epochs 3
+    python benchmarks/bench_wrapper.py --by-cause --n-samples 2000 --epochs 5
 """
 
 import argparse
@@ -60,7 +72,7 @@ class FitSpy:
         spy = self
 
         def fit(model, x=None, y=None, **kwargs):
-            spy.x, spy.y = x, y
+            spy.x, spy.y, spy.kwargs = x, y, kwargs
             start = time.perf_counter()
             try:
                 return spy.original(model, x, y, **kwargs)
@@ -74,15 +86,209 @@ class FitSpy:
         self.model_class.fit = self.original
 
 
+def best_of(times):
+    return {name: min(wall) for name, (wall, _) in times.items()}
+
+
+def by_cause(args):
+    """Seeded fit and one-row predict overhead, split by cause (see the module docstring)."""
+    import keras
+    import tensorflow as tf
+
+    from skmultimodal._seeding import tensorflow_seed
+    from skmultimodal.estimators import MultiInputKerasClassifier
+
+    load_before = os.getloadavg()
+    X, y = make_data_from(args)
+    fit_params = dict(MODEL_PARAMS, epochs=args.epochs, batch_size=args.batch_size)
+
+    def ours(random_state=0, early_stopping="auto"):
+        return MultiInputKerasClassifier(
+            **fit_params, random_state=random_state, early_stopping=early_stopping
+        ).fit(X, y)
+
+    # Warm-up, and what Keras gets from us: the arrays, the compile config, the model;
+    # with the default early_stopping="auto" (2,000 rows >= 500: a stratified 10% hold-out
+    # and an EarlyStopping callback) and without.
+    with FitSpy(keras) as spy:
+        template = ours(early_stopping=False)
+    keras_x, keras_y = spy.x, spy.y
+    with FitSpy(keras) as spy:
+        ours()
+    held_out_x, held_out_y = spy.x, spy.y
+    validation_data = spy.kwargs["validation_data"]
+    stopping = [c for c in spy.kwargs.get("callbacks") or [] if type(c).__name__ == "EarlyStopping"]
+    patience = stopping[0].patience if stopping else template.patience
+    compile_config = template.model_.get_compile_config()
+
+    def bare(seed=None, deterministic_ops=True, hold_out=False):
+        model = keras.models.clone_model(template.model_)
+        model.compile_from_config(compile_config)
+        fit_args = dict(epochs=args.epochs, batch_size=args.batch_size, verbose=0)
+        x, y_ = keras_x, keras_y
+        if hold_out:
+            x, y_ = held_out_x, held_out_y
+            fit_args["validation_data"] = validation_data
+            fit_args["callbacks"] = [
+                keras.callbacks.EarlyStopping(
+                    monitor="val_loss", patience=patience, restore_best_weights=True
+                )
+            ]
+        if seed is None:
+            model.fit(x, y_, **fit_args)
+        else:
+            with tensorflow_seed(seed, deterministic_ops=deterministic_ops):
+                model.fit(x, y_, **fit_args)
+        return model
+
+    bare()
+    bare(hold_out=True)
+    fit_methods = {
+        "ours, random_state=0 (defaults: early_stopping='auto')": ours,
+        "ours, random_state=0, early_stopping=False": lambda: ours(0, False),
+        "ours, random_state=None, early_stopping=False": lambda: ours(None, False),
+        "bare clone + Model.fit (no seed)": bare,
+        "bare, inside tensorflow_seed(0) (seeds + op determinism)": lambda: bare(0),
+        "bare, inside tensorflow_seed(0, deterministic_ops=False)": lambda: bare(0, False),
+        "bare + our 10% hold-out + EarlyStopping (no seed)": lambda: bare(hold_out=True),
+        "bare + hold-out + EarlyStopping, inside tensorflow_seed(0)": lambda: bare(0, True, True),
+    }
+    fit_best = best_of(harness.interleaved(fit_methods, args.repeats, args.random_state))
+
+    # One seeded fit of ours split into parts.
+    parts = {}
+
+    def timed(owner, name, label):
+        original = owner.__dict__.get(name)
+        inherited = getattr(owner, name)
+
+        def wrapper(*a, **k):
+            start = time.perf_counter()
+            try:
+                return inherited(*a, **k)
+            finally:
+                parts[label] = parts.get(label, 0.0) + time.perf_counter() - start
+
+        setattr(owner, name, wrapper)
+        return original
+
+    cls = MultiInputKerasClassifier
+    originals = {
+        "_validate_data": timed(cls, "_validate_data", "validation (X and y)"),
+        "_build_keras_model": timed(cls, "_build_keras_model", "build + compile"),
+    }
+    try:
+        with FitSpy(keras) as spy:
+            start = time.perf_counter()
+            clf = ours()
+            total = time.perf_counter() - start
+    finally:
+        for name, original in originals.items():
+            if original is None:
+                delattr(cls, name)  # inherited: remove the wrapper, do not pin the method
+            else:
+                setattr(cls, name, original)
+    parts["keras Model.fit (inside our seeding context)"] = spy.seconds
+    parts["rest (seeding context, target encoding, SciKeras glue)"] = total - sum(parts.values())
+
+    # One-row predict.
+    one = {key: value[:1] for key, value in X.items()}
+    two = {key: value[[0, 0]] for key, value in X.items()}
+    model = clf.model_
+    predict_methods = {
+        "ours: predict (1 row)": lambda: clf.predict(one),
+        "model.predict_on_batch (1 row)": lambda: model.predict_on_batch(one),
+        "model.predict_on_batch (the 2 padded rows)": lambda: model.predict_on_batch(two),
+        "ours: _validate_data (1 row)": lambda: clf._validate_data(X=one, y=None),
+        "ours: get_params + routing": lambda: clf.get_params(),
+        "ours: predict_proba (1 row)": lambda: clf.predict_proba(one),
+    }
+    for function in predict_methods.values():
+        function()
+    predict_times = harness.interleaved(predict_methods, 50, random_state=args.random_state)
+    predict_best = {name: min(wall) for name, (wall, _) in predict_times.items()}
+    predict_median = {name: statistics.median(wall) for name, (wall, _) in predict_times.items()}
+    same = np.array_equal(ours().predict_proba(X), clf.predict_proba(X))
+    load_after = os.getloadavg()
+
+    base = fit_best["bare clone + Model.fit (no seed)"]
+    fit_table = harness.table(
+        ["fit (best of interleaved rounds)", "wall s", "vs bare clone fit"],
+        [[name, f"{s_:.2f}", f"{s_ / base:.3f}x"] for name, s_ in fit_best.items()],
+        "lrr",
+    )
+    part_table = harness.table(
+        ["one seeded fit of ours, by part", "s", "share"],
+        [[name, f"{s_:.3f}", f"{s_ / total:.1%}"] for name, s_ in parts.items()]
+        + [["total", f"{total:.3f}", "100%"]],
+        "lrr",
+    )
+    one_row = predict_best["model.predict_on_batch (1 row)"]
+    predict_table = harness.table(
+        ["1-row predict (50 interleaved calls)", "best ms", "median ms", "best vs 1-row batch"],
+        [
+            [
+                name,
+                f"{1e3 * predict_best[name]:.2f}",
+                f"{1e3 * predict_median[name]:.2f}",
+                f"{predict_best[name] / one_row:.2f}x",
+            ]
+            for name in predict_methods
+        ],
+        "lrrr",
+    )
+    summary = [
+        f"{args.n_samples} rows, {args.epochs} epochs, batch {args.batch_size}, image "
+        f"{args.image_size}x{args.image_size} + text + table, model as in the default mode; "
+        f"best of {args.repeats} interleaved rounds",
+        "goals: seeded fit <= 1.10x the bare clone fit, 1-row predict <= 2x predict_on_batch",
+        "same work, same seeding: ours (defaults) / bare + hold-out + EarlyStopping in "
+        "tensorflow_seed(0): "
+        f"{fit_best[next(iter(fit_best))] / fit_best[list(fit_best)[-1]]:.3f}x; "
+        "ours early_stopping=False / bare in tensorflow_seed(0): "
+        f"{fit_best[list(fit_best)[1]] / fit_best[list(fit_best)[4]]:.3f}x",
+        "price of random_state (op determinism + seeds) on the bare fit: "
+        f"{fit_best['bare, inside tensorflow_seed(0) (seeds + op determinism)'] / base:.3f}x; "
+        "seeds alone: "
+        f"{fit_best['bare, inside tensorflow_seed(0, deterministic_ops=False)'] / base:.3f}x",
+        f"two seeded fits give bit-identical predict_proba on all rows: {same}",
+        f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (2 shared cores)",
+    ]
+    harness.print_lines(fit_table, part_table, predict_table, summary)
+    harness.record(
+        args,
+        __file__,
+        None,
+        "Wrapper overhead by cause: seeded fit and 1-row predict (bench_wrapper.py --by-cause)",
+        [
+            f"Environment: {harness.environment(np, keras, tf)}.",
+            "",
+            *fit_table,
+            "",
+            *part_table,
+            "",
+            *predict_table,
+            "",
+            *harness.bullets(summary),
+        ],
+    )
+    return fit_best[next(iter(fit_best))] / base
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_data_options(parser, n_samples=2000)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--repeats", type=int, default=5, help="interleaved rounds")
+    parser.add_argument("--repeats", type=int, default=None, help="interleaved rounds")
     parser.add_argument("--random-state", type=int, default=0, help="data and run order")
+    parser.add_argument("--by-cause", action="store_true", help="seeded fit/predict split")
     harness.add_results_options(parser)
     args = parser.parse_args(argv)
+    if args.by_cause:
+        args.repeats = args.repeats or 2
+        return by_cause(args)
+    args.repeats = args.repeats or 5
 
     import keras
     import tensorflow as tf

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import math
+import multiprocessing
 import os
 import sys
 import threading
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from numbers import Integral
 from typing import Any
 
+import joblib
 import numpy as np
 from joblib import effective_n_jobs
 from PIL import Image, ImageOps
@@ -28,15 +30,26 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._columns import one_column
+from ._image_cache import DECODES, DecodeCache, spec_key
 from .lazy import ImageLoadWarning, LazyImages
 from .missing import MaskedInput, missing_rows
 
-__all__ = ["DEFAULT_MAX_PIXELS", "ImageLoadWarning", "ImageLoader", "load_image"]
+__all__ = [
+    "DEFAULT_CACHE_MAX_BYTES",
+    "DEFAULT_MAX_PIXELS",
+    "ImageLoadWarning",
+    "ImageLoader",
+    "load_image",
+]
 
 #: Default decompression-bomb guard: Pillow's own default ``Image.MAX_IMAGE_PIXELS``
 #: (about 89.5 million pixels, a 0.25 GiB RGB image). Fixed here rather than read from
 #: Pillow's global, so that the limit of a fitted loader does not change behind its back.
 DEFAULT_MAX_PIXELS = 89_478_485
+
+#: Default bound of an ``ImageLoader(cache_dir=...)`` folder: 2 GiB, about 14,000 images
+#: of 224x224 RGB or 170,000 of 64x64.
+DEFAULT_CACHE_MAX_BYTES = 2 * 2**30
 
 _PIL_MODES = {"rgb": "RGB", "grayscale": "L", "rgba": "RGBA"}
 _CHANNELS = {"rgb": 3, "grayscale": 1, "rgba": 4}
@@ -299,6 +312,37 @@ def _decode(path: str, spec: _DecodeSpec) -> Image.Image:
         img.close()
 
 
+def _default_n_threads() -> int:
+    """Decoding threads for ``n_jobs=None`` (the rule documented in :class:`ImageLoader`).
+
+    1. Inside a :func:`joblib.parallel_config` (or ``parallel_backend``) context that
+       sets ``n_jobs``: that number, with joblib's :func:`~joblib.effective_n_jobs`
+       semantics (-1 = all cores).
+    2. Inside a joblib worker (a thread of a joblib ``Parallel`` call: the active
+       backend's nesting level is 1 or more) or a worker process (loky, ``multiprocessing``,
+       Dask's nanny: :func:`multiprocessing.parent_process` is set): 1, because the
+       enclosing search already runs one task per core.
+    3. Otherwise :func:`joblib.cpu_count`: the cores this process may use (CPU affinity
+       and cgroup quotas respected, ``LOKY_MAX_CPU_COUNT`` obeyed).
+    """
+    try:
+        from joblib.parallel import get_active_backend
+
+        backend, config_n_jobs = get_active_backend()
+    except Exception:  # pragma: no cover - a joblib without this function
+        backend, config_n_jobs = None, None
+    if config_n_jobs is not None:
+        return max(1, effective_n_jobs(config_n_jobs))
+    if getattr(backend, "nesting_level", 0) or multiprocessing.parent_process() is not None:
+        return 1
+    return max(1, joblib.cpu_count())
+
+
+def _n_threads(n_jobs: int | None) -> int:
+    """Number of decoding threads for the ``n_jobs`` parameter."""
+    return _default_n_threads() if n_jobs is None else max(1, effective_n_jobs(n_jobs))
+
+
 def _resolve(value: Any, base_dir: str | None, root: str | None) -> str:
     """The file to open for one table cell; ``root`` set means confine to it."""
     if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
@@ -483,10 +527,16 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         Directory that relative paths are resolved against (the current working
         directory when None). Absolute paths are used as they are.
     n_jobs : int, default=None
-        Number of decoding threads, with joblib's semantics: None means 1 unless in a
-        :func:`joblib.parallel_config` context, -1 means all cores, -2 all but one.
-        One thread is the default, as everywhere in scikit-learn, so that a loader
-        inside a parallel cross-validation does not oversubscribe the machine.
+        Number of decoding threads (Pillow releases the GIL while decoding, so threads
+        scale). A positive int is that many threads, -1 all cores, -2 all but one
+        (joblib's semantics). None, the default, is fast on its own and polite inside
+        a parallel search: the ``n_jobs`` of an enclosing
+        :func:`joblib.parallel_config` context if it sets one; else 1 inside a joblib
+        worker (a parallel ``GridSearchCV`` or ``cross_validate`` already runs one fit
+        per core) or any other worker process started by :mod:`multiprocessing`; else
+        every core this process may use (:func:`joblib.cpu_count`: CPU affinity and
+        cgroup limits respected). ``lazy=True`` and ``lazy="cache"`` decode their
+        batches with the same rule, resolved when ``transform`` runs.
     interpolation : {"nearest", "bilinear", "bicubic", "lanczos", "box", "hamming"}, \
             default="bilinear"
         Pillow resampling filter. Pillow's filters are antialiased when downscaling,
@@ -549,6 +599,26 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         dict entry ``"<step>__present"``, and the estimators then ignore the placeholder
         (see :mod:`skmultimodal.missing`). Files that fail to load still follow
         ``on_error``.
+    cache_dir : str or os.PathLike, default=None
+        Folder (``~`` expanded, created if missing) of a decode cache that outlives the
+        loader and is shared between fits, loaders and processes: each decoded image is
+        stored there (``height * width * channels`` bytes, one file) and later ``transform``
+        calls, clones and worker processes with the same decoding options read it back
+        instead of decoding the file again, e.g. across all candidates, folds and the refit
+        of a ``GridSearchCV``. Entries are keyed by the resolved path, the file's size,
+        modification time and inode, and every option that changes pixels (``target_size``,
+        ``color_mode``, ``interpolation``, ``keep_aspect_ratio``, ``max_pixels``,
+        ``formats``, Pillow's version), so a changed file is decoded again. Writes go to a
+        temporary file renamed into place, so processes may share the folder. Files that
+        fail to load are not cached. None (default) caches nothing. Unlike ``lazy="cache"``,
+        a private scratch file of one ``transform`` output deleted with it, this folder
+        persists until you delete it; the two combine (``lazy="cache"`` reads its scratch
+        file first, and fills it from this folder).
+    cache_max_bytes : int or None, default=DEFAULT_CACHE_MAX_BYTES
+        Bound on the size of ``cache_dir``'s entries (2 GiB by default). After each
+        ``transform`` (or decoded lazy batch) that stored new entries, the least
+        recently used entries are deleted until the folder fits. None: no bound.
+        Ignored when ``cache_dir`` is None.
     verbose : int, default=0
         If positive, ``transform`` shows a progress bar of the images loaded on
         stderr: tqdm's when tqdm is installed, otherwise one line rewritten in place
@@ -613,6 +683,8 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         "formats": [list, tuple, None],
         "lazy": ["boolean", StrOptions({"cache"})],
         "on_missing": [StrOptions({"error", "mask"})],
+        "cache_dir": [str, os.PathLike, None],
+        "cache_max_bytes": [Interval(Integral, 0, None, closed="left"), None],
         "verbose": ["verbose"],
     }
 
@@ -631,6 +703,8 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         formats: Sequence[str] | None = None,
         lazy: bool | str = False,
         on_missing: str = "error",
+        cache_dir: str | os.PathLike | None = None,
+        cache_max_bytes: int | None = DEFAULT_CACHE_MAX_BYTES,
         verbose: int = 0,
     ) -> None:
         self.target_size = target_size
@@ -645,6 +719,8 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         self.formats = formats
         self.lazy = lazy
         self.on_missing = on_missing
+        self.cache_dir = cache_dir
+        self.cache_max_bytes = cache_max_bytes
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -754,6 +830,22 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         images[rows] = loaded
         return images, [(int(rows[position]), error) for position, error in failures]
 
+    def _decode_cache(self, spec: _DecodeSpec) -> DecodeCache | None:
+        """The on-disk cache for ``spec`` (None when ``cache_dir`` is None)."""
+        cache_dir = getattr(self, "cache_dir", None)  # None for loaders pickled before it
+        if cache_dir is None:
+            return None
+        fields = {
+            "width": spec.width,
+            "height": spec.height,
+            "mode": spec.pil_mode,
+            "resample": int(spec.resample),
+            "keep_aspect_ratio": spec.keep_aspect_ratio,
+            "max_pixels": spec.max_pixels,
+            "formats": spec.formats,
+        }
+        return DecodeCache(cache_dir, spec_key(fields), self.output_shape_, self.cache_max_bytes)
+
     def _lazy_images(
         self, paths: list, labels: list | None, present: np.ndarray | None = None
     ) -> tuple[LazyImages, list]:
@@ -777,7 +869,11 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
                 resolved.append(None)
         # A copy, so that refitting this loader with other parameters later does not
         # change how already transformed images decode.
-        return LazyImages(resolved, copy.copy(self), labels), failures
+        images = LazyImages(resolved, copy.copy(self), labels)
+        # Resolved here, in the caller's context: the batches are decoded later in a
+        # tf.data thread, which knows nothing of an enclosing joblib worker.
+        images._n_threads = _n_threads(self.n_jobs)
+        return images, failures
 
     def _load_all(
         self,
@@ -787,12 +883,14 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         row_positions: Sequence[int] | None = None,
         resolved: bool = False,
         progress: bool = False,
+        n_threads: int | None = None,
     ) -> list[tuple[int, Exception]]:
         """Decode every path into ``images``; return the ``(row, error)`` failures.
 
         ``row_positions`` are the row positions to name in errors (default: the positions in
         ``paths``); ``resolved`` says that ``base_dir`` was already joined to the paths;
-        ``progress`` shows a progress bar on stderr.
+        ``progress`` shows a progress bar on stderr; ``n_threads`` overrides the number of
+        threads that ``n_jobs`` gives (the lazy path resolves it at ``transform`` time).
         """
         height, width, _ = self.output_shape_
         spec = _DecodeSpec(
@@ -808,6 +906,7 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         root = os.path.realpath(base_dir) if self.restrict_to_base_dir else None
         if resolved:
             base_dir = None
+        cache = self._decode_cache(spec)
         stop_at_first = self.on_error == "raise"
         # Under "raise", rows after the lowest failure found so far are skipped, but rows
         # before it are still loaded: the error raised is that of the first failing row,
@@ -817,14 +916,22 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
 
         def load_rows(rows: range) -> list[tuple[int, Exception]]:
             failures = []
-            n_done = 0
+            n_done = n_decoded = 0
             for row in rows:
                 if row > first_failure[0]:
                     break
                 n_done += 1
                 try:
                     path = _resolve(paths[row], base_dir, root)
+                    key = None if cache is None else cache.key(path)
+                    cached = None if key is None else cache.get(key)
+                    if cached is not None:
+                        images[row] = cached
+                        continue
                     images[row] = np.asarray(_decode(path, spec)).reshape(images.shape[1:])
+                    n_decoded += 1
+                    if key is not None:
+                        cache.put(key, images[row])
                 except (FileNotFoundError, ValueError, TypeError) as exc:
                     where = row if row_positions is None else int(row_positions[row])
                     failures.append((row, _with_row(exc, where, labels)))
@@ -832,13 +939,15 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
                         with lock:
                             first_failure[0] = min(first_failure[0], row)
                         break
+            DECODES.add(n_decoded)
             if bar is not None:
                 # Once per chunk, not per row, so that the threads rarely meet on its lock.
                 bar.update(n_done)
             return failures
 
         n_rows = len(paths)
-        n_workers = max(1, min(effective_n_jobs(self.n_jobs), n_rows))
+        threads = _n_threads(self.n_jobs) if n_threads is None else n_threads
+        n_workers = max(1, min(threads, n_rows))
         # A few chunks per thread balances uneven files without one task per row; a bar
         # needs chunks small enough to move, even on one thread.
         chunk = max(1, min(32 if progress else 256, math.ceil(n_rows / (4 * n_workers))))
@@ -853,6 +962,8 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         finally:
             if bar is not None:
                 bar.close()
+        if cache is not None and cache.stored:
+            cache.enforce_bound()
         failures.sort(key=lambda failure: failure[0])
         if failures and stop_at_first:
             raise failures[0][1]

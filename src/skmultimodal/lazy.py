@@ -136,6 +136,9 @@ class LazyImages:
         )
         self._cache: _DiskCache | None = None
         self._cache_lock = threading.Lock()
+        # Decoding threads, fixed by ImageLoader.transform where n_jobs=None is resolved
+        # (None: resolve at each decode, in the decoding thread's context).
+        self._n_threads: int | None = None
 
     def __getstate__(self) -> dict:
         # The cache is an open temporary file of this process: a copy starts without it.
@@ -143,10 +146,13 @@ class LazyImages:
         state["_cache"] = None
         state.pop("_cache_finalizer", None)
         del state["_cache_lock"]
+        # Another process resolves its own number of threads (a worker process gets 1).
+        state["_n_threads"] = None
         return state
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
+        self.__dict__.setdefault("_n_threads", None)
         self._cache_lock = threading.Lock()
 
     # -- array-like attributes ----------------------------------------------------
@@ -188,9 +194,11 @@ class LazyImages:
                 f"LazyImages supports row indexing only; {key!r} selects an array of shape "
                 f"{positions.shape}."
             )
-        return LazyImages(
+        subset = LazyImages(
             [self._paths[i] for i in positions], self._loader, self._labels, self._rows[positions]
         )
+        subset._n_threads = self._n_threads
+        return subset
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         if copy is False:
@@ -269,7 +277,12 @@ class LazyImages:
         known = [i for i, path in enumerate(subset._paths) if path is not None]
         if len(known) == len(subset):
             failures = self._loader._load_all(
-                subset._paths, self._labels, images, row_positions=subset._rows, resolved=True
+                subset._paths,
+                self._labels,
+                images,
+                row_positions=subset._rows,
+                resolved=True,
+                n_threads=self._n_threads,
             )
         else:
             # Rows refused at transform time stay blank; decode the others apart.
@@ -280,6 +293,7 @@ class LazyImages:
                 decoded,
                 row_positions=subset._rows[known],
                 resolved=True,
+                n_threads=self._n_threads,
             )
             images[known] = decoded
         if failures:

@@ -1,0 +1,166 @@
+"""The on-disk decode cache of :class:`~skmultimodal.image.ImageLoader` (``cache_dir``).
+
+One file per decoded image, named by a hash of everything that decides its pixels:
+the resolved path, the file's size, modification time (nanoseconds) and inode, the
+output size, colour mode, resampling filter, ``keep_aspect_ratio``, ``max_pixels``,
+``formats``, Pillow's version and the version of our decoding rules. A changed file
+therefore gets a new key (the stale entry is never read again and ages out).
+
+Safe with several processes (loky, Dask workers) sharing one folder: an entry is
+written to a temporary file in the folder and renamed into place with
+:func:`os.replace`, which is atomic, so a reader sees a whole entry or none; an entry
+of the wrong length is ignored. Eviction (oldest modification time first, hits
+refresh it) tolerates files that another process removed first. NumPy and the
+standard library only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import threading
+from typing import Any
+
+import numpy as np
+import PIL
+
+# Bump when a change of image.py's decoding rules changes the pixels of some file.
+_DECODE_RULES_VERSION = 1
+_SUFFIX = ".u8"
+_TEMP_PREFIX = ".tmp-"
+
+
+class DecodeCounter:
+    """Thread-safe count of the images this process decoded from their files
+    (cache hits are not counted). Benchmarks read it; nothing else depends on it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.value = 0
+
+    def add(self, n: int) -> None:
+        with self._lock:
+            self.value += n
+
+
+#: Images decoded from their files by this process, over every ImageLoader.
+DECODES = DecodeCounter()
+
+
+class DecodeCache:
+    """Decoded images of one decoding configuration in ``directory``.
+
+    Parameters
+    ----------
+    directory : str or os.PathLike
+        Created if missing; may be shared by processes and loaders.
+    spec_key : str
+        Everything but the file that decides the pixels (see the module docstring).
+    row_shape : tuple of int
+        ``(height, width, channels)`` of one image.
+    max_bytes : int or None
+        Bound on the folder's entries; None for no bound.
+    """
+
+    def __init__(
+        self, directory: str | os.PathLike, spec_key: str, row_shape: tuple, max_bytes: int | None
+    ) -> None:
+        self.directory = os.path.expanduser(os.fspath(directory))
+        self.spec_key = f"{spec_key}|pillow={PIL.__version__}|rules={_DECODE_RULES_VERSION}"
+        self.row_shape = tuple(row_shape)
+        self.row_bytes = int(np.prod(self.row_shape))
+        self.max_bytes = max_bytes
+        self.stored = False  # whether put() stored an entry (only then can the bound be passed)
+        try:
+            os.makedirs(self.directory, exist_ok=True)
+        except OSError as exc:
+            raise OSError(
+                exc.errno,
+                f"ImageLoader: cannot create cache_dir {self.directory!r}: "
+                f"{exc.strerror or exc}. Pass a writable folder, or cache_dir=None.",
+            ) from exc
+
+    def key(self, path: str) -> str | None:
+        """The entry name for the file at ``path`` now; None if it cannot be stat'ed
+        (decoding will then raise the loader's own error)."""
+        try:
+            real = os.path.realpath(path)
+            info = os.stat(real)
+        except (OSError, ValueError):
+            return None
+        text = f"{real}|{info.st_size}|{info.st_mtime_ns}|{info.st_ino}|{self.spec_key}"
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest() + _SUFFIX
+
+    def get(self, key: str) -> np.ndarray | None:
+        """The cached image, or None (missing, being evicted, or of the wrong length)."""
+        entry = os.path.join(self.directory, key)
+        try:
+            with open(entry, "rb", buffering=0) as file:
+                data = file.read(self.row_bytes + 1)
+        except OSError:
+            return None
+        if len(data) != self.row_bytes:
+            return None
+        try:
+            os.utime(entry)  # a hit makes the entry young again (least recently used goes)
+        except OSError:
+            pass
+        return np.frombuffer(data, dtype=np.uint8).reshape(self.row_shape)
+
+    def put(self, key: str, image: np.ndarray) -> None:
+        """Store ``image`` under ``key`` atomically. A failed write (full disk, folder
+        removed) only loses the entry: the cache is an optimisation."""
+        data = np.ascontiguousarray(image, dtype=np.uint8).tobytes()
+        try:
+            handle, temp = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=self.directory)
+        except OSError:
+            return
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(data)
+            os.replace(temp, os.path.join(self.directory, key))
+            self.stored = True
+        except OSError:
+            try:
+                os.unlink(temp)
+            except OSError:
+                pass
+
+    def enforce_bound(self) -> None:
+        """Delete the oldest entries until the folder's entries fit in ``max_bytes``."""
+        if self.max_bytes is None:
+            return
+        entries = []
+        total = 0
+        try:
+            with os.scandir(self.directory) as scan:
+                for item in scan:
+                    if not item.name.endswith(_SUFFIX) or item.name.startswith(_TEMP_PREFIX):
+                        continue
+                    try:
+                        info = item.stat()
+                    except OSError:  # removed by another process meanwhile
+                        continue
+                    entries.append((info.st_mtime_ns, item.name, info.st_size))
+                    total += info.st_size
+        except OSError:
+            return
+        if total <= self.max_bytes:
+            return
+        entries.sort()
+        for _, name, size in entries:
+            if total <= self.max_bytes:
+                break
+            try:
+                os.unlink(os.path.join(self.directory, name))
+            except FileNotFoundError:
+                pass  # another process evicted it first
+            except OSError:
+                continue
+            total -= size
+
+
+def spec_key(fields: dict[str, Any]) -> str:
+    """A stable text for the decoding options that decide the pixels."""
+    return "|".join(f"{name}={fields[name]!r}" for name in sorted(fields))
