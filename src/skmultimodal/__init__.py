@@ -23,6 +23,7 @@ _PUBLIC = {
     "persistence": None,
     "auto": None,
     "plotting": None,
+    "inspection": None,
 }
 
 __all__ = [*_PUBLIC, "__version__"]
