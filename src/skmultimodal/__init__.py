@@ -26,6 +26,7 @@ _PUBLIC = {
     "auto": None,
     "plotting": None,
     "missing": None,
+    "inspection": None,
 }
 
 __all__ = [*_PUBLIC, "__version__"]

@@ -100,6 +100,8 @@ class _Training:
                 )
         finally:
             self._fit_callbacks = configured
+        if not warm_start:
+            _release_training_steps(self.model_)
 
     def _stops_early(self, X) -> bool:
         if isinstance(self.early_stopping, str):  # "auto"
@@ -202,6 +204,24 @@ class _Training:
             # A multi-head model: one list of arrays per batch, joined output by output.
             return [np.concatenate(parts) for parts in zip(*outputs, strict=True)]
         return np.concatenate(outputs)
+
+
+def _release_training_steps(model) -> None:
+    """Drop the traced train and evaluation steps of a model whose fit is over.
+
+    Keras keeps ``train_function`` and ``test_function`` (``tf.function`` graphs of the
+    forward and backward pass, the optimizer update and the metrics, about a hundred
+    functions registered in TensorFlow's runtime) on the model after ``fit``: about 40 MB
+    for the README's small pipeline, per fitted estimator kept alive (a search's
+    ``best_estimator_``, ``cross_validate(return_estimator=True)``, a list of models)
+    (benchmarks/bench_hygiene.py). ``predict`` needs neither. A later ``partial_fit`` or
+    ``warm_start`` fit traces the train step again, once, with the same weights and
+    optimizer state, so it trains to the same numbers. ``partial_fit`` and ``warm_start``
+    fits keep them, for the next call.
+    """
+    for name in ("train_function", "test_function"):
+        if getattr(model, name, None) is not None:
+            setattr(model, name, None)
 
 
 def _as_arrays(prediction, n_rows: int | None = None):

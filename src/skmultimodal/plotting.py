@@ -4,11 +4,13 @@
 computed it, validation) with matplotlib. :func:`plot_model` draws the multi-input
 architecture with ``keras.utils.plot_model``, which needs ``pydot`` and Graphviz's ``dot``
 program; without them it warns and writes the text of ``model.summary()`` instead.
+:func:`plot_modality_importance` draws the result of
+:func:`skmultimodal.inspection.modality_importance` (or of its cross-validated version).
 
 matplotlib and pydot are optional: ``pip install skmultimodal[plot]`` installs both
 (Graphviz itself comes from the system: ``apt install graphviz``, ``brew install
 graphviz`` or ``conda install graphviz``). They are imported when a function is called.
-Both functions accept the estimator itself, a ``Pipeline`` ending with it, or a fitted
+The first two accept the estimator itself, a ``Pipeline`` ending with it, or a fitted
 search (``GridSearchCV``...) whose ``best_estimator_`` is one of those.
 """
 
@@ -19,11 +21,12 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ._unwrap import final_estimator
 
-__all__ = ["plot_history", "plot_model"]
+__all__ = ["plot_history", "plot_model", "plot_modality_importance"]
 
 _INSTALL_HINT = "pip install 'skmultimodal[plot]'"
 _GRAPHVIZ_HINT = (
@@ -44,12 +47,12 @@ def _keras_estimator(obj: Any) -> Any:
     return obj
 
 
-def _import_pyplot():
+def _import_pyplot(function: str = "plot_history"):
     try:
         import matplotlib.pyplot as plt
     except ImportError as exc:
         raise ImportError(
-            f"plot_history needs matplotlib, an optional dependency: {_INSTALL_HINT} "
+            f"{function} needs matplotlib, an optional dependency: {_INSTALL_HINT} "
             "(or pip install matplotlib)."
         ) from exc
     return plt
@@ -285,3 +288,86 @@ def plot_model(
     text_path.write_text(_summary_text(estimator.model_), encoding="utf-8")
     warnings.warn(f"{message} Wrote the text summary to {str(text_path)!r} instead.", stacklevel=2)
     return text_path
+
+
+def plot_modality_importance(result: Any, ax: Any = None, *, n_std: float = 2.0):
+    """Draw the importance of each modality as horizontal bars with error bars.
+
+    One bar per modality, the most important at the top: its mean drop in score, with an
+    error bar of ``n_std`` standard deviations either side (over the repeats for
+    :func:`~skmultimodal.inspection.modality_importance`, over the folds for
+    :func:`~skmultimodal.inspection.cross_validate_modality_importance`). A bar whose
+    interval crosses the vertical line at 0 is a modality the model does not measurably use.
+
+    Parameters
+    ----------
+    result : sklearn.utils.Bunch
+        What ``modality_importance`` or ``cross_validate_modality_importance`` returned
+        (``modalities``, ``importances_mean``, ``importances_std``).
+    ax : matplotlib Axes, default=None
+        Where to draw; None creates a figure (``matplotlib.pyplot``).
+    n_std : float, default=2.0
+        Half-width of the error bars, in standard deviations; 0 draws none.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on.
+
+    Raises
+    ------
+    ImportError
+        matplotlib is not installed (``pip install 'skmultimodal[plot]'``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.utils import Bunch
+    >>> from skmultimodal.plotting import plot_modality_importance
+    >>> result = Bunch(modalities=["image", "text"], importances_mean=np.array([0.01, 0.3]),
+    ...                importances_std=np.array([0.01, 0.02]))
+    >>> ax = plot_modality_importance(result)
+    >>> [label.get_text() for label in ax.get_yticklabels()]
+    ['image', 'text']
+    >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
+    """
+    missing = [
+        key
+        for key in ("modalities", "importances_mean", "importances_std")
+        if key not in getattr(result, "keys", lambda: ())()
+    ]
+    if missing:
+        raise TypeError(
+            "result must be what skmultimodal.inspection.modality_importance (or "
+            f"cross_validate_modality_importance) returned; it lacks {missing}."
+        )
+    if not n_std >= 0:
+        raise ValueError(f"n_std must be >= 0, got {n_std!r}.")
+    names = list(result["modalities"])
+    mean = np.asarray(result["importances_mean"], dtype=float)
+    std = np.asarray(result["importances_std"], dtype=float)
+    if not len(names) == len(mean) == len(std):
+        raise ValueError(
+            f"result holds {len(names)} modalities, {len(mean)} means and {len(std)} "
+            "standard deviations; they must match."
+        )
+    plt = _import_pyplot("plot_modality_importance")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 0.5 * len(names) + 1.2), layout="constrained")
+    # barh draws the first bar at the bottom: ascending order puts the largest on top.
+    order = np.argsort(mean, kind="stable")
+    ax.barh(
+        np.arange(len(names)),
+        mean[order],
+        xerr=n_std * std[order] if n_std else None,
+        capsize=4,
+        color="tab:blue",
+        alpha=0.8,
+    )
+    ax.set_yticks(np.arange(len(names)), [names[i] for i in order])
+    ax.axvline(0.0, color="black", linewidth=0.8)
+    ax.set_xlabel(
+        f"drop in score when shuffled (mean ± {n_std:g} std)" if n_std else "drop in score"
+    )
+    ax.grid(True, axis="x", alpha=0.3)
+    return ax

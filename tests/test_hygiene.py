@@ -1,0 +1,81 @@
+"""Fold hygiene: what a finished fit keeps, and what a dropped estimator leaves behind.
+
+A grid search fits and drops one estimator per split and candidate in one process; memory
+stays flat only if a dropped estimator frees its Keras model and the traced TensorFlow
+functions of that model, and a fitted estimator does not keep its training data alive
+(benchmarks/bench_hygiene.py measures 30 fits)."""
+
+import gc
+import types
+import weakref
+
+import numpy as np
+import pytest
+from _settings import TINY, text_image_numbers
+
+from skmultimodal.estimators import MultiInputKerasClassifier
+
+
+def _runtime_functions():
+    """The functions registered in TensorFlow's runtime (the traced graphs of live models)."""
+    atomic = pytest.importorskip("tensorflow.python.eager.polymorphic_function.atomic_function")
+    refs = getattr(atomic, "RUNTIME_FUNCTION_REFS", None)
+    if refs is None:
+        pytest.skip("this TensorFlow keeps no RUNTIME_FUNCTION_REFS")
+    return len(refs)
+
+
+def test_a_fitted_estimator_keeps_only_what_predict_needs_and_frees_it_when_dropped():
+    X, y = text_image_numbers(40, 20, 5, 3)
+    MultiInputKerasClassifier(**TINY).fit(X, y).predict(X)  # TensorFlow's one-off set-up
+    gc.collect()
+    before = _runtime_functions()
+    clf = MultiInputKerasClassifier(**TINY, early_stopping=True).fit(X, y)
+    expected = clf.predict_proba(X)
+    # The traced train and evaluation steps (about a hundred functions, tens of MB for a
+    # four-input model) are dropped after fit; the predict step stays.
+    assert clf.model_.train_function is None and clf.model_.test_function is None
+    assert clf.model_.predict_function is not None
+    gc.collect()
+    kept = _runtime_functions() - before
+    assert 0 < kept < 10, kept  # 3 measured (the predict step); the others add dozens
+    # partial_fit traces the train step again and keeps it for its next call.
+    clf.partial_fit(X, y)
+    assert clf.model_.train_function is not None
+    assert not np.array_equal(clf.predict_proba(X), expected)  # it did train
+    # A dropped estimator (a search's finished split) frees its model and its functions.
+    model = weakref.ref(clf.model_)
+    del clf
+    gc.collect()
+    assert model() is None, gc.get_referrers(model())
+    assert _runtime_functions() == before
+
+
+def _reachable(root, limit=500_000):
+    """Objects reachable from ``root``, not descending into modules, classes or functions
+    (their globals reach the whole program)."""
+    seen, stack = {}, [root]
+    skipped = (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType)
+    while stack and len(seen) < limit:
+        obj = stack.pop()
+        if id(obj) in seen or isinstance(obj, skipped):
+            continue
+        seen[id(obj)] = obj
+        stack.extend(gc.get_referents(obj))
+    return seen.values()
+
+
+def test_a_fitted_estimator_keeps_no_training_data():
+    # early_stopping=True: the training rows are split into a training and a validation set.
+    X, y = text_image_numbers(60, 20, 5, 3)
+    clf = MultiInputKerasClassifier(**{**TINY, "early_stopping": True}).fit(X, y)
+    held = []
+    for obj in _reachable(clf):
+        name = type(obj).__name__
+        if "EpochIterator" in name or "DataAdapter" in name or name.endswith("Dataset"):
+            held.append(name)
+        elif isinstance(obj, np.ndarray) and obj.ndim and obj.shape[0] in (6, 54, 60):
+            held.append(f"ndarray {obj.shape}")
+        elif any(obj is array for array in (*X.values(), y)):
+            held.append("an array given to fit")
+    assert not held, held
