@@ -86,6 +86,20 @@ def test_steps_reading_the_same_column_are_one_modality():
     np.testing.assert_allclose(result.importances_std, result.importances.std(axis=1))
 
 
+def test_presence_masks_move_with_their_modality():
+    X, y = _table()
+    X.loc[::4, "text"] = None
+    pipe = _key_pipeline()
+    pipe.set_params(prep__text=TextTokenizer(on_missing="mask"))
+    result = modality_importance(pipe.fit(X, y), X, y, n_repeats=2, random_state=0)
+    assert result.inputs["text"] == ["text", "text_tfidf", "text__present"]
+    assert "text__present" not in result.modalities
+    inputs = {"a": X[["a"]].to_numpy(), "b": X[["b"]].to_numpy()}
+    inputs["b__present"] = np.arange(len(y)) % 3 > 0
+    result = modality_importance(KeyModel("a").fit(inputs, y), inputs, y, random_state=0)
+    assert result.modalities == ["a", "b"] and result.inputs["b"] == ["b", "b__present"]
+
+
 def test_modalities_choose_the_groups_and_unknown_names_are_refused():
     X, y = _table()
     pipe = _key_pipeline().fit(X, y)

@@ -45,6 +45,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .compose import MultiInputTransformer
 from .lazy import take_rows
+from .missing import masked_input_name, presence_key
 
 __all__ = ["modality_importance", "cross_validate_modality_importance"]
 
@@ -270,7 +271,7 @@ def _model_inputs(estimator: Any, X: Any, modalities):
     position = _transformer_position(estimator)
     if position is None:
         inputs = dict(X)
-        default = {key: [key] for key in inputs}
+        default = {key: [key] for key in inputs if masked_input_name(key) not in inputs}
         available = list(inputs)
         model = estimator
     else:
@@ -289,7 +290,23 @@ def _model_inputs(estimator: Any, X: Any, modalities):
         if len(model) == 1:
             model = model.steps[0][1]
     groups = default if modalities is None else _check_modalities(modalities, available)
-    return model, inputs, groups
+    return model, inputs, _with_masks(groups, inputs)
+
+
+def _with_masks(groups: dict[str, list[str]], inputs: dict) -> dict[str, list[str]]:
+    """Each group with the presence masks (``"<key>__present"``) of its keys: a row's mask
+    moves with its modality, so a shuffled row keeps its own absent flags."""
+    return {
+        name: [
+            *keys,
+            *(
+                presence_key(k)
+                for k in keys
+                if presence_key(k) in inputs and presence_key(k) not in keys
+            ),
+        ]
+        for name, keys in groups.items()
+    }
 
 
 def _best(estimator: Any) -> Any:
