@@ -193,4 +193,4 @@ def test_array_column_stacker_transform_checks_the_fitted_shape():
     with pytest.raises(ValueError, match="expects exactly one column of arrays, got 2 columns"):
         stacker.transform(pd.DataFrame({"emb": [[1, 2]], "b": [[1, 2]]}))
     np.testing.assert_array_equal(stacker.transform([np.array([5, 6])]), [[5, 6]])
-    assert clone(stacker).get_params() == {}
+    assert clone(stacker).get_params() == {"on_missing": "error"}
