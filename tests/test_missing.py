@@ -381,23 +381,3 @@ def test_modality_dropout_parameter():
         MultiInputKerasClassifier(modality_dropout=1.0).fit(X, y)
     one_branch = MultiInputKerasRegressor(**TINY, modality_dropout=0.5).fit({"num": X["num"]}, y)
     assert "ModalityPresence" not in {type(layer).__name__ for layer in one_branch.model_.layers}
-
-
-def test_an_input_never_absent_in_training_is_averaged_over_training_values():
-    X, y = text_image_numbers(48, n_words=12, text_length=5, n_numbers=3)
-    X["image__present"] = np.ones(48, dtype=bool)
-    clf = MultiInputKerasClassifier(**TINY).fit(X, y)
-    samples = clf.marginal_samples_["image"]
-    assert samples.shape == (16, 8, 8, 1) and samples.dtype == np.uint8
-    assert all((samples[i] == X["image"]).all(axis=(1, 2, 3)).any() for i in range(16))
-    absent = dict(X, image__present=np.arange(48) % 2 == 0)
-    proba = clf.predict_proba(absent)
-    np.testing.assert_array_equal(proba[::2], clf.predict_proba(X)[::2])
-    row = 1  # absent: the mean over the 16 training images
-    copies = {key: np.repeat(np.asarray(X[key])[[row]], 16, axis=0) for key in X}
-    copies["image"] = samples
-    expected = clf.predict_proba(copies).mean(axis=0)
-    np.testing.assert_allclose(proba[row], expected, rtol=1e-5)
-    # With modality dropout the model learnt absence itself: no averaging.
-    dropped = MultiInputKerasClassifier(**TINY, modality_dropout=0.2).fit(X, y)
-    assert not hasattr(dropped, "marginal_samples_")
