@@ -8,7 +8,6 @@ batch, a failed fit undone, and ``predict`` through the compiled ``predict_on_ba
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from contextlib import contextmanager
 
 import keras
@@ -20,7 +19,6 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._seeding import seed_from_random_state, tensorflow_seed
 from ._validation import _mean_one
-from .architecture import PRESENCE_KIND
 from .lazy import has_lazy_input, load_inputs, take_rows
 from .lazy_dataset import (
     lazy_fit_arguments,
@@ -28,7 +26,6 @@ from .lazy_dataset import (
     surfaced_decode_errors,
     to_model_batch,
 )
-from .missing import masked_input_name, presence_key
 
 # Share of the training data held out for early stopping when validation_split is 0.
 _EARLY_STOPPING_FRACTION = 0.1
@@ -37,9 +34,6 @@ _EARLY_STOPPING_FRACTION = 0.1
 # with a threshold that suits networks). On a product table of a few hundred rows,
 # stopping early kept the fused model from overfitting its weaker inputs (docs/results.md).
 _EARLY_STOPPING_AUTO_MIN_SAMPLES = 500
-# Training rows kept per masked input never absent in training: predict averages over them
-# for a row that lacks the input (a Monte Carlo estimate of the prediction without it).
-_MARGINAL_SAMPLES = 16
 
 
 class _Training:
@@ -79,7 +73,6 @@ class _Training:
             )
 
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
-        training_inputs = X
         for name in ("batch_size", "validation_batch_size"):
             if getattr(self, name, None) == -1 or getattr(self, f"fit__{name}", None) == -1:
                 kwargs.setdefault(name, self._n_samples(X))
@@ -109,34 +102,6 @@ class _Training:
             self._fit_callbacks = configured
         if not warm_start:
             _release_training_steps(self.model_)
-        self._record_marginal_samples(training_inputs)
-
-    def _record_marginal_samples(self, X) -> None:
-        """Keep a few training rows of each masked input the model never saw absent.
-
-        An input whose mask flags every training row present (and no modality dropout)
-        leaves the model untrained for its absence; ``predict`` then averages the
-        predictions over these rows in place of an absent value (see ``_predict_raw``).
-        Inputs with absent training rows are left to the model, which learnt them (their
-        absence may say something about the label).
-        """
-        vars(self).pop("marginal_samples_", None)
-        if not isinstance(X, Mapping) or self.modality_dropout > 0:
-            return
-        masks = {
-            masked_input_name(key): key for key in X if self.input_kinds_.get(key) == PRESENCE_KIND
-        }
-        never_absent = [name for name, key in masks.items() if (X[key] > 0.5).all()]
-        if not never_absent:
-            return
-        present = np.all([X[masks[name]][:, 0] > 0.5 for name in masks], axis=0)
-        rows = np.flatnonzero(present)
-        # Rows with every modality present, so that missing modalities are drawn jointly.
-        rng = np.random.RandomState(seed_from_random_state(self.random_state) or 0)
-        chosen = np.sort(rng.choice(rows, min(_MARGINAL_SAMPLES, len(rows)), replace=False))
-        self.marginal_samples_ = {}
-        for name in never_absent:
-            self.marginal_samples_[name] = np.asarray(load_inputs(take_rows(X[name], chosen)))
 
     def _stops_early(self, X) -> bool:
         if isinstance(self.early_stopping, str):  # "auto"
@@ -198,48 +163,6 @@ class _Training:
         batch_size = predict_args.get("batch_size") or 32
         if batch_size == -1:
             batch_size = self._n_samples(X)
-        absent = self._absent_without_training(X)
-        if absent:
-            return self._predict_marginalized(X, absent, predict_args, batch_size)
-        return self._predict_validated(X, predict_args, batch_size)
-
-    def _absent_without_training(self, X) -> dict:
-        """``{input: rows absent}`` for the inputs the model never saw absent in training."""
-        samples = getattr(self, "marginal_samples_", None)
-        if not samples or not isinstance(X, Mapping):
-            return {}
-        absent = {name: X[presence_key(name)][:, 0] < 0.5 for name in samples}
-        return {name: rows for name, rows in absent.items() if rows.any()}
-
-    def _predict_marginalized(self, X, absent: dict, predict_args: dict, batch_size: int):
-        """Predict; a row lacking an input the model never saw absent gets the mean of its
-        predictions with that input taken from each of ``marginal_samples_``'s training
-        rows (jointly for several such inputs): the prediction averaged over the input's
-        training distribution, where the model has no learnt notion of its absence."""
-        outputs = self._predict_validated(X, predict_args, batch_size)
-        rows = np.flatnonzero(np.any(list(absent.values()), axis=0))
-        n_draws = len(next(iter(self.marginal_samples_.values())))
-        copies = take_rows(
-            load_inputs(take_rows(X, rows)), np.repeat(np.arange(len(rows)), n_draws)
-        )
-        for name, absent_rows in absent.items():
-            replace = np.repeat(absent_rows[rows], n_draws)
-            samples = self.marginal_samples_[name]
-            copies[name] = np.array(copies[name], copy=True)
-            copies[name][replace] = np.tile(
-                samples, (int(absent_rows[rows].sum()),) + (1,) * (samples.ndim - 1)
-            )
-            copies[presence_key(name)] = np.array(copies[presence_key(name)], copy=True)
-            copies[presence_key(name)][replace] = 1.0
-        drawn = self._predict_validated(copies, predict_args, batch_size)
-        if isinstance(outputs, list):
-            for output, part in zip(outputs, drawn, strict=True):
-                output[rows] = part.reshape(len(rows), n_draws, *part.shape[1:]).mean(axis=1)
-            return outputs
-        outputs[rows] = drawn.reshape(len(rows), n_draws, *drawn.shape[1:]).mean(axis=1)
-        return outputs
-
-    def _predict_validated(self, X, predict_args: dict, batch_size: int):
         if not self._predict_callbacks:
             # ``Model.predict``'s set-up per call costs far more than the compiled predict
             # step it runs for a small batch (benchmarks/bench_predict.py): call that directly.
