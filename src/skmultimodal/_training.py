@@ -8,6 +8,7 @@ batch, a failed fit undone, and ``predict`` through the compiled ``predict_on_ba
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import contextmanager
 
 import keras
@@ -19,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._seeding import seed_from_random_state, tensorflow_seed
 from ._validation import _mean_one
+from .architecture import PRESENCE_KIND, AbsenceLogits, GateBranches
 from .lazy import has_lazy_input, load_inputs, take_rows
 from .lazy_dataset import (
     lazy_fit_arguments,
@@ -26,6 +28,7 @@ from .lazy_dataset import (
     surfaced_decode_errors,
     to_model_batch,
 )
+from .missing import masked_input_name, presence_key
 
 # Share of the training data held out for early stopping when validation_split is 0.
 _EARLY_STOPPING_FRACTION = 0.1
@@ -34,6 +37,10 @@ _EARLY_STOPPING_FRACTION = 0.1
 # with a threshold that suits networks). On a product table of a few hundred rows,
 # stopping early kept the fused model from overfitting its weaker inputs (docs/results.md).
 _EARLY_STOPPING_AUTO_MIN_SAMPLES = 500
+# The absence calibration after fit (_calibrate_absence): epochs over the training rows
+# with one masked input switched off, and Adam's learning rate for its few weights.
+_CALIBRATION_EPOCHS = 5
+_CALIBRATION_LEARNING_RATE = 0.01
 
 
 class _Training:
@@ -73,6 +80,7 @@ class _Training:
             )
 
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
+        training = (X, y)
         for name in ("batch_size", "validation_batch_size"):
             if getattr(self, name, None) == -1 or getattr(self, f"fit__{name}", None) == -1:
                 kwargs.setdefault(name, self._n_samples(X))
@@ -102,6 +110,56 @@ class _Training:
             self._fit_callbacks = configured
         if not warm_start:
             _release_training_steps(self.model_)
+            self._calibrate_absence(*training)
+
+    def _calibrate_absence(self, X, y) -> None:
+        """Fit the stand-ins of absent branches with the rest of the model frozen.
+
+        A model whose training rows all have an input never learns what to do without it:
+        its gate substitutes the branch's mean features and adds no offset. After the fit,
+        the gate's learnt substitutes and the ``AbsenceLogits`` offsets (nothing else) are
+        trained on copies of the training rows with one masked input switched off, the
+        model in inference mode (frozen batch statistics, no dropout). Present rows do not
+        use these weights, so their predictions are unchanged.
+        """
+        gates = [layer for layer in self.model_.layers if isinstance(layer, GateBranches)]
+        masked = [
+            masked_input_name(key)
+            for key, kind in self.input_kinds_.items()
+            if kind == PRESENCE_KIND
+        ]
+        if not gates or not masked or not isinstance(X, Mapping):
+            return
+        variables = [*gates[0].substitutes]
+        variables += [
+            weight
+            for layer in self.model_.layers
+            if isinstance(layer, AbsenceLogits)
+            for weight in layer.trainable_weights
+        ]
+        # One copy of each row per masked input it has, that input switched off.
+        pairs = [
+            (row, key)
+            for key in (presence_key(name) for name in masked)
+            for row in np.flatnonzero(np.asarray(X[key])[:, 0] > 0.5)
+        ]
+        if not pairs:
+            return
+        rng = np.random.RandomState(seed_from_random_state(self.random_state) or 0)
+        step = _calibration_step(
+            self.model_, variables, keras.optimizers.Adam(learning_rate=_CALIBRATION_LEARNING_RATE)
+        )
+        batch_size = max(1, min(int(self.batch_size) if self.batch_size != -1 else 32, 256))
+        for _ in range(_CALIBRATION_EPOCHS):
+            order = rng.permutation(len(pairs))
+            for start in range(0, len(order), batch_size):
+                chosen = [pairs[i] for i in order[start : start + batch_size]]
+                rows = np.array([row for row, _ in chosen])
+                batch = dict(load_inputs(take_rows(X, rows)))
+                for position, (_, key) in enumerate(chosen):
+                    batch[key] = np.array(batch[key], copy=True)
+                    batch[key][position] = 0.0
+                step(to_model_batch(batch), take_rows(y, rows))
 
     def _stops_early(self, X) -> bool:
         if isinstance(self.early_stopping, str):  # "auto"
@@ -204,6 +262,23 @@ class _Training:
             # A multi-head model: one list of arrays per batch, joined output by output.
             return [np.concatenate(parts) for parts in zip(*outputs, strict=True)]
         return np.concatenate(outputs)
+
+
+def _calibration_step(model, variables, optimizer):
+    """A compiled gradient step of the model's loss on ``variables`` only, in inference
+    mode (the other weights, batch statistics and dropout untouched)."""
+    import tensorflow as tf
+
+    optimizer.build(variables)
+
+    @tf.function(reduce_retracing=True)
+    def step(batch, y):
+        with tf.GradientTape() as tape:
+            prediction = model(batch, training=False)
+            loss = model.compute_loss(x=batch, y=y, y_pred=prediction, training=False)
+        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+
+    return step
 
 
 def _release_training_steps(model) -> None:

@@ -377,12 +377,14 @@ class GateBranches(layers.Layer):
     """Concatenate branch features; an absent branch of a row gets its features' mean.
 
     Called on ``[presence, features_1, ..., features_k]`` with ``presence`` from
-    :class:`ModalityPresence`. Each row's output is ``f * p + mean * (1 - p)`` per branch:
-    a present branch passes unchanged (``f * 1 + mean * 0`` is exactly ``f``, so a model
-    whose rows are all present computes what the plain concatenation does), an absent one
-    is replaced by the running mean of that branch's features over the present training
-    rows (``momentum`` per batch, as ``BatchNormalization``'s moving mean), i.e. by its
-    average contribution, whatever the branch ends in (normalised or raw ReLU features).
+    :class:`ModalityPresence`. Each row's output is ``f * p + (mean + substitute) * (1 - p)``
+    per branch: a present branch passes unchanged (``f * 1 + ... * 0`` is exactly ``f``, so
+    a model whose rows are all present computes what the plain concatenation does), an
+    absent one is replaced by the running mean of that branch's features over the present
+    training rows (``momentum`` per batch, as ``BatchNormalization``'s moving mean), i.e.
+    by its average contribution, whatever the branch ends in (normalised or raw ReLU
+    features), plus a learnt ``substitute`` (zero at first; it learns from rows lacking the
+    branch, and from the estimators' absence calibration after fit).
 
     Parameters
     ----------
@@ -413,6 +415,10 @@ class GateBranches(layers.Layer):
             )
             for i, shape in enumerate(input_shape[1:])
         ]
+        self.substitutes = [
+            self.add_weight(shape=(shape[-1],), initializer="zeros", name=f"substitute_{i}")
+            for i, shape in enumerate(input_shape[1:])
+        ]
 
     def call(self, inputs, training=None):
         presence, features = inputs[0], inputs[1:]
@@ -425,7 +431,8 @@ class GateBranches(layers.Layer):
                 batch_mean = ops.sum(branch * present, axis=0) / ops.maximum(count, 1.0)
                 updated = self.momentum * mean + (1.0 - self.momentum) * batch_mean
                 self.means[i].assign(ops.where(count > 0, updated, mean))
-            gated.append(branch * present + mean * (1.0 - present))
+            stand_in = mean + ops.cast(self.substitutes[i], branch.dtype)
+            gated.append(branch * present + stand_in * (1.0 - present))
         return gated[0] if len(gated) == 1 else ops.concatenate(gated, axis=1)
 
     def compute_output_shape(self, input_shape):
