@@ -129,3 +129,37 @@ def record(args, script: str, argv: list[str] | None, title: str, body: list[str
     ``--no-append`` was given."""
     if not args.no_append:
         append_section(args.results, title, command_line(script, argv), body)
+
+
+# -- models -------------------------------------------------------------------------------
+def quickstart_pipeline(image_size=(16, 16), epochs: int = 5, random_state=0):
+    """The README Quickstart's pipeline on make_multimodal_classification's columns (a small
+    image + text + series + category model), unfitted."""
+    from sklearn.pipeline import Pipeline, make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    from skmultimodal.compose import MultiInputTransformer
+    from skmultimodal.estimators import MultiInputKerasClassifier
+    from skmultimodal.image import ImageLoader
+    from skmultimodal.sequence import TimeStepReshaper
+    from skmultimodal.text import TextTokenizer
+
+    series = [f"t{i}" for i in range(8)]
+    prep = MultiInputTransformer(
+        [
+            ("image", ImageLoader(target_size=tuple(image_size)), "image"),
+            ("text", TextTokenizer(max_words=50), "text"),
+            ("series", make_pipeline(StandardScaler(), TimeStepReshaper(timesteps=8)), series),
+            ("meta", OneHotEncoder(sparse_output=False), ["category"]),
+        ]
+    )
+    clf = MultiInputKerasClassifier(
+        image_filters=(8,),
+        text_embedding_dim=8,
+        text_units=8,
+        sequence_units=8,
+        tabular_units=4,
+        epochs=epochs,
+        random_state=random_state,
+    )
+    return Pipeline([("prep", prep), ("clf", clf)])

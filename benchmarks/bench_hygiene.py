@@ -66,39 +66,14 @@ def tensorflow_functions() -> int:
 
 
 def make_pipeline_and_data(args, folder):
-    from sklearn.pipeline import Pipeline, make_pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
-
-    from skmultimodal.compose import MultiInputTransformer
     from skmultimodal.datasets import make_multimodal_classification
-    from skmultimodal.estimators import MultiInputKerasClassifier
-    from skmultimodal.image import ImageLoader
-    from skmultimodal.sequence import TimeStepReshaper
-    from skmultimodal.text import TextTokenizer
 
     size = (args.image_size, args.image_size)
     X, y = make_multimodal_classification(
         args.n_samples, image_dir=folder, image_size=size, random_state=args.random_state
     )
-    series = [f"t{i}" for i in range(8)]
-    prep = MultiInputTransformer(
-        [
-            ("image", ImageLoader(target_size=size), "image"),
-            ("text", TextTokenizer(max_words=50), "text"),
-            ("series", make_pipeline(StandardScaler(), TimeStepReshaper(timesteps=8)), series),
-            ("meta", OneHotEncoder(sparse_output=False), ["category"]),
-        ]
-    )
-    clf = MultiInputKerasClassifier(
-        image_filters=(8,),
-        text_embedding_dim=8,
-        text_units=8,
-        sequence_units=8,
-        tabular_units=4,
-        epochs=args.epochs,
-        random_state=args.random_state,
-    )
-    return Pipeline([("prep", prep), ("clf", clf)]), X, y
+    pipe = harness.quickstart_pipeline(size, args.epochs, args.random_state)
+    return pipe, X, y
 
 
 def main(argv=None):

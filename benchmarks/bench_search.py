@@ -127,55 +127,15 @@ def main(argv=None):
     import tensorflow as tf
     from joblib import Parallel, delayed
     from sklearn.model_selection import GridSearchCV
-    from sklearn.pipeline import Pipeline, make_pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    from skmultimodal import (
-        ImageLoader,
-        MultiInputKerasClassifier,
-        MultiInputTransformer,
-        TimeStepReshaper,
-    )
     from skmultimodal.datasets import make_multimodal_classification
-    from skmultimodal.text import TextTokenizer
 
     load_before = os.getloadavg()
     image_dir = Path(tempfile.mkdtemp(prefix="bench_search_"))
     X, y = make_multimodal_classification(
         args.n_samples, image_dir=image_dir, random_state=args.random_state
     )
-    series_columns = [f"t{i}" for i in range(8)]
-    pipe = Pipeline(
-        [
-            (
-                "prep",
-                MultiInputTransformer(
-                    [
-                        ("image", ImageLoader(target_size=(16, 16)), "image"),
-                        ("text", TextTokenizer(max_words=50), "text"),
-                        (
-                            "series",
-                            make_pipeline(StandardScaler(), TimeStepReshaper(timesteps=8)),
-                            series_columns,
-                        ),
-                        ("meta", OneHotEncoder(sparse_output=False), ["category"]),
-                    ]
-                ),
-            ),
-            (
-                "clf",
-                MultiInputKerasClassifier(
-                    image_filters=(8,),
-                    text_embedding_dim=8,
-                    text_units=8,
-                    sequence_units=8,
-                    tabular_units=4,
-                    epochs=args.epochs,
-                    random_state=args.random_state,
-                ),
-            ),
-        ]
-    )
+    pipe = harness.quickstart_pipeline((16, 16), args.epochs, args.random_state)
     grid = {"prep__text__max_words": [10, 50], "clf__head_units": [(), (16,)]}
     pickled_bytes = len(pickle.dumps(pipe))
 
