@@ -383,3 +383,15 @@ def test_modality_dropout_parameter():
         MultiInputKerasClassifier(modality_dropout=1.0).fit(X, y)
     one_branch = MultiInputKerasRegressor(**TINY, modality_dropout=0.5).fit({"num": X["num"]}, y)
     assert "ModalityPresence" not in {type(layer).__name__ for layer in one_branch.model_.layers}
+
+
+@pytest.mark.parametrize("batch_size", [None, -1])
+def test_masked_fit_with_any_batch_size_and_several_outputs(batch_size):
+    X, y = text_image_numbers(40, n_words=12, text_length=5, n_numbers=3)
+    X["image__present"] = np.arange(40) % 5 > 0
+    params = {**TINY, "batch_size": batch_size}
+    regressor = MultiInputKerasRegressor(**params).fit(X, X["num"][:, 0])
+    assert np.isfinite(regressor.predict(dict(X, image__present=np.zeros(40, bool)))).all()
+    labels = np.stack([y, (X["num"][:, 1] > 0.5).astype(int)], axis=1)
+    classifier = MultiInputKerasClassifier(**params).fit(X, labels)
+    assert np.asarray(classifier.predict(X)).shape == (40, 2)

@@ -149,7 +149,9 @@ class _Training:
         step = _calibration_step(
             self.model_, variables, keras.optimizers.Adam(learning_rate=_CALIBRATION_LEARNING_RATE)
         )
-        batch_size = max(1, min(int(self.batch_size) if self.batch_size != -1 else 32, 256))
+        # The fit's batch size (None and -1, the whole data set, become 32), at most 256.
+        batch_size = self.batch_size if self.batch_size not in (None, -1) else 32
+        batch_size = min(int(batch_size), 256)
         for _ in range(_CALIBRATION_EPOCHS):
             order = rng.permutation(len(pairs))
             for start in range(0, len(order), batch_size):
