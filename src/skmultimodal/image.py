@@ -773,11 +773,11 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             present = ~missing_rows(paths)
         if self.lazy:
             images, failures = self._lazy_images(paths, labels, present)
-        elif present is None:
-            images = np.zeros((len(paths), *self.output_shape_), dtype=np.uint8)
-            failures = self._load_all(paths, labels, images, progress=bool(self.verbose))
         else:
-            images, failures = self._load_present(paths, labels, present)
+            images = np.zeros((len(paths), *self.output_shape_), dtype=np.uint8)
+            failures = self._load_all(
+                paths, labels, images, progress=bool(self.verbose), present=present
+            )
         if failures:
             warnings.warn(
                 ImageLoadWarning(
@@ -808,27 +808,6 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             hint=" Select the path column, e.g. with MultiInputTransformer or ColumnTransformer.",
         )
         return column.values, column.labels, column.is_2d
-
-    def _load_present(
-        self, paths: list, labels: list | None, present: np.ndarray
-    ) -> tuple[np.ndarray, list]:
-        """Decode the rows flagged present; the others stay blank (``on_missing="mask"``)."""
-        images = np.zeros((len(paths), *self.output_shape_), dtype=np.uint8)
-        rows = np.flatnonzero(present)
-        if len(rows) == len(paths):
-            return images, self._load_all(paths, labels, images, progress=bool(self.verbose))
-        if not len(rows):
-            return images, []
-        loaded = np.zeros((len(rows), *self.output_shape_), dtype=np.uint8)
-        failures = self._load_all(
-            [paths[row] for row in rows],
-            labels,
-            loaded,
-            row_positions=rows,
-            progress=bool(self.verbose),
-        )
-        images[rows] = loaded
-        return images, [(int(rows[position]), error) for position, error in failures]
 
     def _decode_cache(self, spec: _DecodeSpec) -> DecodeCache | None:
         """The on-disk cache for ``spec`` (None when ``cache_dir`` is None)."""
@@ -884,8 +863,12 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         resolved: bool = False,
         progress: bool = False,
         n_threads: int | None = None,
+        present: np.ndarray | None = None,
     ) -> list[tuple[int, Exception]]:
         """Decode every path into ``images``; return the ``(row, error)`` failures.
+
+        Rows that ``present`` flags False (``on_missing="mask"``) are skipped: they keep
+        the blank (zero) rows of ``images``.
 
         ``row_positions`` are the row positions to name in errors (default: the positions in
         ``paths``); ``resolved`` says that ``base_dir`` was already joined to the paths;
@@ -921,6 +904,8 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
                 if row > first_failure[0]:
                     break
                 n_done += 1
+                if present is not None and not present[row]:
+                    continue
                 try:
                     path = _resolve(paths[row], base_dir, root)
                     key = None if cache is None else cache.key(path)
