@@ -212,8 +212,8 @@ class MaskMissingRows(TransformerMixin, BaseEstimator):
         -------
         MaskedInput
         """
-        present = self._fit(X, y)
-        return self._masked(self._checked(X, reset=False), present)
+        X, present = self._fit(X, y)
+        return self._masked(X, present)
 
     def transform(self, X: Any) -> MaskedInput:
         """Transform the rows with a value; the others become zeros, flagged absent.
@@ -243,7 +243,8 @@ class MaskMissingRows(TransformerMixin, BaseEstimator):
             self, X, reset=reset, accept_sparse=["csr"], dtype=None, ensure_all_finite=False
         )
 
-    def _fit(self, X: Any, y: Any) -> np.ndarray:
+    def _fit(self, X: Any, y: Any) -> tuple[Any, np.ndarray]:
+        """Fit on the present rows; return the checked ``X`` and the present rows."""
         X = self._checked(X, reset=True)
         present = self._present_rows(X)
         if not present.any():
@@ -257,7 +258,7 @@ class MaskMissingRows(TransformerMixin, BaseEstimator):
         )
         sample = self.transformer_.transform(_take(X, rows[:1]))
         self.output_shape_ = tuple(np.shape(sample)[1:])
-        return present
+        return X, present
 
     def _present_rows(self, X: Any) -> np.ndarray:
         if sparse.issparse(X):
