@@ -375,11 +375,11 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
             The same as ``fit(X).transform(X)`` (a ``MaskedInput`` with
             ``on_missing="mask"``).
         """
-        codes, id_by_code = self._fit_vocabulary(X)
+        codes, id_by_code, values = self._fit_vocabulary(X)
         sequences = _pad_sequences(
             id_by_code[codes], codes == 0, self.max_len_, self.padding, self.truncating
         )
-        return self._with_presence(sequences, X)
+        return self._with_presence(sequences, values)
 
     def transform(self, X: Any) -> np.ndarray | MaskedInput:
         """Return the padded id sequences of the texts in ``X``.
@@ -396,7 +396,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
             ``on_missing="mask"``, a :class:`~skmultimodal.missing.MaskedInput` of them.
         """
         check_is_fitted(self)
-        codes, words = self._tokenize_column(X, reset=False)
+        codes, words, values = self._tokenize_column(X, reset=False)
         # One dict lookup per distinct token, not per token.
         id_by_code = np.fromiter(
             (self.vocabulary_.get(word, OOV_ID) for word in words), np.int32, len(words)
@@ -404,17 +404,17 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         sequences = _pad_sequences(
             id_by_code[codes], codes == 0, self.max_len_, self.padding, self.truncating
         )
-        return self._with_presence(sequences, X)
+        return self._with_presence(sequences, values)
 
-    def _with_presence(self, sequences: np.ndarray, X: Any) -> np.ndarray | MaskedInput:
-        """``sequences``, with the rows that have a text when ``on_missing="mask"``."""
+    def _with_presence(self, sequences: np.ndarray, values: list) -> np.ndarray | MaskedInput:
+        """``sequences``, with the rows whose value is a text when ``on_missing="mask"``."""
         if self.on_missing != "mask":
             return sequences
-        values = one_column(X, owner=type(self).__name__, what="texts").values
         return MaskedInput(sequences, ~missing_rows(values))
 
-    def _tokenize_column(self, X: Any, *, reset: bool) -> tuple[np.ndarray, list[str]]:
-        """Validate ``X`` (one column, feature names) and tokenize it (see ``_tokenize``)."""
+    def _tokenize_column(self, X: Any, *, reset: bool) -> tuple[np.ndarray, list[str], list]:
+        """Validate ``X`` (one column, feature names) and tokenize it (see ``_tokenize``);
+        also return the column's values."""
         name = type(self).__name__
         values = one_column(X, owner=name, what="texts").values
         if reset and not values:
@@ -424,12 +424,12 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         if reset:
             self.n_features_in_ = 1
         texts = [value if type(value) is str else _as_text(value) for value in values]
-        return _tokenize(texts, lowercase=self.lowercase, filters=self.filters)
+        return (*_tokenize(texts, lowercase=self.lowercase, filters=self.filters), values)
 
-    def _fit_vocabulary(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
-        """Fit the vocabulary; return the token codes of ``X`` (see ``_tokenize``) and the id
-        of each code."""
-        codes, words = self._tokenize_column(X, reset=True)
+    def _fit_vocabulary(self, X: Any) -> tuple[np.ndarray, np.ndarray, list]:
+        """Fit the vocabulary; return the token codes of ``X`` (see ``_tokenize``), the id
+        of each code and the column's values."""
+        codes, words, values = self._tokenize_column(X, reset=True)
         if len(words) == 1:
             raise ValueError(
                 f"{type(self).__name__} found no words in the fit data: every text is empty, "
@@ -460,7 +460,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
             self.embedding_matrix_, self.pretrained_coverage_ = _embedding_matrix(
                 self.pretrained_vectors, self.vocabulary_, n_ids
             )
-        return codes, id_by_code
+        return codes, id_by_code, values
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
