@@ -8,8 +8,9 @@ of different ranks), it returns them as a ``dict[name -> ndarray]``, one entry p
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -750,7 +751,8 @@ class FittedInputs(dict):
     (on each fold's rows), so only the fitted step knows which word each id is.
     """
 
-    embedding_matrices: dict = {}
+    # Read-only default, so that no instance can fill a dict shared by all of them.
+    embedding_matrices: Mapping = MappingProxyType({})
 
 
 def _with_embedding_matrices(outputs: dict, fitted: dict) -> dict:
