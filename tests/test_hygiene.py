@@ -79,3 +79,32 @@ def test_a_fitted_estimator_keeps_no_training_data():
         elif any(obj is array for array in (*X.values(), y)):
             held.append("an array given to fit")
     assert not held, held
+
+
+@pytest.mark.parametrize("metrics", [None, ["accuracy"]])
+def test_fit_traces_the_train_step_once_and_trains_the_same_weights(monkeypatch, metrics):
+    import keras
+
+    from skmultimodal import _training
+
+    X, y = text_image_numbers(40, 20, 5, 3)
+    traces = []
+    train_step = keras.Model.train_step
+
+    def counted(model, data):
+        traces.append(1)  # runs once per trace of the train step, not once per batch
+        return train_step(model, data)
+
+    monkeypatch.setattr(keras.Model, "train_step", counted)
+    params = dict(TINY, epochs=2, metrics=metrics, random_state=0)
+    built_first = MultiInputKerasClassifier(**params).fit(X, y)
+    # Keras creates the optimizer's (and compiled metrics') variables during the first
+    # trace unless they exist, and TensorFlow then traces the step a second time.
+    assert len(traces) == 1
+    monkeypatch.setattr(_training, "_build_training_state", lambda model, x, y: None)
+    traces.clear()
+    deferred = MultiInputKerasClassifier(**params).fit(X, y)
+    assert len(traces) == 2  # what building the state first saves
+    # Building the state first draws no random number: the same seeded weights.
+    np.testing.assert_array_equal(built_first.predict_proba(X), deferred.predict_proba(X))
+    assert built_first.history_ == deferred.history_

@@ -101,6 +101,7 @@ class _Training:
             X, overrides = lazy_fit_arguments(X, y, sample_weight, {**fit_args, **kwargs})
             kwargs.update(overrides)
             y = sample_weight = None
+        _build_training_state(self.model_, X, y)
         try:
             with surfaced_decode_errors(X, kwargs.get("validation_data")):
                 super()._fit_keras_model(
@@ -281,6 +282,47 @@ def _calibration_step(model, variables, optimizer):
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
 
     return step
+
+
+def _build_training_state(model, x, y) -> None:
+    """Create the optimizer's and the compiled metrics' variables before ``Model.fit``.
+
+    With TensorFlow and no distribution strategy, Keras defers building them to the first
+    trace of the train step. Variables created inside a ``tf.function`` make TensorFlow
+    trace it a second time, which cost about 0.9 s of a 2.5 s fit of the benchmark's small
+    model (benchmarks/bench_wrapper.py --by-cause), and as much again with
+    ``metrics=["accuracy"]``. Keras' own ``compile_from_config`` builds the optimizer the
+    same way. The optimizer's variables are zeros and a step counter; the metrics are
+    built by one inference-mode call on two rows and then reset. Neither draws a random
+    number, so seeded fits give the same weights. Inputs that are not arrays (a lazy
+    ``PyDataset``, sparse tensors) skip the metrics, which Keras then builds itself.
+    """
+    optimizer = getattr(model, "optimizer", None)
+    if not model.built:
+        return
+    if optimizer is not None and not getattr(optimizer, "built", True):
+        optimizer.build(model.trainable_variables)
+    if all(getattr(metric, "built", True) for metric in model.metrics):
+        return
+    x_rows, y_rows = _first_rows(x, 2), _first_rows(y, 2)
+    if x_rows is None or y_rows is None:
+        return
+    model.compute_metrics(x_rows, y_rows, model(x_rows, training=False), None)
+    model.reset_metrics()
+
+
+def _first_rows(data, n: int):
+    """``data`` (an array, or a dict, list or tuple of arrays) cut to its first ``n`` rows;
+    None if any part is something else."""
+    if isinstance(data, np.ndarray):
+        return data[:n]
+    if isinstance(data, Mapping):
+        parts = {key: _first_rows(value, n) for key, value in data.items()}
+        return None if any(part is None for part in parts.values()) else parts
+    if isinstance(data, (list, tuple)):
+        parts = [_first_rows(value, n) for value in data]
+        return None if any(part is None for part in parts) else type(data)(parts)
+    return None
 
 
 def _release_training_steps(model) -> None:
