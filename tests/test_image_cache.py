@@ -156,6 +156,48 @@ def test_size_bound_evicts_the_oldest_entries(images, tmp_path):
     np.testing.assert_array_equal(loader.transform(images), out)
 
 
+def test_the_bound_scans_the_folder_only_when_the_running_total_passes_it(
+    images, tmp_path, monkeypatch
+):
+    # A scan costs 0.1 s per 20,000 entries: not something to pay after every lazy batch.
+    scans = []
+    scan = _image_cache.DecodeCache._scan_and_evict
+
+    def counted(cache):
+        scans.append(1)
+        return scan(cache)
+
+    monkeypatch.setattr(_image_cache.DecodeCache, "_scan_and_evict", counted)
+    cache = tmp_path / "cache"
+    row_bytes = SIZE[0] * SIZE[1] * 3
+    roomy = ImageLoader(SIZE, n_jobs=1, cache_dir=cache, cache_max_bytes=100 * row_bytes)
+    roomy.fit_transform(images[:4])
+    assert len(scans) == 1  # the first store into this folder in this process
+    roomy.transform(images[4:8])
+    assert len(scans) == 1  # 8 entries known, well below the bound: no scan
+    tight = ImageLoader(SIZE, n_jobs=1, cache_dir=cache, cache_max_bytes=10 * row_bytes)
+    tight.fit_transform(images)  # 8 known + 4 stored = 12 rows > 10: scan and evict
+    assert len(scans) == 2
+    assert sum(p.stat().st_size for p in entries(cache)) <= 10 * row_bytes
+    # Past _RESCAN_SECONDS the folder is scanned again (other processes write too).
+    monkeypatch.setattr(_image_cache, "_RESCAN_SECONDS", 0.0)
+    tight.transform(images)  # the two evicted images are stored again
+    assert len(scans) == 3
+
+
+def test_a_scan_removes_the_temporary_files_of_dead_writers_only(images, tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    dead, live = cache / ".tmp-dead", cache / ".tmp-live"
+    dead.write_bytes(b"x" * 100)
+    live.write_bytes(b"x" * 100)
+    two_hours_ago = os.path.getmtime(dead) - 7200
+    os.utime(dead, (two_hours_ago, two_hours_ago))
+    ImageLoader(SIZE, n_jobs=1, cache_dir=cache).fit_transform(images)
+    assert not dead.exists()
+    assert live.exists()  # a writer that may still rename it
+
+
 def test_cache_parameters_are_sklearn_parameters(tmp_path):
     loader = ImageLoader(SIZE, cache_dir=tmp_path, cache_max_bytes=1000)
     params = clone(loader).get_params()

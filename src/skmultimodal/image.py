@@ -618,8 +618,10 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     cache_max_bytes : int or None, default=DEFAULT_CACHE_MAX_BYTES
         Bound on the size of ``cache_dir``'s entries (2 GiB by default). After each
         ``transform`` (or decoded lazy batch) that stored new entries, the least
-        recently used entries are deleted until the folder fits. None: no bound.
-        Ignored when ``cache_dir`` is None.
+        recently used entries are deleted until the folder fits. The folder is scanned
+        for that only when this process's running total passes the bound, or at most
+        once a minute, so other processes sharing it can exceed the bound by what they
+        store within a minute. None: no bound. Ignored when ``cache_dir`` is None.
     verbose : int, default=0
         If positive, ``transform`` shows a progress bar of the images loaded on
         stderr: tqdm's when tqdm is installed, otherwise one line rewritten in place
