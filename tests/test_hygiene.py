@@ -81,13 +81,19 @@ def test_a_fitted_estimator_keeps_no_training_data():
     assert not held, held
 
 
-@pytest.mark.parametrize("metrics", [None, ["accuracy"]])
-def test_fit_traces_the_train_step_once_and_trains_the_same_weights(monkeypatch, metrics):
+@pytest.mark.parametrize(
+    "metrics, outputs",
+    [(None, 1), (["accuracy"], 1), (None, 2)],
+    ids=["plain", "metrics", "two-outputs"],
+)
+def test_fit_traces_the_train_step_once_and_trains_the_same_weights(monkeypatch, metrics, outputs):
     import keras
 
     from skmultimodal import _training
 
     X, y = text_image_numbers(40, 20, 5, 3)
+    if outputs == 2:  # two label columns: two heads, and a loss tracker for each
+        y = np.stack([y, np.arange(len(y)) % 3], axis=1)
     traces = []
     train_step = keras.Model.train_step
 
@@ -98,13 +104,16 @@ def test_fit_traces_the_train_step_once_and_trains_the_same_weights(monkeypatch,
     monkeypatch.setattr(keras.Model, "train_step", counted)
     params = dict(TINY, epochs=2, metrics=metrics, random_state=0)
     built_first = MultiInputKerasClassifier(**params).fit(X, y)
-    # Keras creates the optimizer's (and compiled metrics') variables during the first
-    # trace unless they exist, and TensorFlow then traces the step a second time.
+    # Keras creates the optimizer's (and compiled metrics' and loss trackers') variables
+    # during the first trace unless they exist, and TensorFlow then traces it again.
     assert len(traces) == 1
     monkeypatch.setattr(_training, "_build_training_state", lambda model, x, y: None)
     traces.clear()
     deferred = MultiInputKerasClassifier(**params).fit(X, y)
     assert len(traces) == 2  # what building the state first saves
     # Building the state first draws no random number: the same seeded weights.
-    np.testing.assert_array_equal(built_first.predict_proba(X), deferred.predict_proba(X))
+    ours, theirs = built_first.predict_proba(X), deferred.predict_proba(X)
+    ours, theirs = (ours, theirs) if isinstance(ours, list) else ([ours], [theirs])
+    for one, other in zip(ours, theirs, strict=True):
+        np.testing.assert_array_equal(one, other)
     assert built_first.history_ == deferred.history_

@@ -285,30 +285,38 @@ def _calibration_step(model, variables, optimizer):
 
 
 def _build_training_state(model, x, y) -> None:
-    """Create the optimizer's and the compiled metrics' variables before ``Model.fit``.
+    """Create the optimizer's, the compiled loss' and metrics' variables before ``Model.fit``.
 
     With TensorFlow and no distribution strategy, Keras defers building them to the first
     trace of the train step. Variables created inside a ``tf.function`` make TensorFlow
     trace it a second time, which cost about 0.9 s of a 2.5 s fit of the benchmark's small
     model (benchmarks/bench_wrapper.py --by-cause), and as much again with
-    ``metrics=["accuracy"]``. Keras' own ``compile_from_config`` builds the optimizer the
-    same way. The optimizer's variables are zeros and a step counter; the metrics are
-    built by one inference-mode call on two rows and then reset. Neither draws a random
-    number, so seeded fits give the same weights. Inputs that are not arrays (a lazy
-    ``PyDataset``, sparse tensors) skip the metrics, which Keras then builds itself.
+    ``metrics=["accuracy"]`` or several outputs (one loss tracker each). Keras' own
+    ``compile_from_config`` builds the optimizer the same way. The optimizer's variables are
+    zeros and a step counter; the loss and metrics are built by one inference-mode call on
+    two rows, and their states reset. Neither draws a random number, so seeded fits give
+    the same weights. Inputs that are not arrays (a lazy ``PyDataset``, sparse matrices)
+    skip the loss and metrics, which Keras then builds in the trace, as it would anyway.
     """
-    optimizer = getattr(model, "optimizer", None)
     if not model.built:
         return
+    optimizer = getattr(model, "optimizer", None)
     if optimizer is not None and not getattr(optimizer, "built", True):
         optimizer.build(model.trainable_variables)
-    if all(getattr(metric, "built", True) for metric in model.metrics):
+    several_outputs = len(getattr(model, "outputs", None) or ()) > 1
+    if not several_outputs and all(getattr(metric, "built", True) for metric in model.metrics):
         return
     x_rows, y_rows = _first_rows(x, 2), _first_rows(y, 2)
     if x_rows is None or y_rows is None:
         return
-    model.compute_metrics(x_rows, y_rows, model(x_rows, training=False), None)
-    model.reset_metrics()
+    try:
+        y_pred = model(x_rows, training=False)
+        model.compute_loss(x=x_rows, y=y_rows, y_pred=y_pred, training=False)
+        model.compute_metrics(x_rows, y_rows, y_pred, None)
+    except Exception:  # noqa: BLE001 - an optimisation: the trace builds them, as before
+        pass
+    finally:
+        model.reset_metrics()
 
 
 def _first_rows(data, n: int):
