@@ -117,3 +117,34 @@ def test_fit_traces_the_train_step_once_and_trains_the_same_weights(monkeypatch,
     for one, other in zip(ours, theirs, strict=True):
         np.testing.assert_array_equal(one, other)
     assert built_first.history_ == deferred.history_
+
+
+def test_a_lazy_fit_with_metrics_traces_the_train_step_once(monkeypatch, tmp_path):
+    import keras
+    from PIL import Image
+
+    from skmultimodal import _training
+    from skmultimodal.image import ImageLoader
+
+    rng = np.random.default_rng(0)
+    paths = []
+    for i in range(40):
+        paths.append(str(tmp_path / f"{i}.png"))
+        Image.fromarray(rng.integers(0, 256, (12, 12, 3), dtype=np.uint8)).save(paths[-1])
+    X = {
+        "image": ImageLoader((8, 8), lazy=True).fit(paths).transform(paths),
+        "numbers": rng.normal(size=(40, 3)).astype("float32"),
+    }
+    y = np.arange(40) % 2
+    traces = []
+    train_step = keras.Model.train_step
+    monkeypatch.setattr(
+        keras.Model, "train_step", lambda model, data: traces.append(1) or train_step(model, data)
+    )
+    params = dict(TINY, batch_size=16, metrics=["accuracy"])
+    lazy_first = MultiInputKerasClassifier(**params).fit(X, y)
+    assert len(traces) == 1  # the metrics were built on the first batch, decoded once more
+    monkeypatch.setattr(_training, "_build_training_state", lambda model, x, y: None)
+    deferred = MultiInputKerasClassifier(**params).fit(X, y)
+    assert len(traces) == 3
+    assert lazy_first.history_ == deferred.history_

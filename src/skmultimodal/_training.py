@@ -295,8 +295,9 @@ def _build_training_state(model, x, y) -> None:
     ``compile_from_config`` builds the optimizer the same way. The optimizer's variables are
     zeros and a step counter; the loss and metrics are built by one inference-mode call on
     two rows, and their states reset. Neither draws a random number, so seeded fits give
-    the same weights. Inputs that are not arrays (a lazy ``PyDataset``, sparse matrices)
-    skip the loss and metrics, which Keras then builds in the trace, as it would anyway.
+    the same weights. For lazily loaded images the rows come from the first batch, decoded
+    once more. Inputs that are not arrays (sparse matrices) skip the loss and metrics,
+    which Keras then builds in the trace, as it would anyway.
     """
     if not model.built:
         return
@@ -306,10 +307,14 @@ def _build_training_state(model, x, y) -> None:
     several_outputs = len(getattr(model, "outputs", None) or ()) > 1
     if not several_outputs and all(getattr(metric, "built", True) for metric in model.metrics):
         return
-    x_rows, y_rows = _first_rows(x, 2), _first_rows(y, 2)
-    if x_rows is None or y_rows is None:
-        return
     try:
+        if isinstance(x, keras.utils.PyDataset):
+            # Lazily loaded images: the first batch, decoded once more.
+            batch = x[0] if y is None and len(x) else ()
+            x, y = (batch[0], batch[1]) if len(batch) > 1 else (None, None)
+        x_rows, y_rows = _first_rows(x, 2), _first_rows(y, 2)
+        if x_rows is None or y_rows is None:
+            return
         y_pred = model(x_rows, training=False)
         model.compute_loss(x=x_rows, y=y_rows, y_pred=y_pred, training=False)
         model.compute_metrics(x_rows, y_rows, y_pred, None)
