@@ -59,7 +59,7 @@ def test_embeddings_are_cached_by_content(images, tmp_path):
     assert embedder.backbone_key_ == key
     # One entry per image, no temporary file left.
     entries = [name for _, _, files in os.walk(cache) for name in files]
-    assert len(entries) == 30 and all(name.endswith(".npy") for name in entries)
+    assert len(entries) == 30 and all(name.endswith(".f4") for name in entries)
     assert not any(name.startswith(".tmp") for name in entries)
     # An uncached embedder computes the same embeddings.
     fresh = ImageEmbedder(tiny_backbone(), target_size=(8, 8)).fit(paths)
@@ -116,7 +116,7 @@ def test_concurrent_writers_never_expose_a_partial_entry(tmp_path):
 
     from skmultimodal.embedding import _atomic_save, _load_entry
 
-    entry = tmp_path / "ab" / "abcdef.npy"
+    entry = tmp_path / "ab" / "abcdef.f4"
     vector = np.arange(50_000, dtype=np.float32)
 
     def write_then_read(_):
@@ -126,4 +126,4 @@ def test_concurrent_writers_never_expose_a_partial_entry(tmp_path):
     with ThreadPoolExecutor(8) as pool:
         read = list(pool.map(write_then_read, range(32)))
     assert all(r is not None and np.array_equal(r, vector) for r in read)
-    assert [p.name for p in entry.parent.iterdir()] == ["abcdef.npy"]  # no temporary file
+    assert [p.name for p in entry.parent.iterdir()] == ["abcdef.f4"]  # no temporary file

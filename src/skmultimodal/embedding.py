@@ -65,18 +65,26 @@ def _file_digest(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def _atomic_save(path: Path, array: np.ndarray) -> None:
-    """Write ``array`` to ``path`` so that no reader ever sees a partial file.
+# One embedding per file: its float32 values, little-endian, nothing else. Not ``.npy``:
+# ``np.load`` parses the header with ``ast.literal_eval``, which on CPython 3.11 before
+# 3.11.8 raises SystemError ("AST constructor recursion depth mismatch") when two threads
+# parse at once (a threaded search reading the cache).
+_ENTRY_SUFFIX = ".f4"
+_ENTRY_DTYPE = np.dtype("<f4")
 
-    The array goes to a temporary file in the same folder, then ``os.replace`` renames it:
+
+def _atomic_save(path: Path, array: np.ndarray) -> None:
+    """Write ``array`` (1-D float32) to ``path`` so that no reader ever sees a partial file.
+
+    The values go to a temporary file in the same folder, then ``os.replace`` renames it:
     atomic on POSIX and Windows, so several processes may write the same entry (the last
     rename wins, and every version is the same).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npy")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=_ENTRY_SUFFIX)
     try:
         with os.fdopen(handle, "wb") as file:
-            np.save(file, array, allow_pickle=False)
+            file.write(np.ascontiguousarray(array, dtype=_ENTRY_DTYPE).tobytes())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -86,12 +94,13 @@ def _atomic_save(path: Path, array: np.ndarray) -> None:
 def _load_entry(path: Path, width: int | None) -> np.ndarray | None:
     """A cached embedding, or None when it is missing or unreadable (then recomputed)."""
     try:
-        array = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError):
+        data = path.read_bytes()
+    except OSError:
         return None
-    if array.ndim != 1 or array.dtype != np.float32 or (width and array.shape[0] != width):
+    size = _ENTRY_DTYPE.itemsize
+    if not data or len(data) % size or (width and len(data) != width * size):
         return None
-    return array
+    return np.frombuffer(data, dtype=_ENTRY_DTYPE).astype(np.float32)
 
 
 class ImageEmbedder(TransformerMixin, BaseEstimator):
@@ -101,11 +110,11 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
     resized to ``target_size``), preprocessed as the backbone expects, run through the
     backbone (frozen, inference mode) and average-pooled: a float32 ``(n, d)`` array.
 
-    With ``cache_dir``, each embedding is stored in one small ``.npy`` file named after
-    the SHA-256 of the image file's bytes, in a folder named after the backbone's
-    identity (application name or model architecture and weights, the weights file's
-    SHA-256, ``target_size`` and the preprocessing). A renamed or copied image hits the
-    cache; an edited one, or another backbone, does not. Entries are written atomically
+    With ``cache_dir``, each embedding is stored in one small file of its float32
+    values, named after the SHA-256 of the image file's bytes, in a folder named after
+    the backbone's identity (application name or model architecture and weights, the
+    weights file's SHA-256, ``target_size`` and the preprocessing). A renamed or copied
+    image hits the cache; an edited one, or another backbone, does not. Entries are written atomically
     (a temporary file, then ``os.replace``), so processes of a parallel search can share
     one cache folder. The cache is never pruned: delete the folder to reclaim space.
 
@@ -237,7 +246,7 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
         folder = None if self.cache_dir is None else Path(self.cache_dir, self.backbone_key_)
         if folder is not None:
             for digest in dict.fromkeys(digests):
-                entry = _load_entry(folder / digest[:2] / f"{digest}.npy", None)
+                entry = _load_entry(folder / digest[:2] / f"{digest}{_ENTRY_SUFFIX}", None)
                 if entry is not None:
                     found[digest] = entry
         # One backbone pass per distinct image content not in the cache.
@@ -248,7 +257,7 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
             for digest, embedding in zip(missing, computed, strict=True):
                 found[digest] = embedding
                 if folder is not None:
-                    _atomic_save(folder / digest[:2] / f"{digest}.npy", embedding)
+                    _atomic_save(folder / digest[:2] / f"{digest}{_ENTRY_SUFFIX}", embedding)
         if not paths:
             return np.zeros((0, self._width()), dtype=np.float32)
         widths = {found[d].shape[0] for d in digests}
