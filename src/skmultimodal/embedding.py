@@ -114,9 +114,9 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
     values, named after the SHA-256 of the image file's bytes, in a folder named after
     the backbone's identity (application name or model architecture and weights, the
     weights file's SHA-256, ``target_size`` and the preprocessing). A renamed or copied
-    image hits the cache; an edited one, or another backbone, does not. Entries are written atomically
-    (a temporary file, then ``os.replace``), so processes of a parallel search can share
-    one cache folder. The cache is never pruned: delete the folder to reclaim space.
+    image hits the cache; an edited one, or another backbone, does not. Entries are
+    written atomically (a temporary file, then ``os.replace``), so processes of a
+    parallel search can share one cache folder. The cache is never pruned: delete the folder to reclaim space.
 
     Parameters
     ----------
