@@ -116,7 +116,8 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
     weights file's SHA-256, ``target_size`` and the preprocessing). A renamed or copied
     image hits the cache; an edited one, or another backbone, does not. Entries are
     written atomically (a temporary file, then ``os.replace``), so processes of a
-    parallel search can share one cache folder. The cache is never pruned: delete the folder to reclaim space.
+    parallel search can share one cache folder. The cache is never pruned: delete the
+    folder to reclaim space.
 
     Parameters
     ----------
