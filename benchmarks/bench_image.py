@@ -106,23 +106,14 @@ def one_lazy_epoch(lazy_images, batch_size=32):
     return np.concatenate([batches[i][0]["image"] for i in range(len(batches))])
 
 
-def full_decode(paths):
-    """Full-size decode (no draft mode) + the same bilinear resize, one thread."""
-    out = np.empty((len(paths), *TARGET, 3), dtype=np.uint8)
+def full_decode(paths, resample=Image.Resampling.BILINEAR, dtype=np.uint8):
+    """Full-size decode (no draft mode) + a ``resample`` resize, one thread. Bilinear is
+    ImageLoader's resize without its draft decode; Lanczos is the fidelity reference."""
+    out = np.empty((len(paths), *TARGET, 3), dtype=dtype)
     for row, path in enumerate(paths):
         with Image.open(path) as image:
             rgb = image.convert("RGB")
-        out[row] = np.asarray(rgb.resize(TARGET[::-1], Image.Resampling.BILINEAR))
-    return out
-
-
-def reference(paths):
-    """Full-size decode + Lanczos resize: the pixels the fidelity column compares with."""
-    out = np.empty((len(paths), *TARGET, 3), dtype=np.float32)
-    for row, path in enumerate(paths):
-        with Image.open(path) as image:
-            rgb = image.convert("RGB")
-        out[row] = np.asarray(rgb.resize(TARGET[::-1], Image.Resampling.LANCZOS))
+        out[row] = np.asarray(rgb.resize(TARGET[::-1], resample))
     return out
 
 
@@ -189,7 +180,7 @@ def main(argv=None):
         draft_diff = np.abs(ours.astype(np.int16) - full)
 
         nearest_out = outputs["ImageLoader(interpolation='nearest')"].astype(np.float32)
-        target = reference(paths)
+        target = full_decode(paths, Image.Resampling.LANCZOS, np.float32)
         keras_seconds = timings["keras load_img loop"]
         tf_seconds = timings["tf.data AUTOTUNE"]
         lines = [
