@@ -82,18 +82,23 @@ def test_a_fitted_estimator_keeps_no_training_data():
 
 
 @pytest.mark.parametrize(
-    "metrics, outputs",
-    [(None, 1), (["accuracy"], 1), (None, 2)],
-    ids=["plain", "metrics", "two-outputs"],
+    "metrics, outputs, sparse_input",
+    [(None, 1, False), (["accuracy"], 1, False), (None, 2, False), (["accuracy"], 1, True)],
+    ids=["plain", "metrics", "two-outputs", "metrics-sparse-input"],
 )
-def test_fit_traces_the_train_step_once_and_trains_the_same_weights(monkeypatch, metrics, outputs):
+def test_fit_traces_the_train_step_once_and_trains_the_same_weights(
+    monkeypatch, metrics, outputs, sparse_input
+):
     import keras
+    from scipy import sparse
 
     from skmultimodal import _training
 
     X, y = text_image_numbers(40, 20, 5, 3)
     if outputs == 2:  # two label columns: two heads, and a loss tracker for each
         y = np.stack([y, np.arange(len(y)) % 3], axis=1)
+    if sparse_input:  # a SparseTensor beside dense arrays in the rows that build the metrics
+        X = {**X, "counts": sparse.random(len(y), 30, density=0.1, format="csr", random_state=0)}
     traces = []
     train_step = keras.Model.train_step
 

@@ -296,8 +296,7 @@ def _build_training_state(model, x, y) -> None:
     zeros and a step counter; the loss and metrics are built by one inference-mode call on
     two rows, and their states reset. Neither draws a random number, so seeded fits give
     the same weights. For lazily loaded images the rows come from the first batch, decoded
-    once more. Inputs that are not arrays (sparse matrices) skip the loss and metrics,
-    which Keras then builds in the trace, as it would anyway.
+    once more. If anything goes wrong there, Keras builds them in the trace, as before.
     """
     if not model.built:
         return
@@ -312,9 +311,12 @@ def _build_training_state(model, x, y) -> None:
             # Lazily loaded images: the first batch, decoded once more.
             batch = x[0] if y is None and len(x) else ()
             x, y = (batch[0], batch[1]) if len(batch) > 1 else (None, None)
-        x_rows, y_rows = _first_rows(x, 2), _first_rows(y, 2)
-        if x_rows is None or y_rows is None:
+        if x is None or y is None:
             return
+        x_rows = to_model_batch(take_rows(x, slice(0, 2)))
+        if isinstance(x_rows, Mapping):  # Keras calls take all tensors or none
+            x_rows = {key: _as_tensor(value) for key, value in x_rows.items()}
+        y_rows = take_rows(list(y) if isinstance(y, tuple) else y, slice(0, 2))
         y_pred = model(x_rows, training=False)
         model.compute_loss(x=x_rows, y=y_rows, y_pred=y_pred, training=False)
         model.compute_metrics(x_rows, y_rows, y_pred, None)
@@ -324,18 +326,9 @@ def _build_training_state(model, x, y) -> None:
         model.reset_metrics()
 
 
-def _first_rows(data, n: int):
-    """``data`` (an array, or a dict, list or tuple of arrays) cut to its first ``n`` rows;
-    None if any part is something else."""
-    if isinstance(data, np.ndarray):
-        return data[:n]
-    if isinstance(data, Mapping):
-        parts = {key: _first_rows(value, n) for key, value in data.items()}
-        return None if any(part is None for part in parts.values()) else parts
-    if isinstance(data, (list, tuple)):
-        parts = [_first_rows(value, n) for value in data]
-        return None if any(part is None for part in parts) else type(data)(parts)
-    return None
+def _as_tensor(value):
+    """A NumPy array as a tensor; anything else (a ``SparseTensor``) as it is."""
+    return keras.ops.convert_to_tensor(value) if isinstance(value, np.ndarray) else value
 
 
 def _release_training_steps(model) -> None:
