@@ -303,6 +303,8 @@ def _build_training_state(model, x, y) -> None:
     optimizer = getattr(model, "optimizer", None)
     if optimizer is not None and not getattr(optimizer, "built", True):
         optimizer.build(model.trainable_variables)
+    if getattr(model, "train_function", None) is not None:
+        return  # a warm start or partial_fit: traced before, everything is built
     several_outputs = len(getattr(model, "outputs", None) or ()) > 1
     if not several_outputs and all(getattr(metric, "built", True) for metric in model.metrics):
         return
