@@ -16,7 +16,11 @@ Cases (``--case``):
   digit. Baselines: SVC(gamma=0.001) on the pixels, LogisticRegression on scaled pixels.
 - ``fused``: ``make_multimodal_classification`` (image, text, time steps, category); the
   fused model against one model per modality, plus a logistic regression on all features.
-- ``suite``: the fusion suite (see ``SUITE_CASES``).
+- ``suite``: the fusion suite (see ``SUITE_CASES``). Its ``clipart-*`` cases are real
+  drawings from Debian's ``openclipart-png`` package (``apt-get install openclipart-png``;
+  see ``benchmarks/_clipart.py``): the category from the image alone (``clipart-image``),
+  from the image and the file's title words (``clipart-title``: a weak image next to a
+  strong text) and from the image and the title's first word (``clipart-word``).
 - ``regression``: regression tables against HistGradientBoosting on the raw and the log
   target (see ``benchmarks/_regression.py``; ``--regression-cases`` picks a subset).
 
@@ -50,6 +54,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import _harness as harness  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from _clipart import composited_pixels, load_clipart  # noqa: E402
 from _regression import REGRESSION_CASES, regression_table, run_regression_case  # noqa: E402
 from PIL import Image  # noqa: E402
 from sklearn.compose import ColumnTransformer  # noqa: E402
@@ -63,7 +68,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer  # 
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import accuracy_score, r2_score, roc_auc_score  # noqa: E402
 from sklearn.model_selection import KFold, StratifiedKFold  # noqa: E402
-from sklearn.pipeline import Pipeline, make_pipeline  # noqa: E402
+from sklearn.pipeline import Pipeline, make_pipeline, make_union  # noqa: E402
 from sklearn.preprocessing import (  # noqa: E402
     FunctionTransformer,
     OneHotEncoder,
@@ -74,6 +79,10 @@ from sklearn.svm import SVC  # noqa: E402
 from skmultimodal.auto import make_multimodal_pipeline  # noqa: E402
 from skmultimodal.compose import MultiInputTransformer  # noqa: E402
 from skmultimodal.datasets import make_multimodal_classification  # noqa: E402
+from skmultimodal.ensemble import (  # noqa: E402
+    MultimodalEnsembleClassifier,
+    MultimodalEnsembleRegressor,
+)
 from skmultimodal.estimators import MultiInputKerasClassifier  # noqa: E402
 from skmultimodal.image import ImageLoader  # noqa: E402
 from skmultimodal.sequence import TimeStepReshaper  # noqa: E402
@@ -377,7 +386,12 @@ SUITE_CASES = (
     "interaction",
     "digits-threshold",
     "products",
+    "clipart-image",
+    "clipart-title",
+    "clipart-word",
 )
+# Real drawings (Debian's openclipart-png): rows per category, 14 categories.
+CLIPART_PER_CLASS = 100
 # The held-out interaction case's explicit branch sizes (small, user-chosen).
 SMALL_BRANCHES = dict(
     image_filters=(16, 32), text_embedding_dim=8, text_units=16, head_units=(32,), epochs=30
@@ -465,6 +479,11 @@ def suite_data(case: str, args, folder: Path):
         X, y = write_products(folder, 1000, rng)
         modalities = {"photo": ["photo"], "name": ["name"], "price": ["price"]}
         return X, y, modalities, "classification", {}
+    if case.startswith("clipart"):
+        X, y = load_clipart(CLIPART_PER_CLASS)
+        text = {"clipart-title": "title", "clipart-word": "first_word"}.get(case)
+        modalities = {"image": ["image"], **({text: [text]} if text else {})}
+        return X, y, modalities, "classification", {}
     if case.startswith("fused"):
         X, y = make_multimodal_classification(n_samples=1000, image_dir=folder, random_state=0)
         series = [c for c in X.columns if c.startswith("t") and c[1:].isdigit()]
@@ -513,6 +532,20 @@ def suite_baseline(case: str, X: pd.DataFrame, task: str):
             ]
         )
         return make_pipeline(features, HistGradientBoostingRegressor(random_state=0))
+    if case == "clipart-image":
+        pixels = FunctionTransformer(lambda frame: composited_pixels(frame["image"]))
+        return make_pipeline(pixels, StandardScaler(), LogisticRegression(C=0.01, max_iter=2000))
+    if case.startswith("clipart"):
+        # The strongest classical model of a short title: word and character (2-5) n-grams.
+        text = "title" if case == "clipart-title" else "first_word"
+        words_and_chars = make_union(
+            TfidfVectorizer(), TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5))
+        )
+        return make_pipeline(
+            FunctionTransformer(lambda frame: frame[text]),
+            words_and_chars,
+            LogisticRegression(C=4, max_iter=2000),
+        )
     if case == "products":
         # The held-out case's reference: TF-IDF + logistic regression on the names alone.
         return make_pipeline(
@@ -543,8 +576,21 @@ def suite_model(X: pd.DataFrame, y, task: str, params: dict, random_state: int, 
     )
 
 
-def evaluate_suite(make_model, X, y, folds, task: str) -> np.ndarray:
-    """Per-fold score: accuracy for classification, R² for regression."""
+def suite_ensemble(task: str, params: dict, args, image_size=None):
+    """``MultimodalEnsemble{Classifier,Regressor}`` with its defaults, the networks with
+    the case's parameters; a one-step Pipeline, as evaluate_suite expects."""
+    Ensemble = (
+        MultimodalEnsembleClassifier if task == "classification" else MultimodalEnsembleRegressor
+    )
+    ensemble = Ensemble(
+        model_params=params or None, image_size=image_size, random_state=args.random_state
+    )
+    return Pipeline([("ensemble", ensemble)])
+
+
+def evaluate_suite(make_model, X, y, folds, task: str, epochs: list | None = None) -> np.ndarray:
+    """Per-fold score: accuracy for classification, R² for regression. The epochs each
+    network trained for are appended to ``epochs``."""
     scores = []
     for train, test in folds:
         model = make_model(X.iloc[train], y[train]).fit(X.iloc[train], y[train])
@@ -552,6 +598,9 @@ def evaluate_suite(make_model, X, y, folds, task: str) -> np.ndarray:
         scores.append(
             accuracy_score(y[test], pred) if task == "classification" else r2_score(y[test], pred)
         )
+        history = getattr(model[-1], "history_", None)
+        if epochs is not None and history:
+            epochs.append(len(history["loss"]))
     return np.array(scores)
 
 
@@ -570,7 +619,10 @@ def run_suite_case(case: str, args, overrides: dict) -> dict:
         params = {**extra.get("params", {}), **overrides}
         columns = {"fused": [c for cols in modalities.values() for c in cols], **modalities}
         scores = {}
+        if args.models:
+            columns = {k: v for k, v in columns.items() if k in args.models.split(",")}
         for name, cols in columns.items():
+            epochs = []
             scores[name] = evaluate_suite(
                 lambda X_, y_, cols=cols: suite_model(
                     X_[cols], y_, task, params, args.random_state, extra.get("image_size")
@@ -579,10 +631,27 @@ def run_suite_case(case: str, args, overrides: dict) -> dict:
                 y,
                 folds,
                 task,
+                epochs,
             )
             # The single-modality models read their own columns of the same rows.
             print(
-                f"  {case}: ours {name}: {scores[name].mean():.3f} ± {scores[name].std():.3f}",
+                f"  {case}: ours {name}: {scores[name].mean():.3f} ± {scores[name].std():.3f} "
+                f"(folds {', '.join(f'{s:.3f}' for s in scores[name])}; epochs {epochs})",
+                flush=True,
+            )
+        if args.ensemble:
+            epochs = []
+            scores["ensemble"] = evaluate_suite(
+                lambda X_, y_: suite_ensemble(task, params, args, extra.get("image_size")),
+                X[columns["fused"]].rename_axis(None),
+                y,
+                folds,
+                task,
+            )
+            print(
+                f"  {case}: ensemble: {scores['ensemble'].mean():.3f} ± "
+                f"{scores['ensemble'].std():.3f} "
+                f"(folds {', '.join(f'{s:.3f}' for s in scores['ensemble'])})",
                 flush=True,
             )
         if not args.no_baseline:
@@ -596,30 +665,35 @@ def run_suite_case(case: str, args, overrides: dict) -> dict:
 
 
 def suite_table(results: dict) -> list[str]:
-    """One row per case: fused, each modality, the baseline, and fused - best single."""
+    """One row per case: fused, each modality, the ensemble, the baseline, and the gap of
+    fused and ensemble to the best single modality (a model not run shows "-")."""
     lines = [
-        "| case | task (metric) | rows | ours fused | ours, one modality each | baseline "
-        "| fused - best single (fold std of the difference) |",
-        "|---|---|---|---|---|---|---|",
+        "| case | task (metric) | rows | ours fused | ours, one modality each | ensemble "
+        "| baseline | fused - best single (fold std of the difference) | ensemble - best "
+        "single (std) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
+
+    def cell(score):
+        return "-" if score is None else f"{score.mean():.3f} ± {score.std():.3f}"
+
+    def gap(scores, singles, model):
+        if model not in scores or len(singles) < 2:
+            return "-"
+        best = max(singles, key=lambda name: singles[name].mean())
+        difference = scores[model] - singles[best]
+        return f"{difference.mean():+.3f} ({difference.std():.3f}) vs {best}"
+
     for case, result in results.items():
         scores = result["scores"]
-        singles = {name: scores[name] for name in result["modalities"]}
-        fused = scores["fused"]
-        if len(singles) > 1:
-            best = max(singles, key=lambda name: singles[name].mean())
-            difference = fused - singles[best]
-            gap = f"{difference.mean():+.3f} ({difference.std():.3f}) vs {best}"
-        else:
-            gap = "- (one modality)"
+        singles = {name: scores[name] for name in result["modalities"] if name in scores}
         metric = "accuracy" if result["task"] == "classification" else "R²"
-        baseline = scores.get("baseline")
         lines.append(
             f"| {case} | {result['task']} ({metric}) | {result['n']} | "
-            f"{fused.mean():.3f} ± {fused.std():.3f} | "
-            + ", ".join(f"{name} {s.mean():.3f} ± {s.std():.3f}" for name, s in singles.items())
-            + f" | {'-' if baseline is None else f'{baseline.mean():.3f} ± {baseline.std():.3f}'}"
-            + f" | {gap} |"
+            f"{cell(scores.get('fused'))} | "
+            + (", ".join(f"{name} {cell(s)}" for name, s in singles.items()) or "-")
+            + f" | {cell(scores.get('ensemble'))} | {cell(scores.get('baseline'))}"
+            + f" | {gap(scores, singles, 'fused')} | {gap(scores, singles, 'ensemble')} |"
         )
     return lines
 
@@ -728,6 +802,16 @@ def main(argv=None):
     parser.add_argument("--data-dir", type=Path, default=REPO / ".." / "shared" / "data")
     parser.add_argument("--random-state", type=int, default=0)
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument(
+        "--ensemble",
+        action="store_true",
+        help="suite: also run MultimodalEnsembleClassifier / Regressor with its defaults",
+    )
+    parser.add_argument(
+        "--models",
+        default=None,
+        help="suite: comma-separated subset of the models to run (fused and modality names)",
+    )
     parser.add_argument("--no-record", action="store_true", help="do not append to RESULTS.md")
     args = parser.parse_args(argv)
 
