@@ -39,6 +39,7 @@ def test_new_parameters_and_their_defaults(estimator):
     assert params["image_augmentation"] == ()
     assert params["early_stopping"] == "auto"
     assert params["patience"] == 5
+    assert params["min_epochs"] == "auto"
 
 
 def test_text_cell_and_image_pooling_reach_the_model(tiny_data):
@@ -63,6 +64,8 @@ def test_text_cell_and_image_pooling_reach_the_model(tiny_data):
         (dict(text_cell="pool", text_bidirectional=True), "needs text_cell='lstm' or 'gru'"),
         (dict(early_stopping="yes"), "early_stopping must be True, False or 'auto'"),
         (dict(patience=0), "patience must be a positive integer"),
+        (dict(min_epochs=-1), "min_epochs must be 'auto' or a non-negative integer"),
+        (dict(min_epochs="half"), "min_epochs must be 'auto' or a non-negative integer"),
     ],
 )
 def test_invalid_quality_parameters_are_rejected_in_fit(tiny_data, params, message):
@@ -114,6 +117,7 @@ def test_early_stopping_restores_the_best_epoch(tiny_data):
         epochs=200,
         early_stopping=True,
         patience=2,
+        min_epochs=0,
         validation_split=0.25,
         optimizer__learning_rate=0.05,
         random_state=0,
@@ -125,6 +129,36 @@ def test_early_stopping_restores_the_best_epoch(tiny_data):
     assert len(val_loss) == best + 3
     # Keras' validation_split holds out the last 25% of the rows; the restored model's
     # loss on them is the best epoch's validation loss.
+    held_out = {key: array[45:] for key, array in X.items()}
+    loss = clf.model_.evaluate(held_out, y_noise[45:].reshape(-1, 1), verbose=0)
+    np.testing.assert_allclose(loss, val_loss[best], rtol=1e-4)
+
+
+@pytest.mark.parametrize("min_epochs, expected_epochs", [(8, 8), ("auto", 6)])
+def test_early_stopping_ends_no_fit_before_min_epochs_and_restores_the_best(
+    tiny_data, min_epochs, expected_epochs
+):
+    X, y = tiny_data
+    X = without_image(X)
+    # Random labels and a high learning rate: the validation loss is best in the first
+    # epochs, so patience 1 alone would stop at once.
+    y_noise = np.random.RandomState(1).randint(0, 2, size=len(y))
+    clf = MultiInputKerasClassifier(
+        **SMALL,
+        text_cell="pool",
+        epochs=12,
+        early_stopping=True,
+        patience=1,
+        min_epochs=min_epochs,
+        validation_split=0.25,
+        optimizer__learning_rate=0.05,
+        random_state=0,
+    ).fit(X, y_noise)
+    val_loss = clf.history_["val_loss"]
+    best = int(np.argmin(val_loss))
+    assert best < expected_epochs - 1  # the best epoch came before the minimum...
+    assert len(val_loss) == expected_epochs  # ...and the fit went on up to it ("auto": 12 / 2)
+    # The weights restored are the best epoch's, although it came before min_epochs.
     held_out = {key: array[45:] for key, array in X.items()}
     loss = clf.model_.evaluate(held_out, y_noise[45:].reshape(-1, 1), verbose=0)
     np.testing.assert_allclose(loss, val_loss[best], rtol=1e-4)
@@ -168,7 +202,7 @@ def test_early_stopping_validation_is_drawn_from_training_rows(tiny_data):
 
     class Spy(MultiInputKerasClassifier):
         def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kw):
-            train_X, train_y, _ = self._add_early_stopping(X, y, sample_weight, kw)
+            train_X, train_y, _ = self._add_early_stopping(X, y, sample_weight, epochs, kw)
             seen["train"], seen["validation"] = (
                 np.ravel(train_y),
                 np.ravel(kw["validation_data"][1]),

@@ -80,6 +80,7 @@ _PARAMETER_CONSTRAINTS: dict = {
     "validation_split": _FRACTION,
     "early_stopping": ["boolean", StrOptions({"auto"})],
     "patience": [_POSITIVE_INT],
+    "min_epochs": [Interval(numbers.Integral, 0, None, closed="left"), StrOptions({"auto"})],
     "shuffle": ["boolean"],
     "run_eagerly": ["boolean"],
     "warm_start": ["boolean"],
@@ -207,6 +208,10 @@ class _ParameterValidation:
             )
         if not _is_int_at_least(self.patience, 1):
             raise ValueError(f"patience must be a positive integer, got {self.patience!r}.")
+        if self.min_epochs != "auto" and not _is_int_at_least(self.min_epochs, 0):
+            raise ValueError(
+                f"min_epochs must be 'auto' or a non-negative integer, got {self.min_epochs!r}."
+            )
         if self.input_kinds is not None and not isinstance(self.input_kinds, (Mapping, str)):
             raise TypeError(
                 "input_kinds must be None, a dict {input name: kind} or (for a single array "

@@ -132,6 +132,7 @@ class _MultiInputWrapper(_ParameterValidation, _InputValidation, _ModelBuilding,
         validation_split=0.0,
         early_stopping="auto",
         patience=5,
+        min_epochs="auto",
         shuffle=True,
         run_eagerly=False,
         warm_start=False,
@@ -171,6 +172,7 @@ class _MultiInputWrapper(_ParameterValidation, _InputValidation, _ModelBuilding,
         self.validation_split = validation_split
         self.early_stopping = early_stopping
         self.patience = patience
+        self.min_epochs = min_epochs
         self.shuffle = shuffle
         self.run_eagerly = run_eagerly
         self.warm_start = warm_start

@@ -37,10 +37,34 @@ _EARLY_STOPPING_FRACTION = 0.1
 # with a threshold that suits networks). On a product table of a few hundred rows,
 # stopping early kept the fused model from overfitting its weaker inputs (docs/results.md).
 _EARLY_STOPPING_AUTO_MIN_SAMPLES = 500
+# min_epochs="auto": early stopping ends no fit before this share of the epochs. A label
+# that needs two inputs jointly (an XOR) sits on a loss plateau for several epochs before
+# the network finds the interaction; patience alone ended such fits at chance
+# (benchmarks/RESULTS.md, "Training that survives plateaus").
+_MIN_EPOCHS_FRACTION = 0.5
 # The absence calibration after fit (_calibrate_absence): epochs over the training rows
 # with one masked input switched off, and Adam's learning rate for its few weights.
 _CALIBRATION_EPOCHS = 5
 _CALIBRATION_LEARNING_RATE = 0.01
+
+
+class _EarlyStoppingAfter(keras.callbacks.EarlyStopping):
+    """Keras' ``EarlyStopping`` that ends no fit before ``min_epochs`` epochs.
+
+    Unlike its ``start_from_epoch``, the epochs before ``min_epochs`` still count: the best
+    of all epochs is restored, so a model that overfits from its third epoch keeps that
+    epoch's weights, and one that leaves a loss plateau late gets the chance to.
+    """
+
+    def __init__(self, min_epochs: int, **kwargs):
+        super().__init__(**kwargs)
+        self.min_epochs = min_epochs
+
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch, logs)
+        if self.model.stop_training and epoch + 1 < self.min_epochs:
+            self.model.stop_training = False
+            self.stopped_epoch = 0
 
 
 class _Training:
@@ -92,7 +116,7 @@ class _Training:
         configured = self._fit_callbacks
         self._fit_callbacks = [*configured, *(kwargs.pop("callbacks", None) or [])]
         if self._stops_early(X):
-            X, y, sample_weight = self._add_early_stopping(X, y, sample_weight, kwargs)
+            X, y, sample_weight = self._add_early_stopping(X, y, sample_weight, epochs, kwargs)
         if has_lazy_input(X):
             # ImageLoader(lazy=True): Keras gets a PyDataset that decodes batch by batch.
             fit_args = route_params(
@@ -169,15 +193,24 @@ class _Training:
             return self._n_samples(X) >= _EARLY_STOPPING_AUTO_MIN_SAMPLES
         return bool(self.early_stopping)
 
-    def _add_early_stopping(self, X, y, sample_weight, fit_kwargs: dict):
+    def _min_epochs(self, epochs: int) -> int:
+        """The number of epochs before which early stopping ends no fit."""
+        if self.min_epochs == "auto":
+            return int(epochs * _MIN_EPOCHS_FRACTION)
+        return int(self.min_epochs)
+
+    def _add_early_stopping(self, X, y, sample_weight, epochs: int, fit_kwargs: dict):
         """Add the early-stopping callback and, if none is set, hold out validation data.
 
         Keras' ``validation_split`` takes the last rows, which is wrong for data sorted by
         label; the default hold-out is a random, stratified 10% instead.
         """
         self._fit_callbacks.append(
-            keras.callbacks.EarlyStopping(
-                monitor="val_loss", patience=self.patience, restore_best_weights=True
+            _EarlyStoppingAfter(
+                self._min_epochs(epochs),
+                monitor="val_loss",
+                patience=self.patience,
+                restore_best_weights=True,
             )
         )
         split = fit_kwargs.get("validation_split", self.validation_split)

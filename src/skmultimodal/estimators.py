@@ -181,6 +181,12 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         ``random_state``. ``"auto"`` stops early when ``fit`` gets at least 500 rows.
     patience : int, default=5
         Epochs without improvement of the validation loss before early stopping.
+    min_epochs : int or "auto", default="auto"
+        Early stopping ends no fit before this many epochs; the weights restored are
+        still those of the best epoch, earlier ones included. ``"auto"`` is half of
+        ``epochs``: a label that needs two inputs jointly sits on a loss plateau for
+        several epochs before the network learns it, and stopping on that plateau left
+        such a model at chance.
     shuffle : bool, default=True
         Set False for time-ordered data.
     run_eagerly : bool, default=False
@@ -406,7 +412,8 @@ text_bidirectional, text_cell, sequence_units, \
 tabular_units, head_units, dropout, recurrent_dropout, batch_norm, wide_inputs, wide_l2, \
 modality_dropout, optimizer, loss, \
 metrics, batch_size, validation_batch_size, epochs, verbose, callbacks, validation_split, \
-early_stopping, patience, shuffle, run_eagerly, warm_start, random_state, **kwargs
+early_stopping, patience, min_epochs, shuffle, run_eagerly, warm_start, random_state, \
+**kwargs
         As in :class:`MultiInputKerasClassifier`.
     branch_norm : {"batch", "layer"} or None, default=None
         As in :class:`MultiInputKerasClassifier`, but off by default: normalising the
