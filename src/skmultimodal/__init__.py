@@ -20,6 +20,8 @@ _PUBLIC = {
     "make_multi_input_transformer": "compose",
     "MultiInputKerasClassifier": "estimators",
     "MultiInputKerasRegressor": "estimators",
+    "MultimodalEnsembleClassifier": "ensemble",
+    "MultimodalEnsembleRegressor": "ensemble",
     "export": "export",
     "datasets": None,
     "persistence": None,
@@ -27,6 +29,7 @@ _PUBLIC = {
     "plotting": None,
     "missing": None,
     "inspection": None,
+    "ensemble": None,
 }
 
 __all__ = [*_PUBLIC, "__version__"]
