@@ -15,6 +15,7 @@ from skmultimodal.datasets import make_multimodal_classification
 from skmultimodal.ensemble import (
     MultimodalEnsembleClassifier,
     MultimodalEnsembleRegressor,
+    _pixels_on_white,
     greedy_ensemble_selection,
 )
 
@@ -267,3 +268,27 @@ def test_network_members_fit_on_each_fold_and_survive_clone_and_pickle(multimoda
     restored = pickle.loads(pickle.dumps(ens))
     np.testing.assert_allclose(restored.predict_proba(X), proba, rtol=1e-6)
     assert clone(ens).get_params() == ens.get_params()
+
+
+def test_classical_members_cover_images_texts_and_the_table(multimodal_table):
+    X, y = multimodal_table
+    ens = MultimodalEnsembleClassifier(members=("classical",), n_folds=2, random_state=0)
+    ens.fit(X, y)
+    assert list(ens.members_) == [
+        "tfidf_linear[text]",
+        "pixels_linear[image]",
+        "gradient_boosting[table]",
+    ]
+    table_columns = [c for c in X.columns if c not in ("image", "text")]
+    assert ens.member_columns_["gradient_boosting[table]"] == table_columns
+    # 24x24 RGB pixels, whatever the images' own size (8x8 here).
+    linear = ens.members_["pixels_linear[image]"][0].named_steps["model"]
+    assert linear.coef_.shape == (1, 24 * 24 * 3)
+
+
+def test_transparent_pixels_are_composited_on_white():
+    images = np.zeros((1, 1, 3, 4), dtype=np.uint8)  # black, fully transparent
+    images[0, 0, 1] = [10, 20, 30, 255]  # opaque
+    images[0, 0, 2] = [0, 0, 0, 51]  # black at 20% opacity
+    expected = [1, 1, 1, 10 / 255, 20 / 255, 30 / 255, 0.8, 0.8, 0.8]
+    np.testing.assert_allclose(_pixels_on_white(images), [expected], rtol=1e-6)

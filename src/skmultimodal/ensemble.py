@@ -11,8 +11,9 @@ take the raw table and fit several *members* on it:
 - ``"modality_networks"``: one such network per modality (each image, text, vector or
   sequence column, and the numeric and categorical columns together as one table);
 - ``"classical"``: per text column, word (1-2) and character (2-5) n-gram TF-IDF with a
-  logistic (ridge) regression; for the numeric and categorical columns, histogram
-  gradient boosting.
+  logistic (ridge) regression; per image column, a strongly regularised logistic (ridge)
+  regression on its 24x24 pixels, transparency composited on white; for the numeric and
+  categorical columns, histogram gradient boosting.
 
 Each member is fitted with k-fold bagging: one copy per fold of a ``KFold`` split, each
 predicting the rows it did not see, so every training row gets an out-of-fold prediction
@@ -39,11 +40,16 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.linear_model import LogisticRegression, Ridge, RidgeCV
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
-from sklearn.preprocessing import FunctionTransformer, LabelEncoder, OrdinalEncoder
+from sklearn.preprocessing import (
+    FunctionTransformer,
+    LabelEncoder,
+    OrdinalEncoder,
+    StandardScaler,
+)
 from sklearn.utils import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
@@ -55,6 +61,7 @@ from sklearn.utils.validation import (
 )
 
 from .auto import ColumnRoles, detect_column_roles, make_multimodal_pipeline
+from .image import ImageLoader
 
 __all__ = [
     "MEMBER_KINDS",
@@ -69,6 +76,8 @@ MEMBER_KINDS = ("network", "modality_networks", "classical")
 _TABLE_ROLES = ("numeric", "categorical")
 # Roles with one modality per column.
 _COLUMN_ROLES = ("image", "text", "vector", "sequence")
+# The image size of the classical image member (24x24 RGB: 1,728 pixels).
+_CLASSICAL_IMAGE_SIZE = (24, 24)
 # Probabilities are clipped to [eps, 1 - eps] in the log loss of the selection.
 _EPS = 1e-7
 
@@ -144,6 +153,32 @@ def _classical_text(column: str, classification: bool) -> Pipeline:
     model = LogisticRegression(C=4.0, max_iter=2000) if classification else Ridge(alpha=1.0)
     select = FunctionTransformer(_text_of, kw_args={"column": column})
     return Pipeline([("select", select), ("ngrams", ngrams), ("model", model)])
+
+
+def _pixels_on_white(images: np.ndarray) -> np.ndarray:
+    """Flat RGB pixels in [0, 1] of RGBA images, transparency composited on white."""
+    alpha = images[..., 3:].astype(np.float32) / 255.0
+    rgb = images[..., :3].astype(np.float32) * alpha + 255.0 * (1.0 - alpha)
+    return rgb.reshape(len(images), -1) / 255.0
+
+
+def _classical_image(column: str, classification: bool, base_dir) -> Pipeline:
+    # Small pixels and a strongly regularised linear model: on real drawings this beat
+    # our networks trained from scratch on a thousand rows (benchmarks/RESULTS.md).
+    loader = ImageLoader(target_size=_CLASSICAL_IMAGE_SIZE, color_mode="rgba", base_dir=base_dir)
+    model = (
+        LogisticRegression(C=0.01, max_iter=1000)
+        if classification
+        else RidgeCV(alphas=np.logspace(0, 5, 6))
+    )
+    return Pipeline(
+        [
+            ("pixels", loader),
+            ("on_white", FunctionTransformer(_pixels_on_white)),
+            ("scale", StandardScaler()),
+            ("model", model),
+        ]
+    )
 
 
 def _classical_table(numeric: list, categorical: list, classification: bool, seed: int):
@@ -315,6 +350,14 @@ class _BaseMultimodalEnsemble(BaseEstimator):
                     [column],
                     [column],
                 )
+            for column in self.roles_.columns("image"):
+                members[f"pixels_linear[{column}]"] = _Member(
+                    lambda X, y, column=column: _classical_image(
+                        column, self._classification, self.base_dir
+                    ),
+                    [column],
+                    [column],
+                )
             if "table" in groups:
                 numeric = self.roles_.columns("numeric")
                 categorical = self.roles_.columns("categorical")
@@ -442,8 +485,9 @@ class MultimodalEnsembleClassifier(ClassifierMixin, _BaseMultimodalEnsemble):
     members : sequence of {"network", "modality_networks", "classical"}, \
 default=("network", "classical")
         Which members to fit: the fused network, one network per modality, the
-        classical models (TF-IDF + logistic regression per text column, gradient
-        boosting on the numeric and categorical columns).
+        classical models (TF-IDF + logistic regression per text column, logistic
+        regression on 24x24 pixels per image column, gradient boosting on the numeric
+        and categorical columns).
     n_folds : int, default=3
         Folds of the bagging: each member is fitted ``n_folds`` times, on all rows but
         one fold, and predicts that fold.
