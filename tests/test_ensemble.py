@@ -143,12 +143,31 @@ def test_a_row_without_a_text_is_predicted_by_the_other_members_renormalised():
     np.testing.assert_allclose(proba[[1, 3]], ens.predict_proba(X.head(4))[[1, 3]])
 
 
-def test_a_row_that_no_weighted_member_can_read_is_named():
+def test_a_row_without_its_only_weighted_member_gets_weights_chosen_again():
     X, y = text_table()
     ens = MultimodalEnsembleClassifier(**CLASSICAL).fit(X, y)  # all weight on the text
+    assert ens.weights_["gradient_boosting[table]"] == 0.0
     rows = X.head(3).copy()
     rows.loc[1, "text"] = np.nan
-    with pytest.raises(ValueError, match=r"Rows at positions \[1\] lack the inputs"):
+    table = np.mean(
+        [copy.predict_proba(rows[["price"]]) for copy in ens.members_["gradient_boosting[table]"]],
+        axis=0,
+    )
+    proba = ens.predict_proba(rows)
+    # The table member is all that can read row 1: the selection among the readable
+    # members gives it all the weight there.
+    np.testing.assert_allclose(proba[1], table[1])
+    np.testing.assert_allclose(proba[[0, 2]], ens.predict_proba(X.head(3))[[0, 2]])
+
+
+def test_a_row_that_no_member_can_read_is_named():
+    X, y = text_table()
+    ens = MultimodalEnsembleClassifier(**CLASSICAL).fit(X, y)
+    rows = X.head(3).copy()
+    rows.loc[2, ["text", "price"]] = [None, np.nan]
+    with pytest.raises(
+        ValueError, match=r"Rows at positions \[2\] lack the inputs of every member"
+    ):
         ens.predict(rows)
 
 

@@ -24,7 +24,8 @@ of its fold copies. A member that cannot help gets no weight, so adding a modali
 make the ensemble worse on the out-of-fold data than the best member alone.
 
 A row whose modality is missing (a missing image path or text) is predicted without the
-members that need that modality, the weights of the others renormalised.
+members that need that modality: the weights are chosen again, by the same selection on the
+same out-of-fold predictions, among the members that can read the row.
 """
 
 from __future__ import annotations
@@ -415,16 +416,49 @@ class _BaseMultimodalEnsemble(BaseEstimator):
         self.oof_scores_ = {name: self._score_of(pred, y_encoded) for name, pred in oof.items()}
         self.oof_scores_["ensemble"] = self._score_of(blended, y_encoded)
         self.oof_predictions_ = oof
+        # What a new selection among the members that can read a row needs (_weights_for).
+        self._selection_target = (y_encoded, weight)
         return self
 
     # -- predict ---------------------------------------------------------------------------
+    def _weights_for(self, readable: np.ndarray) -> np.ndarray:
+        """Member weights for rows that only the ``readable`` members can read: the fitted
+        weights when every member with a weight is readable, otherwise a new greedy
+        selection among the readable members on the same out-of-fold predictions."""
+        names = list(self.members_)
+        fitted = np.array([self.weights_[name] for name in names])
+        if not fitted[~readable].any():
+            return fitted
+        weights = np.zeros(len(names))
+        if readable.any():
+            chosen = np.flatnonzero(readable)
+            y, sample_weight = self._selection_target
+            weights[chosen] = greedy_ensemble_selection(
+                [self.oof_predictions_[names[i]] for i in chosen],
+                self._selection_loss(y, sample_weight),
+                self.n_rounds,
+            )
+        return weights
+
     def _blend(self, X) -> np.ndarray:
         check_is_fitted(self, "weights_")
         X = self._check_X(X, reset=False)
-        chosen = {name: w for name, w in self.weights_.items() if w > 0}
-        total, weight_sum = None, np.zeros(len(X))
-        for name, w in chosen.items():
-            rows = np.flatnonzero(_available_rows(X, *self._required[name]))
+        names = list(self.members_)
+        readable = np.column_stack([_available_rows(X, *self._required[n]) for n in names])
+        patterns, which = np.unique(readable, axis=0, return_inverse=True)
+        row_weights = np.zeros((len(X), len(names)))
+        for k, pattern in enumerate(patterns):
+            row_weights[which.ravel() == k] = self._weights_for(pattern)
+        unreadable = np.flatnonzero(row_weights.sum(axis=1) == 0)
+        if len(unreadable):
+            raise ValueError(
+                f"Rows at positions {unreadable[:10].tolist()} lack the inputs of every "
+                f"member ({names}): each misses the image paths, texts or numbers that "
+                "those members need."
+            )
+        total = None
+        for j, name in enumerate(names):
+            rows = np.flatnonzero(row_weights[:, j] > 0)
             if not len(rows):
                 continue
             X_member = X[self.member_columns_[name]].iloc[rows]
@@ -433,17 +467,8 @@ class _BaseMultimodalEnsemble(BaseEstimator):
             )
             if total is None:
                 total = np.zeros((len(X), *pred.shape[1:]))
-            total[rows] += w * pred
-            weight_sum[rows] += w
-        unpredictable = np.flatnonzero(weight_sum == 0)
-        if len(unpredictable):
-            raise ValueError(
-                f"Rows at positions {unpredictable[:10].tolist()} lack the inputs of every "
-                f"member with a weight ({sorted(chosen)}): each misses an image path or a "
-                "text that those members need."
-            )
-        shape = (-1,) + (1,) * (total.ndim - 1)
-        return total / weight_sum.reshape(shape)
+            total[rows] += row_weights[rows, j].reshape((-1,) + (1,) * (pred.ndim - 1)) * pred
+        return total
 
     def report(self) -> pd.DataFrame:
         """One row per member: its columns, weight and out-of-fold score.
