@@ -8,7 +8,7 @@ import textwrap
 
 import numpy as np
 import pytest
-from _settings import TINY
+from _settings import SMALLEST, TINY
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
@@ -21,6 +21,7 @@ from skmultimodal import (  # noqa: E402
     TextTokenizer,
     export,
 )
+from skmultimodal.auto import make_multimodal_pipeline  # noqa: E402
 
 SERVE = textwrap.dedent(
     """
@@ -151,3 +152,16 @@ def test_export_refuses_presence_masks_by_step(small_data, tmp_path):
     pipe.fit(X.assign(text=X["text"].where(X.index % 3 > 0)), y)
     with pytest.raises(ValueError, match=r"step 'text'.*on_missing='mask'"):
         export(pipe, tmp_path / "model")
+
+
+def test_export_names_the_tfidf_input_and_how_to_leave_it_out(small_data, tmp_path):
+    X, y = small_data
+    pipe = make_multimodal_pipeline(X[["text", "t0"]], y, model_params=SMALLEST)
+    pipe.fit(X[["text", "t0"]], y)
+    message = r"step 'text_tfidf' \(columns \['text'\]\).*tfidf_features=None"
+    with pytest.raises(ValueError, match=message):
+        export(pipe, tmp_path / "model")
+    without = make_multimodal_pipeline(
+        X[["text", "t0"]], y, model_params=SMALLEST, tfidf_features=None
+    ).fit(X[["text", "t0"]], y)
+    assert export(without, tmp_path / "model").is_dir()

@@ -284,7 +284,7 @@ def export(pipeline, path: str | os.PathLike, *, image_input: str = "bytes") -> 
     from .compose import MultiInputTransformer
     from .estimators import MultiInputKerasClassifier
     from .image import ImageLoader
-    from .text import TextTokenizer
+    from .text import TextTfidfVectorizer, TextTokenizer
 
     if image_input not in IMAGE_INPUTS:
         raise ValueError(f"image_input must be one of {IMAGE_INPUTS}, got {image_input!r}.")
@@ -332,8 +332,21 @@ def export(pipeline, path: str | os.PathLike, *, image_input: str = "bytes") -> 
             builders[name] = (cols, _text_graph(trans, tf))
             signature[cols[0]] = tf.TensorSpec((None,), tf.string)
         elif trans == "passthrough" or hasattr(trans, "transform"):
+            if isinstance(trans, TextTfidfVectorizer):
+                raise _refuse(
+                    name,
+                    cols,
+                    "a TF-IDF input (TextTfidfVectorizer) is not exported yet; "
+                    "make_multimodal_pipeline(..., tfidf_features=None) builds the "
+                    "pipeline without it.",
+                )
             if name in getattr(clf, "sparse_inputs_", ()):
-                raise _refuse(name, cols, "its output is sparse; use sparse_output=False.")
+                raise _refuse(
+                    name,
+                    cols,
+                    f"its output is sparse; give {type(trans).__name__} a dense output "
+                    "(OneHotEncoder: sparse_output=False).",
+                )
             transform, dtypes = _tabular_graph(name, trans, cols, tf)
             builders[name] = (cols, transform)
             for col, dtype in dtypes.items():
