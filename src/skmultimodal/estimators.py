@@ -183,10 +183,10 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         Epochs without improvement of the validation loss before early stopping.
     min_epochs : int or "auto", default="auto"
         Early stopping ends no fit before this many epochs; the weights restored are
-        still those of the best epoch, earlier ones included. ``"auto"`` is half of
-        ``epochs``: a label that needs two inputs jointly sits on a loss plateau for
-        several epochs before the network learns it, and stopping on that plateau left
-        such a model at chance.
+        still those of the best epoch, earlier ones included. ``"auto"`` is three
+        quarters of ``epochs`` (rounded down): a label that needs two inputs jointly sits
+        on a loss plateau for several epochs before the network learns it (longer with
+        fewer rows), and stopping on that plateau left such a model at chance.
     shuffle : bool, default=True
         Set False for time-ordered data.
     run_eagerly : bool, default=False
