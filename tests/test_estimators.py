@@ -37,10 +37,21 @@ TAGS_RENAMED_REASON = (
 )
 
 
+# On some CPUs (this project's 2-core AVX2 machines since 2026-12-06, at cffddb0 too) the
+# matrix-product kernels give a row's float32 output one unit in the last place apart
+# (1.2e-7 relative) depending on the other rows of the batch; the check demands rtol=1e-7.
+# test_predictions_do_not_depend_on_the_other_rows checks the same invariance at 1e-6.
+ORDER_INVARIANCE_REASON = (
+    "float32 matrix-product kernels: a row's output moves by one ulp (1.2e-7 relative) with "
+    "the other rows of its batch on some CPUs; the check demands rtol=1e-7"
+)
+
+
 def _expected_failures(estimator):
     return {
         "check_sample_weight_equivalence_on_dense_data": SAMPLE_WEIGHT_REASON,
         "check_estimator_tags_renamed": TAGS_RENAMED_REASON,
+        "check_methods_sample_order_invariance": ORDER_INVARIANCE_REASON,
     }
 
 
@@ -139,9 +150,10 @@ def test_predict_in_padded_batches_matches_keras_predict(fitted):
 
 @pytest.mark.parametrize("estimator_class", [MultiInputKerasClassifier, MultiInputKerasRegressor])
 def test_predictions_do_not_depend_on_the_other_rows(estimator_class):
-    # What scikit-learn's order and subset invariance checks ask, at their tolerances, on a
-    # four-input model: a row's output does not depend on the other rows of the call, its
-    # position among them, or the batch it falls in (one-row calls are padded to two rows).
+    # What scikit-learn's order and subset invariance checks ask, on a four-input model, at
+    # a few float32 ulps (rtol 1e-6; see ORDER_INVARIANCE_REASON): a row's output does not
+    # depend on the other rows of the call, its position among them, or the batch it falls
+    # in (one-row calls are padded to two rows).
     X, y = make_dict(n=40, seed=3)
     estimator = estimator_class(**{**MODEL, "batch_size": 16}).fit(X, y)
     predict = getattr(estimator, "predict_proba", estimator.predict)
@@ -149,9 +161,9 @@ def test_predictions_do_not_depend_on_the_other_rows(estimator_class):
     rng = np.random.RandomState(0)
     for _ in range(5):
         idx = rng.permutation(40)
-        np.testing.assert_allclose(predict(take_rows(X, idx)), full[idx], rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(predict(take_rows(X, idx)), full[idx], rtol=1e-6, atol=1e-9)
     one_by_one = np.concatenate([predict(take_rows(X, [i])) for i in range(40)])
-    np.testing.assert_allclose(one_by_one, full, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(one_by_one, full, rtol=1e-6, atol=1e-9)
 
 
 def test_pickle_round_trip_gives_identical_probabilities(fitted):
