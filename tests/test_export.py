@@ -9,6 +9,8 @@ import textwrap
 import numpy as np
 import pytest
 from _settings import SMALLEST, TINY
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
@@ -154,14 +156,64 @@ def test_export_refuses_presence_masks_by_step(small_data, tmp_path):
         export(pipe, tmp_path / "model")
 
 
-def test_export_names_the_tfidf_input_and_how_to_leave_it_out(small_data, tmp_path):
+TFIDF_SETTINGS = [
+    dict(ngram_range=(1, 2)),
+    dict(ngram_range=(1, 3), stop_words="english", sublinear_tf=True),
+    dict(ngram_range=(2, 2), binary=True, norm="l1", lowercase=False),
+    dict(use_idf=False, norm=None, max_features=12),
+]
+
+
+@pytest.mark.parametrize("params", TFIDF_SETTINGS, ids=lambda p: ",".join(map(str, p)))
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    texts=st.lists(
+        st.text(alphabet="ab Ab_1é\u0301İ猫 .,'\t\n-😀ΣσΩ²", max_size=30), min_size=1, max_size=6
+    )
+)
+def test_in_graph_tfidf_matches_the_vectorizer(params, texts):
+    import tensorflow as tf
+
+    from skmultimodal.export import _tfidf_graph
+    from skmultimodal.text import TextTfidfVectorizer
+
+    corpus = texts + ["ab ab_1 the cat", "Émile écrit ΣΑΣ σας", "猫猫 and İstanbul"]
+    vectorizer = TextTfidfVectorizer(dtype=np.float32, **params).fit(corpus)
+    graph = _tfidf_graph("text_tfidf", vectorizer, ["text"], tf)(tf.constant(texts)).numpy()
+    np.testing.assert_allclose(graph, vectorizer.transform(texts).toarray(), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "param, value", [("analyzer", "char_wb"), ("token_pattern", r"\S+"), ("strip_accents", "ascii")]
+)
+def test_export_refuses_an_unreplicated_tfidf_setting_by_name(small_data, tmp_path, param, value):
+    from skmultimodal.text import TextTfidfVectorizer
+
     X, y = small_data
-    pipe = make_multimodal_pipeline(X[["text", "t0"]], y, model_params=SMALLEST)
-    pipe.fit(X[["text", "t0"]], y)
-    message = r"step 'text_tfidf' \(columns \['text'\]\).*tfidf_features=None"
-    with pytest.raises(ValueError, match=message):
+    prep = MultiInputTransformer(
+        [("words", TextTfidfVectorizer(**{param: value}, dtype=np.float32), "text")]
+    )
+    pipe = Pipeline([("prep", prep), ("clf", MultiInputKerasClassifier(**SMALLEST))])
+    pipe.fit(X, y)
+    with pytest.raises(ValueError, match=rf"step 'words' \(columns \['text'\]\).*{param}="):
         export(pipe, tmp_path / "model")
-    without = make_multimodal_pipeline(
-        X[["text", "t0"]], y, model_params=SMALLEST, tfidf_features=None
-    ).fit(X[["text", "t0"]], y)
-    assert export(without, tmp_path / "model").is_dir()
+
+
+def test_the_default_pipeline_exports_with_its_tfidf_input(multimodal_data, tmp_path):
+    import tensorflow as tf
+
+    X, y = multimodal_data
+    columns = ["image", "text", "t0", "category"]
+    pipe = make_multimodal_pipeline(X[columns], y, model_params=SMALLEST).fit(X[columns], y)
+    assert "text_tfidf" in pipe["prep"].named_transformers_
+    serve = tf.saved_model.load(str(export(pipe, tmp_path / "model")))
+    serve = serve.signatures["serving_default"]
+    rows = X[columns].iloc[:60]
+    proba = serve(
+        image=tf.constant([open(path, "rb").read() for path in rows["image"]]),
+        text=tf.constant(rows["text"].tolist()),
+        t0=tf.constant(rows["t0"].to_numpy(), tf.float64),
+        category=tf.constant(rows["category"].astype(str).tolist()),
+    )["probabilities"].numpy()
+    # Images decoded by TensorFlow rather than Pillow: close, not exact (see above).
+    assert np.abs(proba - pipe.predict_proba(rows)).max() < 0.05

@@ -3,7 +3,7 @@
 :func:`export` turns ``Pipeline([("prep", MultiInputTransformer(...)), ("clf",
 MultiInputKerasClassifier(...))])`` into a SavedModel whose serving signature takes one
 tensor per table column: strings for text columns (the fitted vocabulary and the
-tokenisation run inside the graph), encoded image files (decoded and resized inside the
+tokenisation run inside the graph, and the TF-IDF weights), encoded image files (decoded and resized inside the
 graph) or decoded uint8 pixels, and numbers or strings for the tabular columns (the fitted
 ``StandardScaler``, ``MinMaxScaler``, ``OneHotEncoder`` and ``SimpleImputer`` inside the
 graph). Serving it needs TensorFlow only: no scikit-learn, no skmultimodal, no Python
@@ -112,6 +112,88 @@ def _text_graph(tokenizer, tf):
 
     tokenize.table = table  # tracked by the exported module, so that it is saved
     return tokenize
+
+
+# The default token pattern of scikit-learn's vectorizers: runs of two or more word characters.
+_DEFAULT_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+# Python's Unicode \w (str.isalnum() or "_") as an RE2 class; anything else separates tokens.
+_NOT_WORD = r"[^\p{L}\p{N}_]+"
+
+
+def _tfidf_graph(step_name: str, vectorizer, columns: list, tf):
+    """``strings (n,) -> float32 (n, n_features)``: ``TextTfidfVectorizer.transform`` in TF ops.
+
+    Word n-grams of the default token pattern, lowercasing, stop words, ``binary``,
+    ``sublinear_tf``, the fitted ``idf_`` and ``norm`` are replicated; any other analyzer,
+    preprocessor, tokenizer, token pattern or accent stripping is refused by name.
+    """
+    settings = {
+        "analyzer": (vectorizer.analyzer, "word"),
+        "preprocessor": (vectorizer.preprocessor, None),
+        "tokenizer": (vectorizer.tokenizer, None),
+        "token_pattern": (vectorizer.token_pattern, _DEFAULT_TOKEN_PATTERN),
+        "strip_accents": (vectorizer.strip_accents, None),
+        "input": (vectorizer.input, "content"),
+    }
+    for param, (value, supported) in settings.items():
+        if value != supported:
+            raise _refuse(
+                step_name,
+                columns,
+                f"TextTfidfVectorizer({param}={value!r}) is not replicated in the graph; "
+                f"only {param}={supported!r} is.",
+            )
+    vocabulary = vectorizer.vocabulary_
+    words = list(vocabulary)
+    n_features = len(vocabulary)
+    table = tf.lookup.StaticHashTable(
+        tf.lookup.KeyValueTensorInitializer(
+            tf.constant(words, dtype=tf.string),
+            tf.constant([vocabulary[w] for w in words], dtype=tf.int64),
+        ),
+        default_value=-1,
+    )
+    stop_words = sorted(vectorizer.get_stop_words() or ())
+    min_n, max_n = vectorizer.ngram_range
+    idf = np.asarray(vectorizer.idf_, dtype=np.float64) if vectorizer.use_idf else None
+    lowercase, binary, sublinear = vectorizer.lowercase, vectorizer.binary, vectorizer.sublinear_tf
+    norm = vectorizer.norm
+
+    def vectorize(texts):
+        if lowercase:
+            texts = tf.strings.lower(texts, encoding="utf-8")
+        tokens = tf.strings.split(tf.strings.regex_replace(texts, _NOT_WORD, " "), sep=" ")
+        tokens = tf.ragged.boolean_mask(tokens, tf.strings.length(tokens, unit="UTF8_CHAR") >= 2)
+        if stop_words:
+            stop = tf.reduce_any(
+                tf.equal(tokens.flat_values[:, None], tf.constant(stop_words)[None, :]), axis=1
+            )
+            tokens = tf.ragged.boolean_mask(tokens, tokens.with_flat_values(~stop))
+        grams = tf.strings.ngrams(tokens, ngram_width=tuple(range(min_n, max_n + 1)), separator=" ")
+        ids = tf.ragged.map_flat_values(table.lookup, grams)
+        rows = tf.cast(ids.value_rowids(), tf.int64)
+        cols = ids.flat_values
+        known = cols >= 0
+        flat = tf.boolean_mask(rows * n_features + cols, known)
+        n_rows = tf.shape(texts, out_type=tf.int64)[0]
+        counts = tf.math.unsorted_segment_sum(
+            tf.ones_like(flat, dtype=tf.float64), flat, n_rows * n_features
+        )
+        x = tf.reshape(counts, (n_rows, n_features))
+        if binary:
+            x = tf.minimum(x, 1.0)
+        elif sublinear:
+            x = tf.where(x > 0, tf.math.log(tf.maximum(x, 1.0)) + 1.0, x)
+        if idf is not None:
+            x = x * idf[None, :]
+        if norm == "l2":
+            x = tf.math.divide_no_nan(x, tf.norm(x, axis=1, keepdims=True))
+        elif norm == "l1":
+            x = tf.math.divide_no_nan(x, tf.reduce_sum(tf.abs(x), axis=1, keepdims=True))
+        return tf.cast(x, tf.float32)
+
+    vectorize.table = table  # tracked by the exported module, so that it is saved
+    return vectorize
 
 
 def _image_graph(loader, mode: str, tf):
@@ -247,7 +329,8 @@ def export(pipeline, path: str | os.PathLike, *, image_input: str = "bytes") -> 
         Fitted, of two steps: a :class:`~skmultimodal.MultiInputTransformer` and a
         :class:`~skmultimodal.MultiInputKerasClassifier` with one output. The
         transformer's steps must be :class:`~skmultimodal.ImageLoader`,
-        :class:`~skmultimodal.TextTokenizer`, ``"passthrough"``, or scikit-learn's
+        :class:`~skmultimodal.TextTokenizer`, :class:`~skmultimodal.text.TextTfidfVectorizer`
+        (word n-grams of the default token pattern), ``"passthrough"``, or scikit-learn's
         ``StandardScaler``, ``MinMaxScaler``, ``SimpleImputer`` (numbers) or
         ``OneHotEncoder`` (string categories, first step), alone or in a ``Pipeline``;
         any other step is refused with its name and columns.
@@ -331,15 +414,10 @@ def export(pipeline, path: str | os.PathLike, *, image_input: str = "bytes") -> 
         elif isinstance(trans, TextTokenizer):
             builders[name] = (cols, _text_graph(trans, tf))
             signature[cols[0]] = tf.TensorSpec((None,), tf.string)
+        elif isinstance(trans, TextTfidfVectorizer):
+            builders[name] = (cols, _tfidf_graph(name, trans, cols, tf))
+            signature[cols[0]] = tf.TensorSpec((None,), tf.string)
         elif trans == "passthrough" or hasattr(trans, "transform"):
-            if isinstance(trans, TextTfidfVectorizer):
-                raise _refuse(
-                    name,
-                    cols,
-                    "a TF-IDF input (TextTfidfVectorizer) is not exported yet; "
-                    "make_multimodal_pipeline(..., tfidf_features=None) builds the "
-                    "pipeline without it.",
-                )
             if name in getattr(clf, "sparse_inputs_", ()):
                 raise _refuse(
                     name,
@@ -362,7 +440,9 @@ def export(pipeline, path: str | os.PathLike, *, image_input: str = "bytes") -> 
     def serve(**columns):
         inputs = {}
         for name, (cols, build) in builders.items():
-            if len(cols) == 1 and name in _single_column_steps(prep, ImageLoader, TextTokenizer):
+            if len(cols) == 1 and name in _single_column_steps(
+                prep, ImageLoader, TextTokenizer, TextTfidfVectorizer
+            ):
                 inputs[name] = build(columns[cols[0]])
             else:
                 inputs[name] = build({c: columns[c] for c in cols})
