@@ -2,8 +2,8 @@
 
 :func:`export` turns ``Pipeline([("prep", MultiInputTransformer(...)), ("clf",
 MultiInputKerasClassifier(...))])`` into a SavedModel whose serving signature takes one
-tensor per table column: strings for text columns (the fitted vocabulary and the
-tokenisation run inside the graph, and the TF-IDF weights), encoded image files (decoded and resized inside the
+tensor per table column: strings for text columns (the fitted vocabulary, the tokenisation
+and the TF-IDF weights run inside the graph), encoded image files (decoded and resized in the
 graph) or decoded uint8 pixels, and numbers or strings for the tabular columns (the fitted
 ``StandardScaler``, ``MinMaxScaler``, ``OneHotEncoder`` and ``SimpleImputer`` inside the
 graph). Serving it needs TensorFlow only: no scikit-learn, no skmultimodal, no Python
