@@ -2,6 +2,7 @@
 
 import keras
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.base import clone
 
@@ -214,3 +215,108 @@ def test_grid_pooling_reduces_only_maps_of_side_4_or_more(side, features):
 
     image = keras.Input((side, side, 1), dtype="uint8")
     assert build_image_branch(image, filters=(4,), pooling="grid").shape == (None, features)
+
+
+def _pre_activation(model):
+    """The model up to its summed logits (the input of the output activation)."""
+    return keras.Model(model.inputs, model.get_layer("output").input)
+
+
+def _random_inputs(n, seed):
+    rng = np.random.RandomState(seed)
+    return {
+        "image": rng.randint(0, 256, size=(n, 8, 8, 1)).astype(np.uint8),
+        "text": rng.randint(0, 20, size=(n, 6)).astype(np.int32),
+        "meta": rng.normal(size=(n, 3)).astype(np.float32),
+    }
+
+
+@pytest.mark.parametrize("head_units", [(), (5,)])
+def test_late_fusion_is_a_sum_of_per_branch_logits(head_units):
+    params = {**PARAMS, "branch_norm": None, "head_units": head_units, "fusion": "late"}
+    logits = _pre_activation(build_multi_input_model(SPECS, 3, "softmax", params))
+    a, b = _random_inputs(16, 0), _random_inputs(16, 1)
+    # Swapping one modality between two rows moves only that modality's logits:
+    # f(a_img, a_rest) + f(b_img, b_rest) == f(b_img, a_rest) + f(a_img, b_rest).
+    swap_ab = {**a, "image": b["image"]}
+    swap_ba = {**b, "image": a["image"]}
+    left = logits.predict(a, verbose=0) + logits.predict(b, verbose=0)
+    right = logits.predict(swap_ab, verbose=0) + logits.predict(swap_ba, verbose=0)
+    np.testing.assert_allclose(left, right, rtol=1e-4, atol=1e-4)
+    names = {layer.name for layer in logits.layers}
+    assert {"output_image_logits", "output_text_logits", "output_meta_logits"} <= names
+    assert "output_deep" not in names  # no joint head
+
+
+def test_joint_and_hybrid_fusion_are_not_additive_and_hybrid_has_both_parts():
+    a, b = _random_inputs(16, 0), _random_inputs(16, 1)
+    swap_ab, swap_ba = {**a, "image": b["image"]}, {**b, "image": a["image"]}
+    for fusion in ("joint", "hybrid"):
+        params = {**PARAMS, "branch_norm": None, "head_units": (16,), "fusion": fusion}
+        logits = _pre_activation(build_multi_input_model(SPECS, 3, "softmax", params))
+        left = logits.predict(a, verbose=0) + logits.predict(b, verbose=0)
+        right = logits.predict(swap_ab, verbose=0) + logits.predict(swap_ba, verbose=0)
+        assert np.abs(left - right).max() > 1e-3, fusion  # a relu head mixes modalities
+        names = {layer.name for layer in logits.layers}
+        assert ("output_image_logits" in names) == (fusion == "hybrid")
+
+
+def test_late_fusion_drops_the_logits_of_an_absent_modality():
+    specs = {**SPECS, "image__present": InputSpec((1,), "float32", "presence")}
+    params = {**PARAMS, "branch_norm": None, "fusion": "late"}
+    model = build_multi_input_model(specs, 2, "softmax", params)
+    parts = keras.Model(
+        model.inputs,
+        [model.get_layer(f"output_{name}_gated").output for name in ("image", "text", "meta")],
+    )
+    x = _random_inputs(8, 2)
+    present = np.array([1, 0, 1, 0, 1, 0, 1, 0], "float32")[:, None]
+    image_logits, text_logits, _ = parts.predict({**x, "image__present": present}, verbose=0)
+    np.testing.assert_array_equal(image_logits[present[:, 0] == 0], 0.0)
+    assert np.abs(image_logits[present[:, 0] == 1]).max() > 0
+    assert np.abs(text_logits).min() >= 0 and np.abs(text_logits).max() > 0
+
+
+def test_unknown_fusion_is_refused_at_fit():
+    X = {"a": np.zeros((4, 2), "float32"), "b": np.ones((4, 2), "float32")}
+    with pytest.raises(ValueError, match="fusion"):
+        MultiInputKerasClassifier(fusion="early").fit(X, [0, 1, 0, 1])
+
+
+@pytest.mark.parametrize("fusion", ["late", "hybrid"])
+def test_late_fusion_models_fit_predict_clone_and_export(fusion, tmp_path):
+    import tensorflow as tf
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skmultimodal import MultiInputTransformer, TextTokenizer, export
+    from skmultimodal.text import TextTfidfVectorizer
+
+    rng = np.random.RandomState(0)
+    words = np.array(["red", "blue", "green", "dark", "light"])
+    texts = [" ".join(rng.choice(words, 4)) for _ in range(60)]
+    price = rng.normal(size=60)
+    y = np.array(["red" in t for t in texts]).astype(int) ^ (price > 0)
+    X = pd.DataFrame({"text": texts, "price": price})
+    prep = MultiInputTransformer(
+        [
+            ("text", TextTokenizer(max_len=4), "text"),
+            ("text_tfidf", TextTfidfVectorizer(dtype=np.float32), "text"),
+            ("numeric", StandardScaler(), ["price"]),
+        ]
+    )
+    clf = MultiInputKerasClassifier(
+        fusion=fusion,
+        text_embedding_dim=4,
+        text_units=4,
+        head_units=(4,),
+        epochs=2,
+        random_state=0,
+    )
+    pipe = Pipeline([("prep", prep), ("clf", clf)]).fit(X, y)
+    assert clone(pipe).get_params()["clf__fusion"] == fusion
+    served = tf.saved_model.load(str(export(pipe, tmp_path / "m"))).signatures["serving_default"]
+    proba = served(text=tf.constant(texts), price=tf.constant(price, tf.float64))
+    np.testing.assert_allclose(
+        proba["probabilities"].numpy(), pipe.predict_proba(X), atol=1e-5, rtol=0
+    )

@@ -42,6 +42,7 @@ class _ModelBuilding:
         "wide_inputs",
         "wide_l2",
         "modality_dropout",
+        "fusion",
         "image_backbone",
         "image_backbone_weights",
         "image_backbone_trainable",

@@ -28,6 +28,7 @@ from sklearn.utils._param_validation import (
 
 from .architecture import (
     BRANCH_NORMS,
+    FUSIONS,
     IMAGE_AUGMENTATIONS,
     IMAGE_POOLINGS,
     IMAGENET,
@@ -65,6 +66,7 @@ _PARAMETER_CONSTRAINTS: dict = {
     "wide_inputs": [StrOptions({WIDE_SPARSE}), "array-like", None],
     "wide_l2": [Interval(numbers.Real, 0, None, closed="left")],
     "modality_dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+    "fusion": [StrOptions(set(FUSIONS))],
     "image_backbone": [None, str, keras.Model],
     "image_backbone_weights": [None, str, os.PathLike],
     "image_backbone_trainable": ["boolean", Interval(numbers.Integral, 0, None, closed="left")],

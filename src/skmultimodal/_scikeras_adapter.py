@@ -121,6 +121,7 @@ class _MultiInputWrapper(_ParameterValidation, _InputValidation, _ModelBuilding,
         wide_inputs="sparse",
         wide_l2=1e-3,
         modality_dropout=0.0,
+        fusion="joint",
         optimizer="adam",
         loss=None,
         metrics=None,
@@ -161,6 +162,7 @@ class _MultiInputWrapper(_ParameterValidation, _InputValidation, _ModelBuilding,
         self.wide_inputs = wide_inputs
         self.wide_l2 = wide_l2
         self.modality_dropout = modality_dropout
+        self.fusion = fusion
         self.optimizer = optimizer
         self.loss = loss
         self.metrics = metrics

@@ -32,6 +32,9 @@ IMAGE_POOLINGS = ("flatten", "avg", "max", "grid")
 # per side, then flattened.
 IMAGE_GRID = 2
 BRANCH_NORMS = ("layer", "batch")
+#: How the branches meet: ``"joint"`` (one head over the concatenation), ``"late"`` (one
+#: head and logits per branch, summed) or ``"hybrid"`` (both, summed).
+FUSIONS = ("joint", "late", "hybrid")
 # wide_inputs="sparse": every sparse input of a model that also has a dense input.
 WIDE_SPARSE = "sparse"
 # A Dropout layer after a branch's pooled features drops at the full rate only from this
@@ -840,6 +843,7 @@ def build_output(
     wide_l2: float = 0.0,
     name: str = "output",
     presence=None,
+    late: Sequence = (),
 ):
     """The output layer: ``Dense(n_outputs, activation)``, plus the wide path if any.
 
@@ -865,6 +869,10 @@ def build_output(
     presence : keras tensor of shape (batch, k), default=None
         The branches' presence (:func:`fuse_branches`): an :class:`AbsenceLogits` offset
         per absent branch is added to the logits, zero until rows without a branch train it.
+    late : sequence of (str, keras tensor), default=()
+        Late fusion (:func:`late_logits`): per branch, its name and its own head's
+        features; each gets ``Dense(n_outputs)`` logits, zeroed where ``presence`` says the
+        branch is absent, added to the others.
 
     Returns
     -------
@@ -878,9 +886,10 @@ def build_output(
     >>> type(out._keras_history.operation).__name__, out.shape
     ('Activation', (None, 3))
     """
-    if not wide and presence is None:
+    if not wide and presence is None and not late:
         return layers.Dense(n_outputs, activation=activation, name=name)(features)
     parts = [] if features is None else [layers.Dense(n_outputs, name=f"{name}_deep")(features)]
+    parts += late_logits(late, n_outputs, presence, name)
     if presence is not None:
         parts.append(AbsenceLogits(n_outputs, name=f"{name}_absent")(presence))
     parts += [
@@ -893,6 +902,41 @@ def build_output(
     ]
     logits = parts[0] if len(parts) == 1 else layers.Add(name=f"{name}_logits")(parts)
     return layers.Activation(activation or "linear", name=name)(logits)
+
+
+def late_logits(late: Sequence, n_outputs: int, presence=None, name: str = "output") -> list:
+    """One ``Dense(n_outputs)`` of logits per branch, each zeroed where its branch is absent.
+
+    Parameters
+    ----------
+    late : sequence of (str, keras tensor)
+        Per branch (in the order of ``presence``'s columns), its name and features.
+    n_outputs : int
+    presence : keras tensor of shape (batch, len(late)), default=None
+        1 where the row has the branch (modality dropout included), 0 where not; None
+        when every branch is always present.
+    name : str, default="output"
+        Prefix of the layers' names.
+
+    Returns
+    -------
+    list of keras tensors of shape (batch, n_outputs)
+
+    Examples
+    --------
+    >>> a, b, present = keras.Input((3,)), keras.Input((2,)), keras.Input((2,))
+    >>> [t.shape for t in late_logits([("a", a), ("b", b)], 4, present)]
+    [(None, 4), (None, 4)]
+    """
+    parts = []
+    for i, (branch, features) in enumerate(late):
+        logits = layers.Dense(n_outputs, name=f"{name}_{branch}_logits")(features)
+        if presence is not None:
+            logits = layers.Multiply(name=f"{name}_{branch}_gated")(
+                [logits, presence[:, i : i + 1]]
+            )
+        parts.append(logits)
+    return parts
 
 
 def presence_inputs(specs: Mapping[str, InputSpec]) -> dict[str, str]:
@@ -986,7 +1030,10 @@ def build_multi_input_model(
         Activation of the output layer.
     params : mapping
         Branch and head hyper-parameters (see :func:`build_branch`, plus
-        ``head_units`` and ``batch_norm``).
+        ``head_units``, ``batch_norm`` and ``fusion``: ``"joint"``, the default, one head
+        over the concatenated branches; ``"late"``, one head and one ``Dense`` of logits
+        per branch, the logits summed (a missing branch drops its own logits); ``"hybrid"``,
+        the joint head's logits plus the late ones).
     output_heads : sequence of (units, activation, name), default=None
         Several outputs: one ``Dense(units, activation, name=name)`` per entry, and the
         model returns a list of tensors in this order (``n_outputs`` and
@@ -1012,7 +1059,10 @@ def build_multi_input_model(
     >>> [(layer.name, tuple(t.shape)) for layer, t in zip(model.layers[-2:], model.outputs)]
     [('output_0', (None, 1)), ('output_1', (None, 3))]
     """
-    wide, presence = [], None
+    wide, presence, late = [], None, []
+    fusion = params.get("fusion", "joint")
+    if fusion not in FUSIONS:
+        raise ValueError(f"Unknown fusion {fusion!r}; expected one of {FUSIONS}.")
     params = with_shared_backbone(params)  # image inputs share one backbone
     if isinstance(specs, InputSpec):
         named = params.get("wide_inputs")
@@ -1055,19 +1105,28 @@ def build_multi_input_model(
             [inputs[masks[name]] if name in masks else None for name in deep],
             params.get("modality_dropout", 0.0),
         )
+        if fusion != "joint" and len(branches) > 1:
+            late = [
+                (name, build_head(branch, params["head_units"], params["batch_norm"]))
+                for name, branch in zip(deep, branches, strict=True)
+            ]
+            if fusion == "late":
+                features = None
     if features is not None:
         features = build_head(features, params["head_units"], params["batch_norm"])
     wide_l2 = params.get("wide_l2", 0.0)
     if output_heads is None:
         outputs = build_output(
-            features, n_outputs, output_activation, wide, wide_l2, presence=presence
+            features, n_outputs, output_activation, wide, wide_l2, presence=presence, late=late
         )
     else:
         names = [name for _, _, name in output_heads]
         if len(set(names)) != len(names) or not names:
             raise ValueError(f"output_heads needs at least one head and unique names, got {names}.")
         outputs = [
-            build_output(features, units, activation, wide, wide_l2, name=name, presence=presence)
+            build_output(
+                features, units, activation, wide, wide_l2, name=name, presence=presence, late=late
+            )
             for units, activation, name in output_heads
         ]
     return keras.Model(inputs=inputs, outputs=outputs)

@@ -160,6 +160,16 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         in any case. Measured on the built-in data, the review table and the fusion cases
         (``docs/user_guide/missing_modalities.md``): it does not raise accuracy on
         complete rows, hence 0.
+    fusion : {"joint", "late", "hybrid"}, default="joint"
+        How the branches of a dict of inputs meet. ``"joint"``: ``concatenate`` and one
+        head (``head_units``) over all of them, which can learn interactions between
+        modalities (a label that needs the image *and* the text). ``"late"``: one head per
+        branch (the same ``head_units``) and one ``Dense`` of logits per branch, the
+        logits summed (with the wide path's) before the output activation: a sum of
+        per-modality models, which cannot learn interactions but where a row without a
+        modality (a presence mask, ``modality_dropout``) simply loses that modality's
+        logits. ``"hybrid"``: the joint head's logits plus the per-branch logits. With
+        one branch the three are the same model.
     optimizer : str or keras optimizer, default="adam"
         Route its parameters with ``optimizer__learning_rate=...``.
     loss : str, keras loss or None, default=None
@@ -410,7 +420,7 @@ image_backbone_weights, image_backbone_trainable, text_embedding_trainable, \
 text_embedding_dim, text_units, \
 text_bidirectional, text_cell, sequence_units, \
 tabular_units, head_units, dropout, recurrent_dropout, batch_norm, wide_inputs, wide_l2, \
-modality_dropout, optimizer, loss, \
+modality_dropout, fusion, optimizer, loss, \
 metrics, batch_size, validation_batch_size, epochs, verbose, callbacks, validation_split, \
 early_stopping, patience, min_epochs, shuffle, run_eagerly, warm_start, random_state, \
 **kwargs
