@@ -407,3 +407,28 @@ def test_predict_refuses_a_crafted_model_of_trusted_types(tmp_path, capsys):
     assert status == 2
     assert "m.skops' is refused: " in err and "max_len_" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_fit_ensemble_reports_members_confines_loaders_and_predicts_elsewhere(
+    csv_data, tmp_path, capsys
+):
+    model = tmp_path / "ensemble.skops"
+    args = ["fit", str(csv_data / "data.csv"), "--target", "label", "-o", str(model)]
+    assert cli.main([*args, *ONE_EPOCH, "--ensemble"]) == 0
+    printed = capsys.readouterr().out
+    assert "Task: classification with MultimodalEnsembleClassifier" in printed
+    assert "Fitting MultimodalEnsembleClassifier" in printed
+    for member in ("network", "tfidf_linear[text]", "pixels_linear[image]", "ensemble"):
+        assert member in printed
+    loaded = cli._load_model(model)
+    loaders = list(cli._image_loaders(loaded))
+    assert loaders and all(loader.restrict_to_base_dir for loader in loaders)
+    # new.csv: other folder, no label column, image paths relative to that folder.
+    assert cli.main(["predict", str(model), str(csv_data / "other" / "new.csv")]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "prediction,proba_bad,proba_good" and len(lines) == 7
+    # The training CSV itself (with its label column) predicts too: extra columns ignored.
+    assert cli.main(["predict", str(model), str(csv_data / "data.csv")]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) == 41
+    assert cli.main([*args, "--ensemble", "--plots", str(tmp_path / "p")]) == 2
+    assert "--plots draws one network's training history" in capsys.readouterr().err

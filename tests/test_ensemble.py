@@ -311,3 +311,68 @@ def test_transparent_pixels_are_composited_on_white():
     images[0, 0, 2] = [0, 0, 0, 51]  # black at 20% opacity
     expected = [1, 1, 1, 10 / 255, 20 / 255, 30 / 255, 0.8, 0.8, 0.8]
     np.testing.assert_allclose(_pixels_on_white(images), [expected], rtol=1e-6)
+
+
+# -- behind make_multimodal_pipeline, the command line and skops -------------------------
+def test_make_multimodal_pipeline_offers_the_ensemble_for_its_task(multimodal_table):
+    from skmultimodal.auto import make_multimodal_pipeline
+
+    X, y = multimodal_table
+    ens = make_multimodal_pipeline(
+        X, y, ensemble=True, model_params={"epochs": 3}, on_missing="mask", random_state=7
+    )
+    assert isinstance(ens, MultimodalEnsembleClassifier)
+    assert ens.model_params == {"epochs": 3} and ens.random_state == 7
+    assert ens.on_missing == "mask" and ens.roles["image"] == "image"
+    regressor = make_multimodal_pipeline(
+        X.drop(columns="category"), X["t0"] * 100 + 0.5, ensemble=True
+    )
+    assert isinstance(regressor, MultimodalEnsembleRegressor)
+    for changed in ({"tfidf_features": None}, {"image_on_error": "zeros"}):
+        with pytest.raises(ValueError, match=f"default {next(iter(changed))}"):
+            make_multimodal_pipeline(X, y, ensemble=True, **changed)
+
+
+def test_image_params_reach_every_members_loader_and_are_checked(multimodal_table, tmp_path):
+    import shutil
+    from pathlib import Path
+
+    from skmultimodal._unwrap import nested_estimators
+    from skmultimodal.image import ImageLoader
+
+    X, y = multimodal_table
+    folder = Path(X["image"].iloc[0]).parent
+    ens = MultimodalEnsembleClassifier(
+        members=("network", "classical"),
+        n_folds=2,
+        n_rounds=3,
+        model_params={**SMALLEST, "epochs": 1},
+        base_dir=str(folder),
+        image_params={"restrict_to_base_dir": True, "formats": ["PNG"]},
+        random_state=0,
+    ).fit(X.assign(image=[Path(p).name for p in X["image"]]), y)
+    loaders = [step for step in nested_estimators(ens) if isinstance(step, ImageLoader)]
+    assert len(loaders) == 4  # network and pixel member, 2 folds each
+    assert all(loader.restrict_to_base_dir and loader.formats == ["PNG"] for loader in loaders)
+    elsewhere = shutil.copy(X["image"].iloc[0], tmp_path / "elsewhere.png")
+    with pytest.raises(ValueError, match="outside"):
+        ens.predict(X.assign(image=str(elsewhere)))
+    for bad, message in (
+        ({"target_size": (4, 4)}, r"\['target_size'\] are the members' own"),
+        ({"no_such": 1}, r"\['no_such'\] are not ImageLoader parameters"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            clone(ens).set_params(image_params=bad).fit(X, y)
+
+
+def test_a_fitted_ensemble_round_trips_through_skops_with_the_trusted_types(
+    multimodal_table, tmp_path
+):
+    from skmultimodal.persistence import load, save
+
+    X, y = multimodal_table
+    ens = MultimodalEnsembleClassifier(members=("classical",), n_folds=2, random_state=0)
+    ens.fit(X, y)
+    save(ens, tmp_path / "ensemble.skops")
+    restored = load(tmp_path / "ensemble.skops")
+    np.testing.assert_array_equal(restored.predict_proba(X), ens.predict_proba(X))

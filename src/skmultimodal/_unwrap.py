@@ -36,7 +36,9 @@ def nested_estimators(obj: Any) -> Iterator[Any]:
 
     Walks a fitted search's ``best_estimator_``, a ``Pipeline``'s steps and a column
     transformer's steps (``MultiInputTransformer``, ``ColumnTransformer``): the fitted
-    ones (``transformers_``) when it is fitted, else those it was given.
+    ones (``transformers_``) when it is fitted, else those it was given; and the fitted
+    members of a :class:`~skmultimodal.ensemble.MultimodalEnsembleClassifier` /
+    ``Regressor`` (``members_``, every fold's copy).
 
     Examples
     --------
@@ -53,6 +55,10 @@ def nested_estimators(obj: Any) -> Iterator[Any]:
     elif isinstance(obj, Pipeline):
         for _, step in obj.steps:
             yield from nested_estimators(step)
+    elif isinstance(getattr(obj, "members_", None), dict):
+        for copies in obj.members_.values():
+            for copy in copies:
+                yield from nested_estimators(copy)
     elif hasattr(obj, "transformers"):
         steps = getattr(obj, "transformers_", None)
         for _, step, _ in obj.transformers if steps is None else steps:

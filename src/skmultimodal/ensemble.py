@@ -61,6 +61,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._unwrap import nested_estimators
 from .auto import ColumnRoles, detect_column_roles, make_multimodal_pipeline
 from .image import ImageLoader
 
@@ -79,6 +80,8 @@ _TABLE_ROLES = ("numeric", "categorical")
 _COLUMN_ROLES = ("image", "text", "vector", "sequence")
 # The image size of the classical image member (24x24 RGB: 1,728 pixels).
 _CLASSICAL_IMAGE_SIZE = (24, 24)
+#: ImageLoader parameters each member chooses itself (``image_params`` cannot set them).
+_MEMBERS_OWN_IMAGE_PARAMS = ("target_size", "color_mode", "base_dir")
 # Probabilities are clipped to [eps, 1 - eps] in the log loss of the selection.
 _EPS = 1e-7
 
@@ -261,6 +264,7 @@ class _BaseMultimodalEnsemble(BaseEstimator):
         base_dir=None,
         image_size: tuple[int, int] | None = None,
         on_missing: str = "error",
+        image_params: Mapping[str, Any] | None = None,
         n_jobs: int | None = None,
         random_state=None,
     ):
@@ -272,6 +276,7 @@ class _BaseMultimodalEnsemble(BaseEstimator):
         self.base_dir = base_dir
         self.image_size = image_size
         self.on_missing = on_missing
+        self.image_params = image_params
         self.n_jobs = n_jobs
         self.random_state = random_state
 
@@ -289,6 +294,28 @@ class _BaseMultimodalEnsemble(BaseEstimator):
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
         if self.on_missing not in ("error", "mask"):
             raise ValueError(f"on_missing must be 'error' or 'mask', got {self.on_missing!r}.")
+        if self.image_params is not None:
+            if not isinstance(self.image_params, Mapping):
+                raise ValueError(
+                    f"image_params must be a mapping of ImageLoader parameters, got "
+                    f"{self.image_params!r}."
+                )
+            own = sorted(set(self.image_params) & set(_MEMBERS_OWN_IMAGE_PARAMS))
+            unknown = sorted(set(self.image_params) - set(ImageLoader().get_params()))
+            if own or unknown:
+                raise ValueError(
+                    f"image_params cannot set {own + unknown}: "
+                    + (f"{own} are the members' own choice; " if own else "")
+                    + (f"{unknown} are not ImageLoader parameters; " if unknown else "")
+                    + "it takes the other ImageLoader parameters, e.g. restrict_to_base_dir."
+                )
+
+    def _secure(self, estimator):
+        """``estimator`` with ``image_params`` set on every ImageLoader in it."""
+        for step in nested_estimators(estimator):
+            if isinstance(step, ImageLoader) and self.image_params:
+                step.set_params(**self.image_params)
+        return estimator
 
     def _check_X(self, X, reset: bool) -> pd.DataFrame:
         """A DataFrame with string column names (kept as they are), or a 2-D array turned
@@ -311,7 +338,7 @@ class _BaseMultimodalEnsemble(BaseEstimator):
         roles = {column: self.roles_[column] for column in columns}
 
         def factory(X, y):
-            return make_multimodal_pipeline(
+            pipeline = make_multimodal_pipeline(
                 X,
                 y,
                 task=task,
@@ -322,6 +349,7 @@ class _BaseMultimodalEnsemble(BaseEstimator):
                 model_params=self.model_params,
                 random_state=seed,
             )
+            return self._secure(pipeline)
 
         return factory
 
@@ -353,8 +381,8 @@ class _BaseMultimodalEnsemble(BaseEstimator):
                 )
             for column in self.roles_.columns("image"):
                 members[f"pixels_linear[{column}]"] = _Member(
-                    lambda X, y, column=column: _classical_image(
-                        column, self._classification, self.base_dir
+                    lambda X, y, column=column: self._secure(
+                        _classical_image(column, self._classification, self.base_dir)
                     ),
                     [column],
                     [column],
@@ -532,6 +560,11 @@ default=("network", "classical")
         The networks' handling of a missing image or text (``"mask"``: the network learns
         to do without it). Either way, a row's prediction leaves out the members that
         cannot read it.
+    image_params : mapping, default=None
+        Parameters set on every ``ImageLoader`` of every member (the networks' and the
+        pixel models'), e.g. ``{"restrict_to_base_dir": True, "formats": ["PNG"]}`` to
+        confine the files read to ``base_dir`` and to some formats (the command line does
+        this). ``target_size``, ``color_mode`` and ``base_dir`` are the members' own.
     n_jobs : int, default=None
         Member folds fitted in parallel (joblib).
     random_state : int, RandomState or None, default=None

@@ -63,13 +63,23 @@ _FIRST_SAFE_KERAS = (3, 14)
 # Fully qualified names, as skops.io.get_untrusted_types reports them. scikit-learn's own
 # estimators (Pipeline, StandardScaler, OneHotEncoder...) are trusted by skops already.
 _TRUSTED_TYPES = (
+    # A partial's own function is checked as a type of its own.
+    "functools.partial",
     "numpy.dtype",
     "scikeras.utils.transformers.ClassifierLabelEncoder",
     "scikeras.utils.transformers.RegressorTargetEncoder",
     "scikeras.utils.transformers.TargetReshaper",
+    # What a fitted HistGradientBoosting member of the ensembles holds.
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.utils.validation.check_array",
     "skmultimodal._targets._MultiOutputLabelEncoder",
     "skmultimodal._targets._RegressionTargetScaler",
+    "skmultimodal.auto.ColumnRoles",
     "skmultimodal.compose.MultiInputTransformer",
+    "skmultimodal.ensemble.MultimodalEnsembleClassifier",
+    "skmultimodal.ensemble.MultimodalEnsembleRegressor",
+    "skmultimodal.ensemble._pixels_on_white",
+    "skmultimodal.ensemble._text_of",
     "skmultimodal.estimators.MultiInputKerasClassifier",
     "skmultimodal.estimators.MultiInputKerasRegressor",
     # Where skmultimodal 0.1.0 defined the target encoders (files it saved name them so).
@@ -87,7 +97,8 @@ _TRUSTED_TYPES = (
 def trusted_types() -> list[str]:
     """Type names to pass as ``trusted`` to ``skops.io.load`` for skmultimodal objects.
 
-    The list names the skmultimodal estimators and transformers, the SciKeras target
+    The list names the skmultimodal estimators and transformers (the ensembles with the
+    two functions and the scikit-learn types their members hold), the SciKeras target
     encoders that the Keras estimators keep after fit, and ``numpy.dtype`` (stored as an
     empty array, rebuilt without pickle). With it, ``skops.io.load`` loads any pipeline
     made of these and of scikit-learn estimators, and still refuses everything else.
