@@ -570,9 +570,19 @@ def suite_baseline(case: str, X: pd.DataFrame, task: str):
     return make_pipeline(features, HistGradientBoostingClassifier(random_state=0))
 
 
+#: make_multimodal_pipeline's own parameters for the suite's networks (``--pipeline``).
+PIPELINE_PARAMS: dict = {}
+
+
 def suite_model(X: pd.DataFrame, y, task: str, params: dict, random_state: int, image_size=None):
     return make_multimodal_pipeline(
-        X, y, task=task, image_size=image_size, random_state=random_state, model_params=params
+        X,
+        y,
+        task=task,
+        image_size=image_size,
+        random_state=random_state,
+        model_params=params,
+        **PIPELINE_PARAMS,
     )
 
 
@@ -785,6 +795,13 @@ def main(argv=None):
         help="override one estimator parameter (repeatable)",
     )
     parser.add_argument(
+        "--pipeline",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="suite: a make_multimodal_pipeline parameter of the networks (repeatable)",
+    )
+    parser.add_argument(
         "--n-samples",
         type=int,
         default=None,
@@ -815,7 +832,11 @@ def main(argv=None):
     parser.add_argument("--no-record", action="store_true", help="do not append to RESULTS.md")
     args = parser.parse_args(argv)
 
-    print(f"case {args.case}, model {args.model}, overrides {args.set}", flush=True)
+    PIPELINE_PARAMS.update(parse_overrides(args.pipeline))
+    print(
+        f"case {args.case}, model {args.model}, overrides {args.set}, pipeline {args.pipeline}",
+        flush=True,
+    )
     header = "| model | accuracy (mean ± std) | ROC-AUC | fit+predict s (all folds) | epochs |"
     if args.case not in ("suite", "regression"):
         print(header)

@@ -156,21 +156,23 @@ def test_export_refuses_presence_masks_by_step(small_data, tmp_path):
         export(pipe, tmp_path / "model")
 
 
+# Accents, a combining mark, dotted capital I, CJK, emoji, Greek sigma, superscript two,
+# punctuation and Unicode whitespace (tab, newline, ideographic space, no-break space).
+TEXT_ALPHABET = "ab Ab_1é\u0301İ猫 .,'\t\n\u3000\xa0-😀ΣσΩ²"
 TFIDF_SETTINGS = [
     dict(ngram_range=(1, 2)),
     dict(ngram_range=(1, 3), stop_words="english", sublinear_tf=True),
     dict(ngram_range=(2, 2), binary=True, norm="l1", lowercase=False),
     dict(use_idf=False, norm=None, max_features=12),
+    dict(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
+    dict(analyzer="char_wb", ngram_range=(5, 6)),
+    dict(analyzer="char", ngram_range=(1, 3), lowercase=False),
 ]
 
 
 @pytest.mark.parametrize("params", TFIDF_SETTINGS, ids=lambda p: ",".join(map(str, p)))
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    texts=st.lists(
-        st.text(alphabet="ab Ab_1é\u0301İ猫 .,'\t\n-😀ΣσΩ²", max_size=30), min_size=1, max_size=6
-    )
-)
+@given(texts=st.lists(st.text(alphabet=TEXT_ALPHABET, max_size=30), min_size=1, max_size=6))
 def test_in_graph_tfidf_matches_the_vectorizer(params, texts):
     import tensorflow as tf
 
@@ -184,7 +186,8 @@ def test_in_graph_tfidf_matches_the_vectorizer(params, texts):
 
 
 @pytest.mark.parametrize(
-    "param, value", [("analyzer", "char_wb"), ("token_pattern", r"\S+"), ("strip_accents", "ascii")]
+    "param, value",
+    [("analyzer", str.split), ("token_pattern", r"\S+"), ("strip_accents", "ascii")],
 )
 def test_export_refuses_an_unreplicated_tfidf_setting_by_name(small_data, tmp_path, param, value):
     from skmultimodal.text import TextTfidfVectorizer

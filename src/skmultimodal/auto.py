@@ -528,6 +528,7 @@ def _prep_steps(
     tfidf_features: int | None = _TFIDF_FEATURES,
     image_on_error: str = "raise",
     on_missing: str = "error",
+    char_ngrams: tuple[int, int] | None = None,
 ) -> list[tuple[str, Any, Any]]:
     steps = []
     images, texts = roles.columns("image"), roles.columns("text")
@@ -554,6 +555,15 @@ def _prep_steps(
                 ngram_range=(1, 2), max_features=tfidf_features, dtype=np.float32
             )
             steps.append((f"{name}_tfidf", tfidf, column))
+            if char_ngrams:
+                chars = TextTfidfVectorizer(
+                    analyzer="char_wb",
+                    ngram_range=tuple(char_ngrams),
+                    max_features=tfidf_features,
+                    sublinear_tf=True,
+                    dtype=np.float32,
+                )
+                steps.append((f"{name}_chars", chars, column))
     for role in ("vector", "sequence"):
         columns = roles.columns(role)
         for column in columns:
@@ -822,6 +832,7 @@ def make_multimodal_pipeline(
     max_categories: int = 20,
     random_state: int | None = None,
     tfidf_features: int | None = _TFIDF_FEATURES,
+    char_ngrams: tuple[int, int] | None = None,
     image_on_error: str = "raise",
     on_missing: str = "error",
     ensemble: bool = False,
@@ -996,7 +1007,9 @@ def make_multimodal_pipeline(
         raise ValueError(f"Every column is ignored, nothing to learn from:\n{roles!r}")
     _check_role_values(X, roles, base)
     _check_image_on_error(X, roles, image_on_error, on_missing)
-    steps = _prep_steps(X, roles, base, image_size, tfidf_features, image_on_error, on_missing)
+    steps = _prep_steps(
+        X, roles, base, image_size, tfidf_features, image_on_error, on_missing, char_ngrams
+    )
 
     if y is None:
         task, _ = detect_task(None, task) if task != "auto" else ("classification", "")

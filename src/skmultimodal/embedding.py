@@ -58,6 +58,9 @@ def backbone_images_seen() -> int:
 
 
 def _file_digest(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    from .image import require_regular_file
+
+    require_regular_file(path)
     digest = hashlib.sha256()
     with open(path, "rb") as file:
         while block := file.read(chunk):

@@ -118,23 +118,72 @@ def _text_graph(tokenizer, tf):
 _DEFAULT_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 # Python's Unicode \w (str.isalnum() or "_") as an RE2 class; anything else separates tokens.
 _NOT_WORD = r"[^\p{L}\p{N}_]+"
+TFIDF_ANALYZERS = ("word", "char_wb", "char")
+
+
+def _python_whitespace() -> str:
+    """An RE2 class of the characters ``str.isspace()`` accepts (``str.split``, ``\\s``)."""
+    return _char_class("".join(chr(c) for c in range(0x3000 + 1) if chr(c).isspace()))
+
+
+def _word_grams(texts, vectorizer, tf):
+    """Word n-grams (ragged ``(n, grams)``) of lowercased texts, as the word analyzer."""
+    min_n, max_n = vectorizer.ngram_range
+    tokens = tf.strings.split(tf.strings.regex_replace(texts, _NOT_WORD, " "), sep=" ")
+    tokens = tf.ragged.boolean_mask(tokens, tf.strings.length(tokens, unit="UTF8_CHAR") >= 2)
+    stop_words = sorted(vectorizer.get_stop_words() or ())
+    if stop_words:
+        stop = tf.reduce_any(
+            tf.equal(tokens.flat_values[:, None], tf.constant(stop_words)[None, :]), axis=1
+        )
+        tokens = tf.ragged.boolean_mask(tokens, tokens.with_flat_values(~stop))
+    return tf.strings.ngrams(tokens, ngram_width=tuple(range(min_n, max_n + 1)), separator=" ")
+
+
+def _char_grams(texts, vectorizer, tf):
+    """Character n-grams (ragged ``(n, grams)``), as the char and char_wb analyzers."""
+    min_n, max_n = vectorizer.ngram_range
+    space = _python_whitespace()
+    if vectorizer.analyzer == "char":
+        # Runs of two or more whitespace characters become one space (a single tab stays).
+        chars = tf.strings.unicode_split(
+            tf.strings.regex_replace(texts, space + "{2,}", " "), "UTF-8"
+        )
+        return tf.concat(
+            [tf.strings.ngrams(chars, n, separator="") for n in range(min_n, max_n + 1)], axis=1
+        )
+    # char_wb: each whitespace-separated word, padded with one space on each side.
+    words = tf.strings.split(tf.strings.regex_replace(texts, space, " "), sep=" ")
+    words = tf.ragged.boolean_mask(words, tf.strings.length(words) > 0)
+    padded = tf.ragged.map_flat_values(lambda w: tf.strings.join([" ", w, " "]), words)
+    chars = tf.strings.unicode_split(padded, "UTF-8")  # (n, words, chars)
+    parts = [
+        tf.strings.ngrams(chars, n, separator="").merge_dims(1, 2) for n in range(min_n, max_n + 1)
+    ]
+    # A padded word shorter than min_n counts once, whole (as scikit-learn does).
+    short = tf.ragged.map_flat_values(
+        lambda w: tf.strings.length(w, unit="UTF8_CHAR") < min_n, padded
+    )
+    parts.append(tf.ragged.boolean_mask(padded, short))
+    return tf.concat(parts, axis=1)
 
 
 def _tfidf_graph(step_name: str, vectorizer, columns: list, tf):
     """``strings (n,) -> float32 (n, n_features)``: ``TextTfidfVectorizer.transform`` in TF ops.
 
-    Word n-grams of the default token pattern, lowercasing, stop words, ``binary``,
-    ``sublinear_tf``, the fitted ``idf_`` and ``norm`` are replicated; any other analyzer,
-    preprocessor, tokenizer, token pattern or accent stripping is refused by name.
+    Word n-grams of the default token pattern (with stop words) and character n-grams
+    (``analyzer="char_wb"`` or ``"char"``), lowercasing, ``binary``, ``sublinear_tf``,
+    the fitted ``idf_`` and ``norm`` are replicated; any other analyzer, preprocessor,
+    tokenizer, token pattern or accent stripping is refused by name.
     """
     settings = {
-        "analyzer": (vectorizer.analyzer, "word"),
         "preprocessor": (vectorizer.preprocessor, None),
         "tokenizer": (vectorizer.tokenizer, None),
-        "token_pattern": (vectorizer.token_pattern, _DEFAULT_TOKEN_PATTERN),
         "strip_accents": (vectorizer.strip_accents, None),
         "input": (vectorizer.input, "content"),
     }
+    if vectorizer.analyzer == "word":
+        settings["token_pattern"] = (vectorizer.token_pattern, _DEFAULT_TOKEN_PATTERN)
     for param, (value, supported) in settings.items():
         if value != supported:
             raise _refuse(
@@ -143,6 +192,14 @@ def _tfidf_graph(step_name: str, vectorizer, columns: list, tf):
                 f"TextTfidfVectorizer({param}={value!r}) is not replicated in the graph; "
                 f"only {param}={supported!r} is.",
             )
+    if vectorizer.analyzer not in TFIDF_ANALYZERS:
+        raise _refuse(
+            step_name,
+            columns,
+            f"TextTfidfVectorizer(analyzer={vectorizer.analyzer!r}) is not replicated in the "
+            f"graph; only analyzer in {TFIDF_ANALYZERS} is.",
+        )
+    grams_of = _word_grams if vectorizer.analyzer == "word" else _char_grams
     vocabulary = vectorizer.vocabulary_
     words = list(vocabulary)
     n_features = len(vocabulary)
@@ -153,8 +210,6 @@ def _tfidf_graph(step_name: str, vectorizer, columns: list, tf):
         ),
         default_value=-1,
     )
-    stop_words = sorted(vectorizer.get_stop_words() or ())
-    min_n, max_n = vectorizer.ngram_range
     idf = np.asarray(vectorizer.idf_, dtype=np.float64) if vectorizer.use_idf else None
     lowercase, binary, sublinear = vectorizer.lowercase, vectorizer.binary, vectorizer.sublinear_tf
     norm = vectorizer.norm
@@ -162,14 +217,7 @@ def _tfidf_graph(step_name: str, vectorizer, columns: list, tf):
     def vectorize(texts):
         if lowercase:
             texts = tf.strings.lower(texts, encoding="utf-8")
-        tokens = tf.strings.split(tf.strings.regex_replace(texts, _NOT_WORD, " "), sep=" ")
-        tokens = tf.ragged.boolean_mask(tokens, tf.strings.length(tokens, unit="UTF8_CHAR") >= 2)
-        if stop_words:
-            stop = tf.reduce_any(
-                tf.equal(tokens.flat_values[:, None], tf.constant(stop_words)[None, :]), axis=1
-            )
-            tokens = tf.ragged.boolean_mask(tokens, tokens.with_flat_values(~stop))
-        grams = tf.strings.ngrams(tokens, ngram_width=tuple(range(min_n, max_n + 1)), separator=" ")
+        grams = grams_of(texts, vectorizer, tf)
         ids = tf.ragged.map_flat_values(table.lookup, grams)
         rows = tf.cast(ids.value_rowids(), tf.int64)
         cols = ids.flat_values

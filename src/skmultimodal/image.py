@@ -11,6 +11,7 @@ import copy
 import math
 import multiprocessing
 import os
+import stat
 import sys
 import threading
 import time
@@ -179,6 +180,40 @@ def _corrupt_error(path: str, action: str, exc: Exception) -> ValueError:
     )
 
 
+def require_regular_file(path: str | os.PathLike) -> None:
+    """Refuse anything but a regular file (after symlinks) before it is opened.
+
+    Reading a FIFO blocks until a writer comes, and a device file (``/dev/zero``) never
+    ends: either would hang a fit or a predict. ``FileNotFoundError`` for a missing path,
+    ``ValueError`` naming the path and what it is otherwise.
+
+    Examples
+    --------
+    >>> require_regular_file("/dev/null")
+    Traceback (most recent call last):
+    ...
+    ValueError: '/dev/null' is a character device, not a regular file; ...
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise FileNotFoundError(f"image file not found: {os.fspath(path)!r}") from None
+    if stat.S_ISREG(mode):
+        return
+    kinds = (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    kind = next((name for test, name in kinds if test(mode)), "not a regular file")
+    raise ValueError(
+        f"{os.fspath(path)!r} is {kind}, not a regular file; only regular files are read "
+        "(reading a pipe or a device could block forever)."
+    )
+
+
 def _open_checked(
     path: str, max_pixels: int | None, formats: tuple[str, ...] | None = None
 ) -> Image.Image:
@@ -188,6 +223,7 @@ def _open_checked(
     original chained), or a ``FileNotFoundError`` for a missing file. ``MemoryError``
     is let through: the process, not the file, is short of memory.
     """
+    require_regular_file(path)
     try:
         img = Image.open(path, formats=formats)
     except FileNotFoundError:
