@@ -80,3 +80,61 @@ def test_auto_pipeline_and_embedder_refuse_pipes_without_blocking(tmp_path, alar
     X = pd.DataFrame({"photo": [ok] * 5 + [special[0][0]], "n": np.arange(6.0)})
     with pytest.raises((FileNotFoundError, ValueError), match="photo|row 5"):
         make_multimodal_pipeline(X, [0, 1] * 3, roles={"photo": "image"})
+
+
+# -- class 1: training that diverges is an error, never NaN predictions ------------------
+@pytest.mark.parametrize(
+    "key, feature, value",
+    [("num", 1, 1e30), ("reading", 0, -3e28), ("num", 2, 2e36)],
+)
+def test_a_fit_whose_loss_becomes_non_finite_names_the_extreme_input(key, feature, value):
+    from skmultimodal import MultiInputKerasRegressor
+
+    rng = np.random.RandomState(0)
+    X = {
+        "num": rng.normal(size=(64, 3)).astype("float32"),
+        "reading": rng.normal(size=(64, 2)).astype("float32"),
+    }
+    X[key][7, feature] = value
+    y = rng.normal(size=64)
+    reg = MultiInputKerasRegressor(epochs=3, random_state=0)
+    message = rf"Training diverged.*input '{key}', feature {feature} \(largest \|value\| "
+    with pytest.raises(ValueError, match=message):
+        reg.fit(X, y)
+    assert not hasattr(reg, "model_")  # nothing half-fitted is left behind
+
+
+def test_a_diverged_refit_keeps_the_previous_model():
+    from skmultimodal import MultiInputKerasRegressor
+
+    rng = np.random.RandomState(1)
+    X = {"num": rng.normal(size=(48, 3)).astype("float32")}
+    y = rng.normal(size=48)
+    reg = MultiInputKerasRegressor(epochs=2, branch_norm=None, random_state=0).fit(X, y)
+    before = reg.predict(X)
+    X["num"][0, 0] = 1e32
+    with pytest.raises(ValueError, match="Training diverged"):
+        reg.fit(X, y)
+    X["num"][0, 0] = 0.5
+    np.testing.assert_allclose(reg.predict({"num": X["num"]})[1:], before[1:], rtol=1e-6)
+
+
+@pytest.mark.parametrize("estimator", ["classifier", "regressor"])
+def test_nan_outputs_are_an_error_naming_the_rows(estimator):
+    from skmultimodal import MultiInputKerasClassifier, MultiInputKerasRegressor
+
+    rng = np.random.RandomState(2)
+    X = {"num": rng.normal(size=(40, 3)).astype("float32")}
+    y = rng.randint(0, 3, 40)
+    Estimator = MultiInputKerasClassifier if estimator == "classifier" else MultiInputKerasRegressor
+    model = Estimator(epochs=1, tabular_units=4, random_state=0).fit(X, y)
+    # Weights that give NaN for large inputs only: 0 * inf.
+    dense = [layer for layer in model.model_.layers if layer.name.startswith("dense")][0]
+    kernel = dense.kernel.numpy()
+    kernel[0, :] = 3e38
+    dense.kernel.assign(kernel)
+    X["num"][:, 0] = 0.0
+    X["num"][[4, 11], 0] = 1e5
+    message = r"for 2 of 40 rows \(rows 4, 11\).*input 'num', feature 0 \(largest \|value\| 1e\+05"
+    with pytest.raises(ValueError, match=message):
+        model.predict(X)

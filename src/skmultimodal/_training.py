@@ -68,6 +68,87 @@ class _EarlyStoppingAfter(keras.callbacks.EarlyStopping):
             self.stopped_epoch = 0
 
 
+class _StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Stop training at the first batch whose loss is NaN or infinite, and say where."""
+
+    def __init__(self):
+        super().__init__()
+        self.diverged_at = None
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(float(loss)):
+            self.diverged_at = (self._epoch + 1, batch + 1, float(loss))
+            self.model.stop_training = True
+
+
+#: Input values above this magnitude are named as a likely cause of a diverged fit.
+_EXTREME = 1e4
+
+
+def _extreme_inputs(X) -> list[str]:
+    """``"input 'num', feature 2 (largest |value| 1.7e+18)"`` for inputs holding values
+    above :data:`_EXTREME` or non-finite ones, largest first."""
+    found = []
+    arrays = X.items() if isinstance(X, Mapping) else [("input", X)]
+    for name, array in arrays:
+        if not isinstance(array, np.ndarray) or array.dtype.kind not in "fiu":
+            continue
+        values = np.abs(array.reshape(len(array), -1).astype(np.float64))
+        if not values.size:
+            continue
+        largest = np.where(np.isfinite(values), values, np.inf).max(axis=0)
+        for feature in np.flatnonzero(largest > _EXTREME):
+            found.append((largest[feature], f"input {name!r}, feature {feature}"))
+    found.sort(key=lambda item: -item[0])
+    return [f"{where} (largest |value| {value:.3g})" for value, where in found[:5]]
+
+
+def _finite_predictions(prediction, X):
+    """``prediction``, or a ValueError naming the rows whose outputs are NaN or infinite."""
+    parts = prediction if isinstance(prediction, list) else [prediction]
+    bad = np.zeros(len(parts[0]), dtype=bool)
+    for part in parts:
+        values = np.asarray(part)
+        if values.dtype.kind == "f":
+            bad |= ~np.isfinite(values.reshape(len(values), -1)).all(axis=1)
+    if not bad.any():
+        return prediction
+    rows = np.flatnonzero(bad)
+    subset = take_rows(X, rows) if not has_lazy_input(X) else None
+    extreme = [] if subset is None else _extreme_inputs(subset)
+    cause = (
+        "Their inputs with the largest values: " + "; ".join(extreme) + "."
+        if extreme
+        else "The model's weights may hold NaN (a fit that diverged before this check existed)."
+    )
+    shown = ", ".join(map(str, rows[:10].tolist())) + (", ..." if len(rows) > 10 else "")
+    raise ValueError(
+        f"The model predicted NaN or infinite values for {len(rows)} of {len(bad)} rows "
+        f"(rows {shown}); no prediction is returned. {cause}"
+    )
+
+
+def _divergence_error(X, diverged_at) -> ValueError:
+    epoch, batch, loss = diverged_at
+    extreme = _extreme_inputs(X)
+    cause = (
+        "The inputs with the largest values, the likely cause: " + "; ".join(extreme) + ". "
+        "Scale or clip such columns (StandardScaler, a log), or drop them."
+        if extreme
+        else "No input holds extreme values: lower the learning rate "
+        "(optimizer__learning_rate) or check the target for extreme values."
+    )
+    return ValueError(
+        f"Training diverged: the loss became {loss} at epoch {epoch}, batch {batch}, so the "
+        f"model would predict NaN. {cause}"
+    )
+
+
 class _Training:
     """Estimator methods that fit the Keras model and predict with it."""
 
@@ -115,7 +196,12 @@ class _Training:
             sample_weight = _mean_one(sample_weight)
         # SciKeras silently drops ``callbacks`` given to ``fit``; add them to this call.
         configured = self._fit_callbacks
-        self._fit_callbacks = [*configured, *(kwargs.pop("callbacks", None) or [])]
+        divergence = _StopOnNonFiniteLoss()
+        self._fit_callbacks = [
+            *configured,
+            *(kwargs.pop("callbacks", None) or []),
+            divergence,
+        ]
         if self._stops_early(X):
             X, y, sample_weight = self._add_early_stopping(X, y, sample_weight, epochs, kwargs)
         if has_lazy_input(X):
@@ -134,6 +220,8 @@ class _Training:
                 )
         finally:
             self._fit_callbacks = configured
+        if divergence.diverged_at is not None:
+            raise _divergence_error(training[0], divergence.diverged_at)
         if not warm_start:
             _release_training_steps(self.model_)
             self._calibrate_absence(*training)
@@ -248,6 +336,9 @@ class _Training:
     def _predict_raw(self, X, **kwargs):
         check_is_fitted(self, "model_")
         X, _ = self._validate_data(X=X, y=None)
+        return _finite_predictions(self._predict_validated(X, **kwargs), X)
+
+    def _predict_validated(self, X, **kwargs):
         predict_args = route_params(
             self.get_params(),
             destination="predict",
