@@ -65,7 +65,30 @@ def test_greedy_selection_mixes_members_whose_errors_cancel():
 @pytest.fixture(scope="module")
 def fitted_classical():
     X, y = text_table()
-    return MultimodalEnsembleClassifier(**CLASSICAL).fit(X, y), X, y
+    return MultimodalEnsembleClassifier(**CLASSICAL, refit=False).fit(X, y), X, y
+
+
+def test_refit_replaces_the_fold_copies_by_one_fitted_on_every_row():
+    from skmultimodal.ensemble import _classical_text
+
+    X, y = two_halves()
+    folds = MultimodalEnsembleClassifier(**CLASSICAL, refit=False).fit(X, y)
+    full = MultimodalEnsembleClassifier(**CLASSICAL).fit(X, y)
+    # The same folds, out-of-fold predictions and weights: the selection is unchanged.
+    assert full.weights_ == folds.weights_
+    np.testing.assert_array_equal(
+        full.oof_predictions_["tfidf_linear[text]"], folds.oof_predictions_["tfidf_linear[text]"]
+    )
+    assert all(len(copies) == 1 for copies in full.members_.values())
+    alone = _classical_text("text", True).fit(X, np.searchsorted(full.classes_, y))
+    np.testing.assert_allclose(
+        full.members_["tfidf_linear[text]"][0].predict_proba(X), alone.predict_proba(X)
+    )
+    expected = sum(
+        weight * full.members_[name][0].predict_proba(X[full.member_columns_[name]])
+        for name, weight in full.weights_.items()
+    )
+    np.testing.assert_allclose(full.predict_proba(X), expected)
 
 
 def test_members_are_bagged_and_weighted_on_out_of_fold_predictions(fitted_classical):
@@ -267,6 +290,7 @@ def test_network_members_fit_on_each_fold_and_survive_clone_and_pickle(multimoda
     X, y = multimodal_table
     ens = MultimodalEnsembleClassifier(
         members=("network", "modality_networks"),
+        refit=False,
         n_folds=2,
         n_rounds=5,
         model_params={**SMALLEST, "epochs": 1},
@@ -352,7 +376,7 @@ def test_image_params_reach_every_members_loader_and_are_checked(multimodal_tabl
         random_state=0,
     ).fit(X.assign(image=[Path(p).name for p in X["image"]]), y)
     loaders = [step for step in nested_estimators(ens) if isinstance(step, ImageLoader)]
-    assert len(loaders) == 4  # network and pixel member, 2 folds each
+    assert len(loaders) == 2  # network and pixel member, each refitted on every row
     assert all(loader.restrict_to_base_dir and loader.formats == ["PNG"] for loader in loaders)
     elsewhere = shutil.copy(X["image"].iloc[0], tmp_path / "elsewhere.png")
     with pytest.raises(ValueError, match="outside"):

@@ -244,6 +244,8 @@ def _fit_fold(member: _Member, X, y, sample_weight, train, test, predict):
     if sample_weight is not None:
         fit_params[f"{estimator.steps[-1][0]}__sample_weight"] = sample_weight[train]
     estimator.fit(X_train, y_train, **fit_params)
+    if predict is None:
+        return estimator, None
     return estimator, predict(estimator, X[member.columns].iloc[test])
 
 
@@ -259,6 +261,7 @@ class _BaseMultimodalEnsemble(BaseEstimator):
         *,
         n_folds: int = 3,
         n_rounds: int = 50,
+        refit: bool = True,
         model_params: Mapping[str, Any] | None = None,
         roles: Mapping[str, str] | None = None,
         base_dir=None,
@@ -271,6 +274,7 @@ class _BaseMultimodalEnsemble(BaseEstimator):
         self.members = members
         self.n_folds = n_folds
         self.n_rounds = n_rounds
+        self.refit = refit
         self.model_params = model_params
         self.roles = roles
         self.base_dir = base_dir
@@ -292,6 +296,8 @@ class _BaseMultimodalEnsemble(BaseEstimator):
             value = getattr(self, name)
             if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
+        if not isinstance(self.refit, (bool, np.bool_)):
+            raise ValueError(f"refit must be True or False, got {self.refit!r}.")
         if self.on_missing not in ("error", "mask"):
             raise ValueError(f"on_missing must be 'error' or 'mask', got {self.on_missing!r}.")
         if self.image_params is not None:
@@ -446,7 +452,27 @@ class _BaseMultimodalEnsemble(BaseEstimator):
         self.oof_predictions_ = oof
         # What a new selection among the members that can read a row needs (_weights_for).
         self._selection_target = (y_encoded, weight)
+        if self.refit:
+            self._refit_on_all_rows(members, X, y_encoded, sample_weight)
         return self
+
+    def _refit_on_all_rows(self, members, X, y_encoded, sample_weight) -> None:
+        """Replace each member's fold copies by one copy fitted on every row.
+
+        The weights stay those chosen on the fold copies' out-of-fold predictions; each
+        member then predicts from all the data instead of two thirds of it (with 3 folds),
+        and predicting runs one copy instead of ``n_folds``. Every member is refitted, not
+        only those with a weight: a row without a modality may need any of them.
+        """
+        everything = np.arange(len(y_encoded))
+        jobs = [
+            delayed(_fit_fold)(
+                member, X, y_encoded, sample_weight, everything, everything[:0], None
+            )
+            for member in members.values()
+        ]
+        for name, (estimator, _) in zip(members, Parallel(n_jobs=self.n_jobs)(jobs), strict=True):
+            self.members_[name] = [estimator]
 
     # -- predict ---------------------------------------------------------------------------
     def _weights_for(self, readable: np.ndarray) -> np.ndarray:
@@ -547,6 +573,13 @@ default=("network", "classical")
     n_rounds : int, default=50
         Rounds of greedy ensemble selection (the weights are multiples of
         ``1 / n_rounds``).
+    refit : bool, default=True
+        After the weights are chosen on the fold copies' out-of-fold predictions, fit
+        each member once more on every row and predict with that copy alone (as AutoML
+        systems' "refit full" does): members learn from all the rows rather than
+        ``(n_folds - 1) / n_folds`` of them, and a prediction runs one copy per member
+        instead of ``n_folds``. False keeps the fold copies and predicts with their
+        mean (one fit fewer per member).
     model_params : mapping, default=None
         Parameters of the networks, as ``make_multimodal_pipeline``'s ``model_params``.
     roles : mapping of str to str, default=None
@@ -576,7 +609,8 @@ default=("network", "classical")
     roles_ : ColumnRoles
         The role of each column.
     members_ : dict of str to list of estimators
-        Each member's fitted fold copies.
+        Each member's fitted copies: one fitted on every row (``refit=True``), or its
+        ``n_folds`` fold copies.
     member_columns_ : dict of str to list of str
     weights_ : dict of str to float
         Each member's weight; they sum to 1.
