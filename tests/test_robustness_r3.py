@@ -138,3 +138,32 @@ def test_nan_outputs_are_an_error_naming_the_rows(estimator):
     message = r"for 2 of 40 rows \(rows 4, 11\).*input 'num', feature 0 \(largest \|value\| 1e\+05"
     with pytest.raises(ValueError, match=message):
         model.predict(X)
+
+
+# -- class 10: columns are matched by name; extra columns are ignored ----------------------
+@pytest.mark.parametrize(
+    "extra",
+    [["target"], ["id", "label"], ["z"] * 1, ["0", "price_é", "class"]],
+)
+def test_transform_matches_columns_by_name_and_names_the_right_ones_in_errors(extra):
+    from sklearn.preprocessing import StandardScaler
+
+    from skmultimodal import MultiInputTransformer, TextTokenizer
+
+    X = pd.DataFrame({"a": [1.0, 2, 3], "b": [1.0, 5, 6], "t": ["x y", "z", "q"]})
+    prep = MultiInputTransformer(
+        [("num", StandardScaler(), ["a", "b"]), ("text", TextTokenizer(), "t")]
+    ).fit(X)
+    expected = prep.transform(X)
+    wider = X.copy()
+    for i, column in enumerate(extra):
+        wider.insert(i, column, [9, 8, 7])  # before the fitted columns
+    got = prep.transform(wider[[*extra, "t", "b", "a"]])
+    for key in expected:
+        np.testing.assert_array_equal(got[key], expected[key])
+    broken = wider.assign(b=["oops", "1", "2"])
+    with pytest.raises(ValueError) as error:
+        prep.transform(broken)
+    assert "Raised by step 'num' of MultiInputTransformer (columns ['a', 'b'])" in str(
+        error.value.__notes__
+    )

@@ -322,7 +322,12 @@ class MultiInputTransformer(TransformerMixin, _BaseComposition):
         outputs = _run_steps(
             self.n_jobs,
             [
-                (_transform_one, trans, _select(X, cols), self._describe_step(name, cols))
+                (
+                    _transform_one,
+                    trans,
+                    _select(X, cols),
+                    self._describe_step(name, cols, _labels_of(X)),
+                )
                 for name, trans, cols in steps
             ],
         )
@@ -400,9 +405,14 @@ class MultiInputTransformer(TransformerMixin, _BaseComposition):
             _check_transformer(name, trans)
         return steps
 
-    def _describe_step(self, name: str, positions: tuple[list[int], bool]) -> str:
+    def _describe_step(
+        self, name: str, positions: tuple[list[int], bool], labels: Any = None
+    ) -> str:
+        """``"step 'x' of MultiInputTransformer (columns [...])"``; ``positions`` index
+        ``labels`` (the columns of the table being transformed) or, without them, the
+        columns seen in fit."""
         columns = positions[0]
-        names = getattr(self, "feature_names_in_", None)
+        names = labels if labels is not None else getattr(self, "feature_names_in_", None)
         shown = [str(names[i]) for i in columns] if names is not None else list(columns)
         if len(shown) > 10:
             shown = [*shown[:10], f"... ({len(shown)} in all)"]
@@ -673,6 +683,11 @@ def _positions_of_slice(name, columns, n_features, feature_names):
         if stop is not None:
             stop = _positions_of_names(name, [stop], feature_names)[0] + 1
     return list(range(n_features))[slice(start, stop, columns.step)]
+
+
+def _labels_of(X: Any) -> list | None:
+    """The column labels of a DataFrame as strings (None for an array)."""
+    return [str(label) for label in X.columns] if hasattr(X, "columns") else None
 
 
 def _select(X: Any, positions: tuple[list[int], bool]) -> Any:
