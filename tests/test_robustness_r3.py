@@ -167,3 +167,42 @@ def test_transform_matches_columns_by_name_and_names_the_right_ones_in_errors(ex
     assert "Raised by step 'num' of MultiInputTransformer (columns ['a', 'b'])" in str(
         error.value.__notes__
     )
+
+
+# -- class 5: the command line never writes over its own input files ------------------------
+def _write_table(folder):
+    X = pd.DataFrame({"n": np.arange(12.0), "label": ["a", "b"] * 6})
+    X.to_csv(folder / "data.csv", index=False)
+    return folder / "data.csv"
+
+
+@pytest.mark.parametrize("alias", ["same", "relative", "symlink", "hardlink"])
+def test_fit_and_predict_refuse_an_output_that_is_one_of_their_inputs(
+    tmp_path, monkeypatch, capsys, alias
+):
+    from skmultimodal import cli
+
+    csv = _write_table(tmp_path)
+    before = csv.read_bytes()
+    monkeypatch.chdir(tmp_path)
+    output = {
+        "same": str(csv),
+        "relative": "./sub/../data.csv",
+        "symlink": str(tmp_path / "link.csv"),
+        "hardlink": str(tmp_path / "hard.csv"),
+    }[alias]
+    (tmp_path / "sub").mkdir()
+    if alias == "symlink":
+        (tmp_path / "link.csv").symlink_to(csv)
+    if alias == "hardlink":
+        os.link(csv, tmp_path / "hard.csv")
+    assert cli.main(["fit", str(csv), "--target", "label", "-o", output]) == 2
+    assert "is the training CSV file" in capsys.readouterr().err
+    assert csv.read_bytes() == before
+    model = tmp_path / "model.skops"
+    model.write_bytes(b"not a model")
+    assert cli.main(["predict", str(model), str(csv), "-o", output]) == 2
+    assert "is the CSV file to predict" in capsys.readouterr().err
+    assert cli.main(["predict", str(model), str(csv), "-o", str(model)]) == 2
+    assert "is the model file" in capsys.readouterr().err
+    assert csv.read_bytes() == before and model.read_bytes() == b"not a model"

@@ -268,9 +268,18 @@ def _parse_roles(pairs: Sequence[str] | None) -> dict[str, str]:
     return roles
 
 
-def _check_output_file(path: str | os.PathLike, what: str) -> Path:
-    """CommandError unless ``path`` can be written as a file; checked before any work."""
+def _check_output_file(
+    path: str | os.PathLike, what: str, inputs: Sequence[tuple[str, object]] = ()
+) -> Path:
+    """CommandError unless ``path`` can be written as a file without replacing one of the
+    command's ``inputs`` (``(what, path)`` pairs); checked before any work."""
     path = Path(path)
+    for name, source in inputs:
+        if _same_file(path, Path(source)):
+            raise CommandError(
+                f"The {what} {str(path)!r} is the {name}; writing it would destroy that "
+                "file. Give another file name."
+            )
     if path.is_dir():
         raise CommandError(f"The {what} {str(path)!r} is a folder; give a file name.")
     folder = path.parent
@@ -279,6 +288,14 @@ def _check_output_file(path: str | os.PathLike, what: str) -> Path:
     if not os.access(path if path.exists() else folder, os.W_OK):
         raise CommandError(f"The {what} {str(path)!r} cannot be written (permission denied).")
     return path
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name the same file (links and relative paths resolved)."""
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _check_output_folder(path: str | os.PathLike, what: str) -> None:
@@ -799,7 +816,7 @@ def run_fit(
     if plots is not None:
         _require_matplotlib()
     # Checked before training, which the model would otherwise be lost after.
-    output = _check_output_file(output, "output file")
+    output = _check_output_file(output, "output file", [("training CSV file", csv)])
     _image_formats(image_formats)
     if plots is not None:
         _check_output_folder(plots, "--plots folder")
@@ -910,7 +927,9 @@ def run_predict(
     out = sys.stdout if out is None else out
 
     if output is not None:
-        output = _check_output_file(output, "output file")
+        output = _check_output_file(
+            output, "output file", [("CSV file to predict", csv), ("model file", model_path)]
+        )
     formats = _image_formats(image_formats)
     model = _load_model(model_path)
     frame = _read_csv(csv)
