@@ -206,3 +206,63 @@ def test_fit_and_predict_refuse_an_output_that_is_one_of_their_inputs(
     assert cli.main(["predict", str(model), str(csv), "-o", str(model)]) == 2
     assert "is the model file" in capsys.readouterr().err
     assert csv.read_bytes() == before and model.read_bytes() == b"not a model"
+
+
+# -- classes 2 and 7: the decode cache never serves stale pixels nor deletes others' files --
+def _png(path, colour):
+    from PIL import Image
+
+    Image.new("RGB", (8, 8), colour).save(path)
+
+
+@pytest.mark.parametrize("colours", [((255, 0, 0), (0, 0, 255)), ((10, 10, 10), (11, 10, 10))])
+def test_a_file_rewritten_in_place_with_its_mtime_restored_is_decoded_again(tmp_path, colours):
+    image = tmp_path / "a.bmp"  # uncompressed: the same size whatever the colour
+    _png(image, colours[0])
+    loader = ImageLoader(target_size=(4, 4), cache_dir=tmp_path / "cache")
+    first = loader.fit_transform(pd.Series([str(image)]))
+    stat_before = os.stat(image)
+    _png(tmp_path / "b.bmp", colours[1])
+    assert os.path.getsize(tmp_path / "b.bmp") == stat_before.st_size
+    # cp -p / rsync --inplace: same inode, same size, the old modification time.
+    image.write_bytes((tmp_path / "b.bmp").read_bytes())
+    os.utime(image, ns=(stat_before.st_atime_ns, stat_before.st_mtime_ns))
+    assert os.stat(image).st_ino == stat_before.st_ino
+    again = loader.transform(pd.Series([str(image)]))
+    assert tuple(again[0, 0, 0]) == colours[1] != tuple(first[0, 0, 0])
+
+
+def test_cache_eviction_deletes_only_its_own_entries(tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    others = {
+        "notes.u8": b"x" * 5000,
+        "0123.u8": b"x" * 5000,
+        ".tmp-mine": b"y",
+        "A" * 64 + ".u8": b"z" * 5000,
+    }
+    for name, data in others.items():
+        (cache / name).write_bytes(data)
+        os.utime(cache / name, (0, 0))  # older than anything the loader writes
+    (cache / ("b" * 64 + ".u8")).symlink_to(tmp_path / "elsewhere")
+    (tmp_path / "elsewhere").write_bytes(b"keep" * 2000)
+    paths = []
+    for i in range(6):
+        _png(tmp_path / f"img{i}.png", (i * 40, 0, 0))
+        paths.append(str(tmp_path / f"img{i}.png"))
+    loader = ImageLoader(target_size=(8, 8), cache_dir=cache, cache_max_bytes=400)
+    loader.fit_transform(pd.Series(paths))
+    for name, data in others.items():
+        assert (cache / name).read_bytes() == data, name
+    assert (tmp_path / "elsewhere").read_bytes() == b"keep" * 2000
+    ours = [p for p in cache.iterdir() if len(p.name) == 67 and p.name[:64].islower()]
+    assert sum(p.stat().st_size for p in ours if not p.is_symlink()) <= 400
+
+
+@pytest.mark.parametrize("empty", ["", "  "])
+def test_an_empty_cache_dir_is_refused(tmp_path, monkeypatch, empty):
+    monkeypatch.chdir(tmp_path)
+    _png(tmp_path / "a.png", (1, 2, 3))
+    with pytest.raises(ValueError, match="cache_dir=.* names no folder"):
+        ImageLoader(target_size=(4, 4), cache_dir=empty).fit_transform(pd.Series(["a.png"]))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png"]

@@ -1,7 +1,9 @@
 """The on-disk decode cache of :class:`~skmultimodal.image.ImageLoader` (``cache_dir``).
 
 One file per decoded image, named by a hash of everything that decides its pixels:
-the resolved path, the file's size, modification time (nanoseconds) and inode, the
+the resolved path, the file's size, modification and status-change times (nanoseconds;
+the status-change time cannot be set back, so a file rewritten in place with its size and
+modification time restored still gets a new key) and inode, the
 output size, colour mode, resampling filter, ``keep_aspect_ratio``, ``max_pixels``,
 ``formats``, Pillow's version and the version of our decoding rules. A changed file
 therefore gets a new key (the stale entry is never read again and ages out).
@@ -10,7 +12,9 @@ Safe with several processes (loky, Dask workers) sharing one folder: an entry is
 written to a temporary file in the folder and renamed into place with
 :func:`os.replace`, which is atomic, so a reader sees a whole entry or none; an entry
 of the wrong length is ignored. Eviction (oldest modification time first, hits
-refresh it) tolerates files that another process removed first. NumPy and the
+refresh it) tolerates files that another process removed first, and touches only regular
+files named as this cache names its entries and temporary files: other files in the folder
+are never deleted. NumPy and the
 standard library only.
 
 The size bound costs a scan of the folder (0.1 s for 20,000 entries), so it is not
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 import threading
 import time
@@ -37,6 +42,10 @@ import PIL
 _DECODE_RULES_VERSION = 1
 _SUFFIX = ".u8"
 _TEMP_PREFIX = ".tmp-"
+# The names this cache writes: a SHA-256 in hex and the suffix; a temporary file's
+# random part. Eviction touches nothing else in the folder.
+_ENTRY_NAME = re.compile(r"[0-9a-f]{64}" + re.escape(_SUFFIX))
+_TEMP_NAME = re.compile(re.escape(_TEMP_PREFIX) + r"[A-Za-z0-9_]{8}")
 _RESCAN_SECONDS = 60.0
 _STALE_TEMP_SECONDS = 3600.0
 
@@ -80,6 +89,12 @@ class DecodeCache:
     def __init__(
         self, directory: str | os.PathLike, spec_key: str, row_shape: tuple, max_bytes: int | None
     ) -> None:
+        if not os.fspath(directory).strip():
+            raise ValueError(
+                f"ImageLoader: cache_dir={os.fspath(directory)!r} names no folder (an empty "
+                "path would cache into the current directory); pass a folder, or "
+                "cache_dir=None for no cache."
+            )
         self.directory = os.path.abspath(os.path.expanduser(os.fspath(directory)))
         self.spec_key = f"{spec_key}|pillow={PIL.__version__}|rules={_DECODE_RULES_VERSION}"
         self.row_shape = tuple(row_shape)
@@ -103,7 +118,13 @@ class DecodeCache:
             info = os.stat(real)
         except (OSError, ValueError):
             return None
-        text = f"{real}|{info.st_size}|{info.st_mtime_ns}|{info.st_ino}|{self.spec_key}"
+        # ctime as well: a file rewritten in place with its size and mtime restored
+        # (cp -p, rsync -a --inplace, archives) still gets a new ctime, which no user call
+        # can set back.
+        text = (
+            f"{real}|{info.st_size}|{info.st_mtime_ns}|{info.st_ctime_ns}|{info.st_ino}|"
+            f"{self.spec_key}"
+        )
         return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest() + _SUFFIX
 
     def get(self, key: str) -> np.ndarray | None:
@@ -178,13 +199,15 @@ class DecodeCache:
             with os.scandir(self.directory) as scan:
                 for item in scan:
                     try:
-                        if item.name.startswith(_TEMP_PREFIX):
+                        if not item.is_file(follow_symlinks=False):
+                            continue  # a folder, a link, a pipe: not ours
+                        if _TEMP_NAME.fullmatch(item.name):
                             if item.stat().st_mtime < stale_before:
                                 os.unlink(item.path)  # its writer died before renaming it
                             continue
-                        if not item.name.endswith(_SUFFIX):
-                            continue
-                        info = item.stat()
+                        if not _ENTRY_NAME.fullmatch(item.name):
+                            continue  # not an entry this cache wrote
+                        info = item.stat(follow_symlinks=False)
                     except OSError:  # removed by another process meanwhile
                         continue
                     entries.append((info.st_mtime_ns, item.name, info.st_size))
