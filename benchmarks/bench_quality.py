@@ -627,7 +627,8 @@ def run_suite_case(case: str, args, overrides: dict) -> dict:
         )
         folds = list(splitter.split(np.zeros(len(y)), y))[: args.folds]
         params = {**extra.get("params", {}), **overrides}
-        columns = {"fused": [c for cols in modalities.values() for c in cols], **modalities}
+        every = [c for cols in modalities.values() for c in cols]
+        columns = {"fused": every, **modalities}
         scores = {}
         if args.models:
             columns = {k: v for k, v in columns.items() if k in args.models.split(",")}
@@ -637,7 +638,7 @@ def run_suite_case(case: str, args, overrides: dict) -> dict:
                 lambda X_, y_, cols=cols: suite_model(
                     X_[cols], y_, task, params, args.random_state, extra.get("image_size")
                 ),
-                X[columns["fused"]].rename_axis(None),
+                X[every].rename_axis(None),
                 y,
                 folds,
                 task,
@@ -653,7 +654,7 @@ def run_suite_case(case: str, args, overrides: dict) -> dict:
             epochs = []
             scores["ensemble"] = evaluate_suite(
                 lambda X_, y_: suite_ensemble(task, params, args, extra.get("image_size")),
-                X[columns["fused"]].rename_axis(None),
+                X[every].rename_axis(None),
                 y,
                 folds,
                 task,
