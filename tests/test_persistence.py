@@ -152,15 +152,26 @@ def test_untrusted_types_are_exactly_our_list(classifier, regressor):
     # encoder, which regressors saved before target_transform existed hold, nor an
     # ArrayColumnStacker (test_array_cell_pipeline_loads_safely covers one), nor a
     # MaskMissingRows (tests/test_missing.py loads one), nor the target encoders' names in
-    # files saved by skmultimodal 0.1.0.
-    expected = set(trusted_types()) - {
-        "skmultimodal._targets._MultiOutputLabelEncoder",
-        "skmultimodal.estimators._MultiOutputLabelEncoder",
-        "skmultimodal.estimators._RegressionTargetScaler",
-        "scikeras.utils.transformers.RegressorTargetEncoder",
-        "skmultimodal.sequence.ArrayColumnStacker",
-        "skmultimodal.missing.MaskMissingRows",
+    # files saved by skmultimodal 0.1.0, nor the ensembles and what they hold
+    # (tests/test_ensemble.py loads one).
+    ensemble_types = {
+        name
+        for name in trusted_types()
+        if name.startswith(("skmultimodal.ensemble.", "sklearn.", "functools."))
+        or name == "skmultimodal.auto.ColumnRoles"
     }
+    expected = (
+        set(trusted_types())
+        - ensemble_types
+        - {
+            "skmultimodal._targets._MultiOutputLabelEncoder",
+            "skmultimodal.estimators._MultiOutputLabelEncoder",
+            "skmultimodal.estimators._RegressionTargetScaler",
+            "scikeras.utils.transformers.RegressorTargetEncoder",
+            "skmultimodal.sequence.ArrayColumnStacker",
+            "skmultimodal.missing.MaskMissingRows",
+        }
+    )
     assert set(sio.get_untrusted_types(data=data)) == expected
 
 

@@ -266,3 +266,43 @@ def test_an_empty_cache_dir_is_refused(tmp_path, monkeypatch, empty):
     with pytest.raises(ValueError, match="cache_dir=.* names no folder"):
         ImageLoader(target_size=(4, 4), cache_dir=empty).fit_transform(pd.Series(["a.png"]))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png"]
+
+
+# -- class 9: set_params on a fitted pipeline takes effect or is refused --------------------
+@pytest.mark.parametrize("route", ["transformer", "pipeline"])
+def test_reading_params_set_after_fit_take_effect_and_others_are_refused(tmp_path, route):
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skmultimodal import MultiInputTransformer
+
+    inside, outside = tmp_path / "inside", tmp_path / "outside"
+    inside.mkdir(), outside.mkdir()
+    _png(inside / "a.png", (1, 2, 3))
+    _png(outside / "b.png", (4, 5, 6))
+    X = pd.DataFrame({"img": ["a.png", "a.png"], "n": [1.0, 2.0]})
+    prep = MultiInputTransformer(
+        [
+            ("image", ImageLoader(target_size=(4, 4), base_dir=str(inside)), "img"),
+            ("num", StandardScaler(), ["n"]),
+        ]
+    ).fit(X)
+    model = Pipeline([("prep", prep)]) if route == "pipeline" else prep
+    prefix = "prep__" if route == "pipeline" else ""
+    far = X.assign(img=str(outside / "b.png"))
+    assert prep.transform(far)["image"].shape == (2, 4, 4, 3)
+    for param, value in (("restrict_to_base_dir", True), ("formats", ["JPEG"])):
+        model.set_params(**{f"{prefix}image__{param}": value})
+        with pytest.raises(ValueError, match="outside base_dir|allowed formats|JPEG"):
+            prep.transform(far)
+        assert getattr(prep.named_transformers_["image"], param) == value
+        model.set_params(**{f"{prefix}image__{param}": ImageLoader().get_params()[param]})
+    assert prep.transform(far)["image"].shape == (2, 4, 4, 3)
+    for param, value in (("image__target_size", (8, 8)), ("num__with_mean", False)):
+        model.set_params(**{prefix + param: value})
+        name = param.split("__")[1]
+        with pytest.raises(ValueError, match=rf"\['{name}'\] changed by set_params"):
+            prep.transform(X)
+        prep.fit(X)  # a new fit takes them
+        size = prep.named_transformers_["image"].target_size
+        assert prep.transform(X)["image"].shape[1:3] == size

@@ -8,6 +8,7 @@ of different ranks), it returns them as a ``dict[name -> ndarray]``, one entry p
 from __future__ import annotations
 
 import numbers
+import os
 from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from types import MappingProxyType
@@ -307,6 +308,7 @@ class MultiInputTransformer(TransformerMixin, _BaseComposition):
             with ``n_samples`` rows.
         """
         check_is_fitted(self)
+        self._apply_params_set_after_fit()
         X = _check_table(X)
         if getattr(self, "feature_names_in_", None) is not None and hasattr(X, "iloc"):
             positions = self._positions_by_name(X)
@@ -376,9 +378,40 @@ class MultiInputTransformer(TransformerMixin, _BaseComposition):
             (name, fitted.get(name, trans), resolved_columns[name]) for name, trans, _ in steps
         ]
         self._input_positions_ = positions
+        self._step_params_at_fit_ = _plain_step_params(self.transformers)
         self.output_shapes_ = {name: out.shape[1:] for name, out in outputs.items()}
         self.output_dtypes_ = {name: out.dtype for name, out in outputs.items()}
         return _with_embedding_matrices(outputs, fitted)
+
+    def _apply_params_set_after_fit(self) -> None:
+        """Parameters ``set_params`` changed on a step since fit: those that only say how
+        files are read take effect on the fitted step; any other is refused, since the
+        fitted step would silently keep its old value (``get_params`` would lie)."""
+        at_fit = getattr(self, "_step_params_at_fit_", None)
+        if at_fit is None:
+            return
+        fitted = {name: trans for name, trans, _ in self.transformers_}
+        for name, now in _plain_step_params(self.transformers).items():
+            then = at_fit.get(name)
+            if then is None or name not in fitted:
+                continue
+            changed = {
+                key: value
+                for key, value in now.items()
+                if key in then and not _equal(value, then[key])
+            }
+            if not changed:
+                continue
+            refused = sorted(key for key in changed if key.rsplit("__", 1)[-1] not in _READING)
+            if refused:
+                raise ValueError(
+                    f"Step {name!r} of MultiInputTransformer: {refused} changed by set_params "
+                    "after fit, and the fitted step still uses the old values; fit again "
+                    "for them to take effect (only how files are read, "
+                    f"{sorted(_READING)}, changes without a new fit)."
+                )
+            fitted[name].set_params(**changed)
+            then.update(changed)
 
     def _validate_steps(self):
         """Check the shape of `transformers`, the names and the transformers; return them."""
@@ -683,6 +716,52 @@ def _positions_of_slice(name, columns, n_features, feature_names):
         if stop is not None:
             stop = _positions_of_names(name, [stop], feature_names)[0] + 1
     return list(range(n_features))[slice(start, stop, columns.step)]
+
+
+#: Parameters that only say where and how a step reads files (nothing fit learnt depends
+#: on them): set on a fitted ``MultiInputTransformer``'s steps, they take effect at once.
+_READING = frozenset(
+    {
+        "base_dir",
+        "restrict_to_base_dir",
+        "formats",
+        "max_pixels",
+        "n_jobs",
+        "cache_dir",
+        "cache_max_bytes",
+        "on_error",
+    }
+)
+_SIMPLE = (str, bytes, int, float, bool, type(None))
+
+
+def _plain_step_params(transformers) -> dict[str, dict[str, Any]]:
+    """Per step, its parameters (nested ones included) that are plain data."""
+    params = {}
+    for name, trans, _ in transformers:
+        if isinstance(trans, str) or not hasattr(trans, "get_params"):
+            continue
+        params[name] = {
+            key: value for key, value in trans.get_params(deep=True).items() if _comparable(value)
+        }
+    return params
+
+
+def _comparable(value: Any) -> bool:
+    """Whether ``value`` is plain data whose equality means the same setting."""
+    if isinstance(value, (list, tuple)):
+        return all(_comparable(item) for item in value)
+    return isinstance(value, _SIMPLE) or hasattr(value, "__fspath__")
+
+
+def _equal(a: Any, b: Any) -> bool:
+    if hasattr(a, "__fspath__") or hasattr(b, "__fspath__"):
+        return a is not None and b is not None and os.fspath(a) == os.fspath(b)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b, strict=True))
+    if a != a and b != b:  # both NaN
+        return True
+    return a == b
 
 
 def _labels_of(X: Any) -> list | None:
