@@ -198,6 +198,7 @@ def test_pipeline_steps_follow_the_roles(mixed):
         ("image", "photo"),
         ("text", "review"),
         ("text_tfidf", "review"),
+        ("text_chars", "review"),
         ("numeric", ["price"]),
         ("categorical", ["stars", "color", "in_stock"]),
         ("ignored", ["id", "sku", "shop", "empty", "when", "mixed"]),
@@ -212,6 +213,15 @@ def test_pipeline_steps_follow_the_roles(mixed):
     assert isinstance(steps["text_tfidf"], TextTfidfVectorizer)
     assert steps["text_tfidf"].get_params()["ngram_range"] == (1, 2)
     assert steps["text_tfidf"].max_features == 20_000
+    chars = steps["text_chars"].get_params()
+    assert (chars["analyzer"], chars["ngram_range"], chars["sublinear_tf"]) == (
+        "char_wb",
+        (2, 5),
+        True,
+    )
+    assert chars["max_features"] == 20_000
+    without = make_multimodal_pipeline(X, y, base_dir=folder, char_ngrams=None)
+    assert "text_chars" not in [name for name, _, _ in without.named_steps["prep"].transformers]
     assert [type(s) for _, s in steps["numeric"].steps] == [SimpleImputer, StandardScaler]
     assert isinstance(steps["categorical"], OneHotEncoder)
     assert steps["categorical"].handle_unknown == "ignore"
@@ -250,7 +260,14 @@ def test_several_text_columns_get_one_input_each():
     )
     pipe = make_multimodal_pipeline(X)
     names = [name for name, _, _ in pipe.named_steps["prep"].transformers]
-    assert names == ["text_title", "text_title_tfidf", "text_body_text", "text_body_text_tfidf"]
+    assert names == [
+        "text_title",
+        "text_title_tfidf",
+        "text_title_chars",
+        "text_body_text",
+        "text_body_text_tfidf",
+        "text_body_text_chars",
+    ]
     assert describe_roles(pipe) == {"title": "text", "body text": "text"}
 
 
@@ -327,10 +344,11 @@ def test_fit_with_missing_values(mixed):
     pipe.fit(X, y)
     prep = pipe.named_steps["prep"]
     inputs = prep.transform(X)
-    assert list(inputs) == ["image", "text", "text_tfidf", "numeric", "categorical"]
+    assert list(inputs) == ["image", "text", "text_tfidf", "text_chars", "numeric", "categorical"]
     # The missing review is an empty row of the (sparse) TF-IDF weights too.
     assert sparse.issparse(inputs["text_tfidf"]) and inputs["text_tfidf"].dtype == np.float32
     assert inputs["text_tfidf"][2].nnz == 0 and inputs["text_tfidf"][0].nnz > 0
+    assert inputs["text_chars"][2].nnz == 0 and inputs["text_chars"][0].nnz > 0
     assert inputs["image"].shape == (8, 6, 12, 3)
     # The missing price is imputed with the median of the others (11.0), then scaled.
     numeric = prep.named_transformers_["numeric"]
@@ -373,7 +391,7 @@ def test_set_output_pandas_is_refused_clearly_through_a_pipeline(builtin):
     with config_context(transform_output="pandas"):
         pipe.fit(X, y)
         inputs = pipe.named_steps["prep"].transform(X)
-    assert sparse.issparse(inputs.pop("text_tfidf"))
+    assert sparse.issparse(inputs.pop("text_tfidf")) and sparse.issparse(inputs.pop("text_chars"))
     assert all(isinstance(v, np.ndarray) for v in inputs.values())
     assert inputs["numeric"].shape == (30, 3)
 

@@ -72,6 +72,10 @@ _MAX_WORDS = 20_000
 # Columns of the TF-IDF input added next to each text column's token ids (see
 # make_multimodal_pipeline); a sparse model input, so only non-zero weights take memory.
 _TFIDF_FEATURES = 20_000
+#: Character n-gram sizes of the default ``"text_chars"`` input: on every text case of the
+#: fusion suite they raised the fused network or left it within a fold's spread
+#: (benchmarks/RESULTS.md, "char_ngrams").
+_CHAR_NGRAMS = (2, 5)
 
 #: Model parameters used unless ``model_params`` overrides them:
 #: small image, sequence and tabular branches that train in seconds on a few thousand rows
@@ -832,7 +836,7 @@ def make_multimodal_pipeline(
     max_categories: int = 20,
     random_state: int | None = None,
     tfidf_features: int | None = _TFIDF_FEATURES,
-    char_ngrams: tuple[int, int] | None = None,
+    char_ngrams: tuple[int, int] | None = _CHAR_NGRAMS,
     image_on_error: str = "raise",
     on_missing: str = "error",
     ensemble: bool = False,
@@ -857,7 +861,8 @@ def make_multimodal_pipeline(
       max_features=tfidf_features)`` (scikit-learn's ``TfidfVectorizer``, missing texts
       empty), a second, tabular input (a "wide" path of word and
       word-pair weights next to the "deep" text branch; on the review benchmark it lifted
-      the fused model above TF-IDF + logistic regression, see docs/results.md);
+      the fused model above TF-IDF + logistic regression, see docs/results.md), and a
+      ``"text_chars"`` step: the same of character 2-5-grams (``char_ngrams``);
     - ``"numeric"``: all numeric columns, ``SimpleImputer(strategy="median")`` then
       ``StandardScaler``, one tabular input;
     - ``"categorical"``: all categorical columns,
@@ -911,9 +916,17 @@ def make_multimodal_pipeline(
     random_state : int, default=None
         ``random_state`` of the estimator, unless ``model_params`` sets it.
     tfidf_features : int or None, default=20000
-        Columns of each ``"text_tfidf"`` input (the most frequent words and word pairs).
-        The input stays a sparse matrix up to the model's sparse input, so a row costs
-        its non-zero weights only. None or 0 leaves the TF-IDF inputs out.
+        Columns of each ``"text_tfidf"`` input (the most frequent words and word pairs)
+        and of each ``"text_chars"`` input. The inputs stay sparse matrices up to the
+        model's sparse inputs, so a row costs its non-zero weights only. None or 0 leaves
+        the TF-IDF inputs out.
+    char_ngrams : tuple of (int, int) or None, default=(2, 5)
+        Sizes of the character n-grams of a ``"text_chars"`` step next to each text
+        column: ``TextTfidfVectorizer(analyzer="char_wb", ngram_range=char_ngrams,
+        sublinear_tf=True)``, a second sparse ("wide") input. Character n-grams catch
+        plurals, typos and word parts that word n-grams miss: on short titles they lifted
+        a linear model by 6-8 points and the fused network by up to 1.5 points (the
+        suite in benchmarks/RESULTS.md). None leaves it out.
     image_on_error : {"raise", "zeros"}, default="raise"
         ``on_error`` of the ``ImageLoader`` steps, at fit and at every later predict:
         ``"raise"`` refuses a missing path (``None``/NaN) or a missing, unreadable or
@@ -943,8 +956,8 @@ def make_multimodal_pipeline(
         (docs/results.md, "When does fusion help?"), at about 1.5-4 times the fit time; it
         is not exported by :func:`~skmultimodal.export`. ``model_params``, ``roles``,
         ``base_dir``, ``image_size``, ``on_missing`` and ``random_state`` go to it;
-        ``tfidf_features``, ``image_on_error`` and ``target_transform`` must keep their
-        defaults.
+        ``tfidf_features``, ``char_ngrams``, ``image_on_error`` and ``target_transform``
+        must keep their defaults.
     classifier_params, regressor_params : mapping, default=None
         Deprecated since 0.2.0 (a ``FutureWarning``; removed in 0.4.0): use
         ``model_params``.
@@ -985,7 +998,7 @@ def make_multimodal_pipeline(
     >>> describe_roles(pipe)
     ColumnRoles(
       image     image        step 'image'
-      text      text         steps 'text', 'text_tfidf'
+      text      text         steps 'text', 'text_tfidf', 'text_chars'
       t0        numeric      step 'numeric'
       t1        numeric      step 'numeric'
       category  categorical  step 'categorical'
@@ -1027,6 +1040,7 @@ def make_multimodal_pipeline(
             random_state=random_state,
             fixed={
                 "tfidf_features": (tfidf_features, _TFIDF_FEATURES),
+                "char_ngrams": (char_ngrams, _CHAR_NGRAMS),
                 "image_on_error": (image_on_error, "raise"),
                 "target_transform": (target_transform, "auto"),
             },
