@@ -188,7 +188,8 @@ def test_the_bound_scans_the_folder_only_when_the_running_total_passes_it(
 def test_a_scan_removes_the_temporary_files_of_dead_writers_only(images, tmp_path):
     cache = tmp_path / "cache"
     cache.mkdir()
-    dead, live = cache / ".tmp-dead", cache / ".tmp-live"
+    # Named as tempfile.mkstemp names this cache's temporary files (8 random characters).
+    dead, live = cache / ".tmp-dead_123", cache / ".tmp-live_456"
     dead.write_bytes(b"x" * 100)
     live.write_bytes(b"x" * 100)
     two_hours_ago = os.path.getmtime(dead) - 7200

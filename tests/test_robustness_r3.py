@@ -306,3 +306,60 @@ def test_reading_params_set_after_fit_take_effect_and_others_are_refused(tmp_pat
         prep.fit(X)  # a new fit takes them
         size = prep.named_transformers_["image"].target_size
         assert prep.transform(X)["image"].shape[1:3] == size
+
+
+# -- class 6: a loaded file chooses no folder and no absurd size -----------------------------
+def _crafted(tmp_path):
+    from sklearn.preprocessing import StandardScaler
+
+    from skmultimodal import MultiInputTransformer
+    from skmultimodal.missing import MaskMissingRows
+
+    _png(tmp_path / "a.png", (1, 2, 3))
+    X = pd.DataFrame({"img": [str(tmp_path / "a.png")] * 2, "n": [1.0, 2.0]})
+    return MultiInputTransformer(
+        [
+            ("image", ImageLoader(target_size=(4, 4)), "img"),
+            ("num", MaskMissingRows(StandardScaler()), ["n"]),
+        ]
+    ).fit(X)
+
+
+@pytest.mark.parametrize(
+    "craft, message",
+    [
+        (lambda p, d: p.named_transformers_["image"].set_params(cache_dir=str(d)), "cache_dir="),
+        (lambda p, d: p.named_transformers_["image"].set_params(cache_dir="/"), "cache_dir="),
+        (lambda p, d: p.named_transformers_["image"].set_params(max_pixels=None), "max_pixels"),
+        (lambda p, d: p.named_transformers_["image"].set_params(max_pixels=10**12), "max_pixels"),
+        (lambda p, d: p.named_transformers_["image"].set_params(n_jobs=300), "n_jobs"),
+        (lambda p, d: p.set_params(n_jobs=300), "n_jobs"),
+        (lambda p, d: p.set_params(n_jobs=-1000), "n_jobs"),
+        (
+            lambda p, d: setattr(p.named_transformers_["num"], "output_shape_", (10**7, 10**6)),
+            "output_shape_",
+        ),
+    ],
+)
+def test_loaded_files_that_choose_folders_or_absurd_sizes_are_refused(tmp_path, craft, message):
+    from skmultimodal.persistence import load, save
+
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / ("a" * 64 + ".u8")).write_bytes(b"precious")
+    prep = _crafted(tmp_path)
+    craft(prep, victim)
+    save(prep, tmp_path / "crafted.skops")
+    with pytest.raises(ValueError, match=message):
+        load(tmp_path / "crafted.skops")
+    assert (victim / ("a" * 64 + ".u8")).read_bytes() == b"precious"
+
+
+def test_an_ordinary_saved_transformer_still_loads(tmp_path):
+    from skmultimodal.persistence import load, save
+
+    prep = _crafted(tmp_path)
+    save(prep, tmp_path / "ok.skops")
+    X = pd.DataFrame({"img": [str(tmp_path / "a.png")], "n": [3.0]})
+    loaded = load(tmp_path / "ok.skops")
+    np.testing.assert_array_equal(loaded.transform(X)["image"], prep.transform(X)["image"])

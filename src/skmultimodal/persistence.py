@@ -55,6 +55,10 @@ MAX_SEQUENCE_LENGTH = 1_000_000
 MAX_VOCABULARY_SIZE = 10_000_000
 # Pixels (height * width) of an ImageLoader's target_size: 4096 x 4096.
 MAX_IMAGE_PIXELS = 4096 * 4096
+#: Largest ``ImageLoader.max_pixels`` (pixels of one file decoded) a loaded file may set.
+MAX_DECODED_PIXELS = 1_000_000_000
+#: Largest ``n_jobs`` (in absolute value) a loaded file may set.
+MAX_N_JOBS = 64
 
 # Keras releases before 3.14 let a crafted ``.keras`` archive run code despite
 # safe_mode=True (CVE-2025-1550 fixed in 3.9, CVE-2025-9906 in 3.11, CVE-2026-1462 in 3.14).
@@ -219,7 +223,11 @@ def check_loaded(obj: Any) -> None:
     and checks ``TextTokenizer``'s ``max_len(_)``, ``max_words`` and
     ``vocabulary_size_``, ``ImageLoader``'s ``target_size`` and ``output_shape_``,
     ``TimeStepReshaper.output_shape_`` and the Keras estimators' ``vocabulary_sizes_``
-    against ``MAX_SEQUENCE_LENGTH``, ``MAX_VOCABULARY_SIZE`` and ``MAX_IMAGE_PIXELS``.
+    against ``MAX_SEQUENCE_LENGTH``, ``MAX_VOCABULARY_SIZE`` and ``MAX_IMAGE_PIXELS``;
+    ``MaskMissingRows.output_shape_``; ``ImageLoader.max_pixels`` (a bound, at most
+    ``MAX_DECODED_PIXELS``) and every ``n_jobs`` (at most ``MAX_N_JOBS``); and refuses an
+    ``ImageLoader`` or ``ImageEmbedder`` that names a ``cache_dir``, so that a loaded
+    model reads, writes and deletes no folder the file chose.
 
     Parameters
     ----------
@@ -294,7 +302,38 @@ def _check_text_tokenizer(obj: Any) -> None:
         _check_size(obj, attribute, value, MAX_VOCABULARY_SIZE, "MAX_VOCABULARY_SIZE")
 
 
+def _check_no_cache_dir(obj: Any) -> None:
+    """A loaded object writes no file: a cache folder named in the file is refused."""
+    cache_dir = getattr(obj, "cache_dir", None)
+    if cache_dir is not None:
+        raise ValueError(
+            f"The loaded {type(obj).__name__} has cache_dir={cache_dir!r}: a loaded model "
+            "reads and writes no folder that the file names (a crafted file could fill or "
+            "empty any folder). Save models with cache_dir=None, and set the cache after "
+            "loading: set_params(..., cache_dir=<your folder>)."
+        )
+
+
+def _check_n_jobs(obj: Any) -> None:
+    n_jobs = getattr(obj, "n_jobs", None)
+    if n_jobs is None:
+        return
+    if (
+        isinstance(n_jobs, bool)
+        or not isinstance(n_jobs, Integral)
+        or not (-MAX_N_JOBS <= n_jobs <= MAX_N_JOBS and n_jobs != 0)
+    ):
+        _refuse(obj, "n_jobs", n_jobs, f"MAX_N_JOBS = {MAX_N_JOBS} (threads or processes)")
+
+
 def _check_image_loader(obj: Any) -> None:
+    _check_no_cache_dir(obj)
+    _check_n_jobs(obj)
+    max_pixels = getattr(obj, "max_pixels", "absent")
+    if max_pixels != "absent":  # loaders saved before max_pixels existed lack it
+        if max_pixels is None:
+            _refuse(obj, "max_pixels", None, "a bound on decoded pixels (None decodes any size)")
+        _check_size(obj, "max_pixels", max_pixels, MAX_DECODED_PIXELS, "MAX_DECODED_PIXELS")
     pixels = ("MAX_IMAGE_PIXELS (height * width)", MAX_IMAGE_PIXELS)
     _check_shape(obj, "target_size", getattr(obj, "target_size", None), pixels[1], pixels[0])
     shape = getattr(obj, "output_shape_", None)
@@ -315,6 +354,16 @@ def _check_time_step_reshaper(obj: Any) -> None:
         _refuse(obj, "output_shape_", shape, f"a (timesteps, features) split of {n_features}")
 
 
+def _check_mask_missing_rows(obj: Any) -> None:
+    shape = getattr(obj, "output_shape_", None)
+    if shape is not None:
+        _check_shape(obj, "output_shape_", shape, 2**31 - 1, "2**31 - 1 values per row")
+
+
+def _check_multi_input_transformer(obj: Any) -> None:
+    _check_n_jobs(obj)
+
+
 def _check_keras_estimator(obj: Any) -> None:
     for key, value in (getattr(obj, "vocabulary_sizes_", None) or {}).items():
         attribute = f"vocabulary_sizes_[{key!r}]"
@@ -325,6 +374,11 @@ _CHECKS = {
     "TextTokenizer": _check_text_tokenizer,
     "ImageLoader": _check_image_loader,
     "TimeStepReshaper": _check_time_step_reshaper,
+    "MaskMissingRows": _check_mask_missing_rows,
+    "MultiInputTransformer": _check_multi_input_transformer,
+    "ImageEmbedder": _check_no_cache_dir,
+    "MultimodalEnsembleClassifier": _check_n_jobs,
+    "MultimodalEnsembleRegressor": _check_n_jobs,
     "MultiInputKerasClassifier": _check_keras_estimator,
     "MultiInputKerasRegressor": _check_keras_estimator,
 }
