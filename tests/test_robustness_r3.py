@@ -363,3 +363,21 @@ def test_an_ordinary_saved_transformer_still_loads(tmp_path):
     X = pd.DataFrame({"img": [str(tmp_path / "a.png")], "n": [3.0]})
     loaded = load(tmp_path / "ok.skops")
     np.testing.assert_array_equal(loaded.transform(X)["image"], prep.transform(X)["image"])
+
+
+# -- class 3 (part): lazy images resolve relative paths when transformed, not when decoded --
+@pytest.mark.parametrize("base_dir", ["data", "./data/../data", None])
+def test_lazy_images_keep_the_folder_they_were_transformed_in(tmp_path, monkeypatch, base_dir):
+    from skmultimodal.lazy import load_inputs
+
+    (tmp_path / "data").mkdir()
+    _png(tmp_path / "data" / "a.png", (200, 100, 50))
+    elsewhere = tmp_path / "elsewhere" / "data"
+    elsewhere.mkdir(parents=True)
+    _png(elsewhere / "a.png", (0, 0, 0))  # the same relative path from another folder
+    monkeypatch.chdir(tmp_path)
+    column = pd.Series(["a.png" if base_dir else "data/a.png"])
+    lazy = ImageLoader(target_size=(4, 4), base_dir=base_dir, lazy=True).fit_transform(column)
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    pixels = load_inputs({"image": lazy})["image"]
+    assert tuple(pixels[0, 0, 0]) == (200, 100, 50)

@@ -879,7 +879,8 @@ class ImageLoader(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
                 resolved.append(None)
                 continue
             try:
-                resolved.append(_resolve(value, base_dir, root))
+                # Absolute now: the batches decode later, maybe after a chdir.
+                resolved.append(os.path.abspath(_resolve(value, base_dir, root)))
             except (ValueError, TypeError) as exc:
                 if self.on_error == "raise":
                     raise _with_row(exc, row, labels) from exc.__cause__
