@@ -381,3 +381,23 @@ def test_lazy_images_keep_the_folder_they_were_transformed_in(tmp_path, monkeypa
     monkeypatch.chdir(tmp_path / "elsewhere")
     pixels = load_inputs({"image": lazy})["image"]
     assert tuple(pixels[0, 0, 0]) == (200, 100, 50)
+
+
+# -- class 3 (part): a modality absent from every training row is refused at fit ------------
+@pytest.mark.parametrize("absent", ["image", "words"])
+def test_a_modality_absent_from_every_training_row_is_refused(absent):
+    from skmultimodal import MultiInputKerasClassifier
+
+    rng = np.random.RandomState(0)
+    X = {
+        "image": rng.randint(0, 255, size=(20, 16, 16, 1)).astype(np.uint8),
+        "words": rng.randint(1, 9, size=(20, 5)).astype(np.int32),
+        "num": rng.normal(size=(20, 2)).astype(np.float32),
+        "image__present": np.ones(20, dtype=bool),
+        "words__present": np.ones(20, dtype=bool),
+    }
+    X[f"{absent}__present"][:] = False
+    with pytest.raises(ValueError, match=rf"Input '{absent}' is absent from every training row"):
+        MultiInputKerasClassifier(epochs=1).fit(X, rng.randint(0, 2, 20))
+    X[f"{absent}__present"][3] = True  # one row is enough to fit
+    MultiInputKerasClassifier(epochs=1, random_state=0).fit(X, rng.randint(0, 2, 20))

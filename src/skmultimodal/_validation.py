@@ -380,6 +380,17 @@ class _InputValidation:
             raise ValueError(
                 f"All inputs in X must have the same number of samples; got {lengths}."
             )
+        if reset:
+            for key, mask in masks.items():
+                if len(mask) and not np.asarray(mask).any():
+                    base = masked_input_name(key)
+                    raise ValueError(
+                        f"Input {base!r} is absent from every training row (its presence "
+                        f"mask {key!r} is all False): the model cannot learn what it adds, "
+                        "yet rows that have it at predict time would move the predictions "
+                        f"arbitrarily. Drop {base!r} (and its mask), or train on rows that "
+                        "have it."
+                    )
         if not reset:
             arrays = self._with_fitted_masks(arrays)
             self._check_fitted_on_dict(arrays)
