@@ -401,3 +401,17 @@ def test_a_modality_absent_from_every_training_row_is_refused(absent):
         MultiInputKerasClassifier(epochs=1).fit(X, rng.randint(0, 2, 20))
     X[f"{absent}__present"][3] = True  # one row is enough to fit
     MultiInputKerasClassifier(epochs=1, random_state=0).fit(X, rng.randint(0, 2, 20))
+
+
+# -- class 3 (part): a regression target of tiny or huge units is learnt as in unit scale -----
+def test_regression_targets_in_extreme_units_predict_as_in_unit_scale():
+    from skmultimodal import MultiInputKerasRegressor
+
+    rng = np.random.RandomState(0)
+    X = {"num": rng.normal(size=(60, 2)).astype("float32")}
+    y = X["num"][:, 0].astype(np.float64) * 2 + 1
+    params = dict(epochs=3, dropout=0.0, tabular_units=4, random_state=0)
+    unit = MultiInputKerasRegressor(**params).fit(X, y).predict(X)
+    for scale in (1e-300, 1e-250, 1e-30, 1e200):
+        scaled = MultiInputKerasRegressor(**params).fit(X, y * scale).predict(X)
+        np.testing.assert_allclose(scaled / scale, unit, rtol=1e-6, err_msg=str(scale))

@@ -77,8 +77,13 @@ class _RegressionTargetScaler(TransformerMixin, BaseEstimator):
         else:
             weights = _usable_weights(sample_weight, len(values))
             self.mean_ = np.average(values, axis=0, weights=weights)
-            variance = np.average((values - self.mean_) ** 2, axis=0, weights=weights)
-            scale = np.sqrt(variance)
+            # The spread in units of the largest deviation: squaring deviations of 1e-300
+            # would underflow to 0 (and those of 1e200 overflow), the ratios cannot.
+            deviation = values - self.mean_
+            unit = np.max(np.abs(deviation), axis=0)
+            unit = np.where(np.isfinite(unit) & (unit > 0), unit, 1.0)
+            variance = np.average((deviation / unit) ** 2, axis=0, weights=weights)
+            scale = np.sqrt(variance) * unit
             # A constant column keeps its scale: nothing to divide by.
             self.scale_ = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
         self._check_trainable(values)
