@@ -442,7 +442,7 @@ def broken(tmp_path_factory) -> Path:
         ("missing.png", FileNotFoundError, r"row 1: image file not found: .*missing\.png"),
         ("notes.png", ValueError, r"row 1: .*notes\.png.* not an image"),
         ("truncated.jpg", ValueError, r"row 1: could not decode image .*truncated\.jpg"),
-        ("a_directory.png", ValueError, r"row 1: could not read image file .*a_directory\.png"),
+        ("a_directory.png", ValueError, r"row 1: .*a_directory\.png' is a directory, not a"),
         (None, ValueError, r"row 1: the image path is missing \(None\)"),
         (float("nan"), ValueError, r"row 1: the image path is missing \(nan\)"),
         ("", ValueError, r"row 1: the image path is missing \(''\)"),
