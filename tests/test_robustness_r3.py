@@ -415,3 +415,37 @@ def test_regression_targets_in_extreme_units_predict_as_in_unit_scale():
     for scale in (1e-300, 1e-250, 1e-30, 1e200):
         scaled = MultiInputKerasRegressor(**params).fit(X, y * scale).predict(X)
         np.testing.assert_allclose(scaled / scale, unit, rtol=1e-6, err_msg=str(scale))
+
+
+# -- class 11 (part): errors that name the culprit ------------------------------------------
+@pytest.mark.parametrize(
+    "labels",
+    [[1, "1"], [1.0, "a"], [True, "yes"], ["x", 2, None]],
+)
+def test_labels_of_mixed_types_are_refused_naming_them(labels):
+    from skmultimodal import MultiInputKerasClassifier
+    from skmultimodal.auto import detect_task
+
+    y = np.array(labels * 8, dtype=object)[:16]
+    X = {"a": np.random.RandomState(0).rand(16, 2).astype("float32")}
+    with pytest.raises(ValueError, match="y mixes labels of different types"):
+        detect_task(y)
+    with pytest.raises(ValueError, match="mixes labels of different types|missing value"):
+        MultiInputKerasClassifier(epochs=1).fit(X, y)
+
+
+@pytest.mark.parametrize("column, row, value", [("b", 3, np.inf), ("a", 0, -np.inf)])
+def test_an_infinite_number_in_the_auto_pipeline_names_its_column(column, row, value):
+    from skmultimodal.auto import make_multimodal_pipeline
+
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"a": rng.normal(size=30), "b": rng.normal(size=30)})
+    y = np.arange(30) % 2
+    fitted = make_multimodal_pipeline(X, y, model_params={"epochs": 1}).fit(X, y)
+    bad = X.copy()
+    bad.loc[row, column] = value
+    message = rf"Column '{column}' holds an infinite value \(first at row {row}\)"
+    with pytest.raises(ValueError, match=message):
+        make_multimodal_pipeline(bad, y, model_params={"epochs": 1}).fit(bad, y)
+    with pytest.raises(ValueError, match=message):
+        fitted.predict(bad)

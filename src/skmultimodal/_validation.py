@@ -211,6 +211,35 @@ def _is_numeric_dtype(dtype) -> bool:
     return pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
 
 
+def check_label_types(y: np.ndarray) -> None:
+    """Refuse labels of several Python types (``1`` and ``"1"``): they would be different
+    classes that print alike, and scikit-learn cannot sort or type them."""
+    values = np.asarray(y)
+    if values.dtype != object:
+        return
+    if values.ndim == 2:  # one output per column: each may have its own type
+        for column in range(values.shape[1]):
+            check_label_types(values[:, column])
+        return
+    kinds = {}
+    for row, value in enumerate(values.ravel()):
+        if value is None or (isinstance(value, float) and value != value):
+            continue  # missing: refused on its own, with its row
+        kind = "number" if isinstance(value, (int, float, np.number)) else type(value).__name__
+        if isinstance(value, (bool, np.bool_)):
+            kind = "bool"
+        kinds.setdefault(kind, (row, value))
+    if len(kinds) > 1:
+        examples = ", ".join(
+            f"{value!r} ({kind}, row {row})" for kind, (row, value) in kinds.items()
+        )
+        raise ValueError(
+            f"y mixes labels of different types: {examples}. Labels such as 1 and '1' would "
+            "be different classes that print alike; convert y to one type first, e.g. "
+            "y.astype(str)."
+        )
+
+
 def _validate_presence(key: str, value, base: str) -> np.ndarray:
     """A presence mask: a boolean array of shape (n_samples,) (or (n_samples, 1))."""
     array = value.to_numpy() if _is_pandas(value) else np.asarray(value)
@@ -327,6 +356,7 @@ class _InputValidation:
                 f"y contains {missing.size} missing value(s) (NaN/None), first at {where}; "
                 "drop or impute those rows before fitting."
             )
+        check_label_types(y_array)
         _, y = super()._validate_data(X=None, y=y, reset=reset, y_numeric=y_numeric)
         return y
 

@@ -728,6 +728,9 @@ def detect_task(y: Any, task: str = "auto") -> tuple[str, str]:
         raise ValueError(f"task must be 'auto', 'classification' or 'regression', got {task!r}.")
     if task != "auto":
         return task, f"task={task!r} was given"
+    from ._validation import check_label_types
+
+    check_label_types(np.asarray(y))
     target_type = type_of_target(y, input_name="y")
     if target_type in _REGRESSOR_TARGETS:
         return "regression", "the target holds numbers with a fractional part"

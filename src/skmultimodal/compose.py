@@ -800,7 +800,7 @@ def _run_steps(n_jobs: int | None, calls) -> list:
 def _fit_transform_one(trans: Any, X: Any, y: Any, step: str) -> tuple[Any, Any]:
     if isinstance(trans, str):  # "passthrough"
         return X, trans
-    with _naming_step(step):
+    with _naming_step(step, X):
         if hasattr(trans, "fit_transform"):
             return trans.fit_transform(X, y), trans
         return trans.fit(X, y).transform(X), trans
@@ -809,18 +809,45 @@ def _fit_transform_one(trans: Any, X: Any, y: Any, step: str) -> tuple[Any, Any]
 def _transform_one(trans: Any, X: Any, step: str) -> Any:
     if isinstance(trans, str):  # "passthrough"
         return X
-    with _naming_step(step):
+    with _naming_step(step, X):
         return trans.transform(X)
 
 
 @contextmanager
-def _naming_step(step: str):
-    """Say which step and columns an error came from (a step only sees its own columns)."""
+def _naming_step(step: str, X: Any = None):
+    """Say which step and columns an error came from (a step only sees its own columns);
+    an error about infinite values names the first column and row that hold one."""
     try:
         yield
+    except ValueError as error:
+        where = _first_infinite(X) if "infinity" in str(error) else None
+        if where is not None:
+            column, row = where
+            raised = ValueError(
+                f"Column {column!r} holds an infinite value (first at row {row}), which "
+                f"{step} cannot take; replace it (a NaN is imputed) or drop the row."
+            )
+            raised.add_note(f"Raised by {step}.")
+            raise raised from error
+        error.add_note(f"Raised by {step}.")
+        raise
     except Exception as error:
         error.add_note(f"Raised by {step}.")
         raise
+
+
+def _first_infinite(X: Any) -> tuple[str, int] | None:
+    """``(column, row position)`` of the first infinite number in a DataFrame, or None."""
+    if not hasattr(X, "columns"):
+        return None
+    for column in X.columns:
+        values = X[column]
+        if not np.issubdtype(getattr(values, "dtype", object), np.number):
+            continue
+        rows = np.flatnonzero(np.isinf(values.to_numpy(dtype=float, na_value=np.nan)))
+        if len(rows):
+            return str(column), int(rows[0])
+    return None
 
 
 def _model_inputs(names: list[str], outputs: list, n_samples: int) -> dict[str, Any]:
