@@ -449,3 +449,16 @@ def test_an_infinite_number_in_the_auto_pipeline_names_its_column(column, row, v
         make_multimodal_pipeline(bad, y, model_params={"epochs": 1}).fit(bad, y)
     with pytest.raises(ValueError, match=message):
         fitted.predict(bad)
+
+
+@pytest.mark.parametrize("labels", [["cat", "dog"], ["1.5", "n/a"], [2.0, "x"]])
+def test_a_regressor_on_labels_says_to_use_a_classifier(labels):
+    from skmultimodal import MultiInputKerasRegressor
+    from skmultimodal.auto import make_multimodal_pipeline
+
+    y = np.array(labels * 10, dtype=object)
+    X = pd.DataFrame({"a": np.random.RandomState(0).rand(20)})
+    with pytest.raises(ValueError, match=r"regression target must hold numbers; y holds .* row"):
+        make_multimodal_pipeline(X, y, task="regression")
+    with pytest.raises(ValueError, match="task='classification'"):
+        MultiInputKerasRegressor(epochs=1).fit({"a": X.to_numpy("float32")}, y)

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 from scipy import sparse
+from sklearn.base import is_classifier
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.validation import _check_sample_weight, _num_samples, validate_data
 
@@ -211,6 +212,25 @@ def _is_numeric_dtype(dtype) -> bool:
     return pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
 
 
+def check_numeric_target(y: np.ndarray) -> None:
+    """Refuse a regression target that holds a value that is not a number, naming it."""
+    values = np.asarray(y)
+    if values.dtype.kind in "biuf":
+        return
+    for row, value in enumerate(values.ravel()):
+        if value is None or isinstance(value, (bool, np.bool_)):
+            continue
+        try:
+            float(value)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"A regression target must hold numbers; y holds {value!r} at row "
+                f"{row // (values.size // len(values))}. For labels use a "
+                "classifier (task='classification', or --task classification on the "
+                "command line)."
+            ) from None
+
+
 def check_label_types(y: np.ndarray) -> None:
     """Refuse labels of several Python types (``1`` and ``"1"``): they would be different
     classes that print alike, and scikit-learn cannot sort or type them."""
@@ -356,7 +376,10 @@ class _InputValidation:
                 f"y contains {missing.size} missing value(s) (NaN/None), first at {where}; "
                 "drop or impute those rows before fitting."
             )
-        check_label_types(y_array)
+        if is_classifier(self):
+            check_label_types(y_array)
+        else:
+            check_numeric_target(y_array)
         _, y = super()._validate_data(X=None, y=y, reset=reset, y_numeric=y_numeric)
         return y
 

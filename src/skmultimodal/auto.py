@@ -1053,6 +1053,10 @@ def make_multimodal_pipeline(
 
         chosen = {}
     else:
+        if y is not None:
+            from ._validation import check_numeric_target
+
+            check_numeric_target(np.asarray(y))
         from .estimators import MultiInputKerasRegressor as Estimator
 
         chosen = {
