@@ -462,3 +462,23 @@ def test_a_regressor_on_labels_says_to_use_a_classifier(labels):
         make_multimodal_pipeline(X, y, task="regression")
     with pytest.raises(ValueError, match="task='classification'"):
         MultiInputKerasRegressor(epochs=1).fit({"a": X.to_numpy("float32")}, y)
+
+
+# -- class 1 (part): a word-vector file with a non-finite or non-numeric value --------------
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("nan", "the value 'nan' is not a finite"),
+        ("inf", "the value 'inf' is not a finite"),
+        ("1e39", "the value '1e39' is not a finite"),
+        ("-Infinity", "the value '-Infinity' is not a finite"),
+        ("0.5x", "'0.5x' is not a number"),
+    ],
+)
+def test_word_vector_files_with_bad_values_name_the_file_and_line(tmp_path, bad, message):
+    from skmultimodal.text import read_word_vectors
+
+    path = tmp_path / "vectors.txt"
+    path.write_text(f"cat 0.1 0.2 0.3\ndog 0.4 {bad} 0.6\nbird 0.7 0.8 0.9\n")
+    with pytest.raises(ValueError, match=rf"vectors\.txt', line 2: {message}"):
+        read_word_vectors(path)

@@ -496,7 +496,8 @@ def read_word_vectors(
     Raises
     ------
     ValueError
-        Naming the file and line of a line with another number of values.
+        Naming the file and line of a line with another number of values, or with a value
+        that is not a finite number.
 
     Examples
     --------
@@ -527,7 +528,7 @@ def read_word_vectors(
             # The statistics come from the first 1000 vectors and the kept ones.
             if words is not None and parts[0] not in words and number > 1000:
                 continue
-            values = np.asarray(parts[1:], dtype=np.float32)
+            values = _vector_values(path, number, parts)
             total += float(values.sum())
             total_sq += float((values.astype(np.float64) ** 2).sum())
             count += dim
@@ -538,6 +539,37 @@ def read_word_vectors(
     mean = total / count
     std = float(np.sqrt(max(total_sq / count - mean**2, 0.0))) or 1.0
     return vectors, dim, std
+
+
+def _vector_values(path, number: int, parts: list) -> np.ndarray:
+    """The float32 values of one word-vector line, or a ValueError naming the file, line
+    and value: a value that is not a number, or one that is not finite in float32 (nan,
+    inf, 1e39), which would poison the vector and every random one drawn from the file's
+    statistics."""
+    try:
+        values = np.asarray(parts[1:], dtype=np.float64)
+    except ValueError:
+        bad = next(p for p in parts[1:] if not _is_number(p))
+        raise ValueError(
+            f"Word-vector file {os.fspath(path)!r}, line {number}: {bad!r} is not a number."
+        ) from None
+    with np.errstate(over="ignore"):
+        single = values.astype(np.float32)
+    if not np.isfinite(single).all():
+        bad = parts[1 + int(np.flatnonzero(~np.isfinite(single))[0])]
+        raise ValueError(
+            f"Word-vector file {os.fspath(path)!r}, line {number}: the value {bad!r} is not "
+            "a finite float32 number (nan, inf or beyond 3.4e38)."
+        )
+    return single
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _embedding_matrix(path, vocabulary: dict, n_ids: int) -> tuple[np.ndarray, float]:
