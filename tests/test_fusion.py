@@ -274,7 +274,8 @@ def test_late_fusion_drops_the_logits_of_an_absent_modality():
     image_logits, text_logits, _ = parts.predict({**x, "image__present": present}, verbose=0)
     np.testing.assert_array_equal(image_logits[present[:, 0] == 0], 0.0)
     assert np.abs(image_logits[present[:, 0] == 1]).max() > 0
-    assert np.abs(text_logits).min() >= 0 and np.abs(text_logits).max() > 0
+    # The text's logits do not depend on the image's presence: kept on every row.
+    assert (np.abs(text_logits).sum(axis=1) > 0).all()
 
 
 def test_unknown_fusion_is_refused_at_fit():

@@ -12,6 +12,7 @@ code of ours (see docs/user_guide/transfer_learning.md, "Serving").
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from pathlib import Path
@@ -121,6 +122,7 @@ _NOT_WORD = r"[^\p{L}\p{N}_]+"
 TFIDF_ANALYZERS = ("word", "char_wb", "char")
 
 
+@functools.cache
 def _python_whitespace() -> str:
     """An RE2 class of the characters ``str.isspace()`` accepts (``str.split``, ``\\s``)."""
     return _char_class("".join(chr(c) for c in range(0x3000 + 1) if chr(c).isspace()))
