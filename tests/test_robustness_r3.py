@@ -1,6 +1,7 @@
 """Robustness, round 3: only regular files are opened, training data is never overwritten,
 non-finite training is an error."""
 
+import json
 import os
 import signal
 
@@ -482,3 +483,44 @@ def test_word_vector_files_with_bad_values_name_the_file_and_line(tmp_path, bad,
     path.write_text(f"cat 0.1 0.2 0.3\ndog 0.4 {bad} 0.6\nbird 0.7 0.8 0.9\n")
     with pytest.raises(ValueError, match=rf"vectors\.txt', line 2: {message}"):
         read_word_vectors(path)
+
+
+# -- class 11: export with ordinary column names --------------------------------------------
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["a b", "a-b", "a.b", "a/b"],  # four names one sanitiser would merge
+        ["$x", "1st", "class", "prix_é"],
+        ["prix é", "prix_e", "_private", "lambda"],
+    ],
+)
+def test_export_serves_columns_whose_names_are_not_identifiers(tmp_path, names):
+    import tensorflow as tf
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skmultimodal import MultiInputKerasClassifier, MultiInputTransformer, export
+    from skmultimodal.export import argument_names
+    from skmultimodal.text import TextTokenizer
+
+    rng = np.random.default_rng(0)
+    numbers, text = names[:3], names[3]
+    X = pd.DataFrame(rng.normal(size=(40, 3)), columns=numbers)
+    X[text] = rng.choice(["good fit", "bad fit", "fine"], 40)
+    y = (X[numbers[0]] > 0).astype(int).to_numpy()
+    prep = MultiInputTransformer(
+        [("num", StandardScaler(), numbers), ("words", TextTokenizer(), text)]
+    )
+    clf = MultiInputKerasClassifier(epochs=1, verbose=0, random_state=0)
+    pipe = Pipeline([("prep", prep), ("clf", clf)]).fit(X, y)
+    served = export(pipe, tmp_path / "model")
+    keywords = argument_names(names)
+    assert len(set(keywords.values())) == len(names)
+    assert all(keyword.isidentifier() and keyword.isascii() for keyword in keywords.values())
+    manifest = (served / "assets" / "skmultimodal_export.json").read_text()
+    assert json.loads(manifest)["arguments"] == keywords
+    serve = tf.saved_model.load(str(served)).signatures["serving_default"]
+    given = {keywords[c]: tf.constant(X[c].to_numpy(), tf.float64) for c in numbers}
+    given[keywords[text]] = tf.constant(X[text].tolist())
+    proba = serve(**given)["probabilities"].numpy()
+    np.testing.assert_allclose(proba, pipe.predict_proba(X), atol=1e-5)

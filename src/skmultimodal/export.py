@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import functools
 import json
+import keyword
 import os
+import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -246,6 +249,41 @@ def _tfidf_graph(step_name: str, vectorizer, columns: list, tf):
     return vectorize
 
 
+def _linear_scores_graph(step_name: str, scores, columns: list, tf):
+    """``strings (n,) -> float32 (n, n_scores)``: ``TextLinearScores.transform`` in TF ops.
+
+    Its n-gram features are ``TextTfidfVectorizer`` graphs (see `_tfidf_graph`); the linear
+    model is a matrix product, then the same log-probabilities (floored), logit or
+    standardised prediction as ``transform``.
+    """
+    from .text import _LOG_PROBA_FLOOR
+
+    union = scores.model_.named_steps["ngrams"]
+    linear = scores.model_.named_steps["linear"]
+    parts = [
+        _tfidf_graph(step_name, vectorizer, columns, tf) for _, vectorizer in union.transformer_list
+    ]
+    coef = np.atleast_2d(np.asarray(linear.coef_, dtype=np.float64)).T
+    intercept = np.atleast_1d(np.asarray(linear.intercept_, dtype=np.float64))
+    regression = scores.regression_
+
+    def score(texts):
+        features = tf.cast(tf.concat([part(texts) for part in parts], axis=1), tf.float64)
+        z = tf.matmul(features, coef) + intercept[None, :]
+        if regression:
+            z = (z - scores.target_mean_) / scores.target_scale_
+        else:
+            if z.shape[-1] == 1:  # two classes: one logit, the second class's
+                z = tf.concat([tf.zeros_like(z), z], axis=1)
+            z = tf.maximum(tf.nn.log_softmax(z, axis=1), _LOG_PROBA_FLOOR)
+            if len(scores.classes_) == 2:
+                z = z[:, 1:] - z[:, :1]
+        return tf.cast(z, tf.float32)
+
+    score.tables = [part.table for part in parts]
+    return score
+
+
 def _image_graph(loader, mode: str, tf):
     """``encoded files (n,) or uint8 pixels -> uint8 (n, h, w, c)``."""
     height, width, channels = loader.output_shape_
@@ -400,7 +438,10 @@ def export(pipeline, path: str | os.PathLike, *, image_input: str = "bytes") -> 
         table column (strings for texts and categories, float64 for numbers, strings or
         uint8 pixels for images) and returns ``{"probabilities": float32 (n, n_classes)}``
         in the order of ``classes``, which ``skmultimodal_export.json`` (in the
-        ``assets`` folder) lists with the inputs.
+        ``assets`` folder) lists with the inputs. The keyword is the column's name where
+        that is a plain identifier, else :func:`argument_names`'s (``"prix é"`` is
+        ``prix_e``, ``"class"`` is ``class_``); the manifest's ``"arguments"`` maps
+        each column to its keyword.
 
     Examples
     --------
@@ -417,7 +458,7 @@ def export(pipeline, path: str | os.PathLike, *, image_input: str = "bytes") -> 
     from .compose import MultiInputTransformer
     from .estimators import MultiInputKerasClassifier
     from .image import ImageLoader
-    from .text import TextTfidfVectorizer, TextTokenizer
+    from .text import TextLinearScores, TextTfidfVectorizer, TextTokenizer
 
     if image_input not in IMAGE_INPUTS:
         raise ValueError(f"image_input must be one of {IMAGE_INPUTS}, got {image_input!r}.")
@@ -467,6 +508,9 @@ def export(pipeline, path: str | os.PathLike, *, image_input: str = "bytes") -> 
         elif isinstance(trans, TextTfidfVectorizer):
             builders[name] = (cols, _tfidf_graph(name, trans, cols, tf))
             signature[cols[0]] = tf.TensorSpec((None,), tf.string)
+        elif isinstance(trans, TextLinearScores):
+            builders[name] = (cols, _linear_scores_graph(name, trans, cols, tf))
+            signature[cols[0]] = tf.TensorSpec((None,), tf.string)
         elif trans == "passthrough" or hasattr(trans, "transform"):
             if name in getattr(clf, "sparse_inputs_", ()):
                 raise _refuse(
@@ -486,12 +530,14 @@ def export(pipeline, path: str | os.PathLike, *, image_input: str = "bytes") -> 
 
     model = clf.model_
     binary = clf.target_type_ == "binary" and model.output.shape[-1] == 1
+    arguments = argument_names(list(signature))
 
-    def serve(**columns):
+    def serve(**given):
+        columns = {column: given[argument] for column, argument in arguments.items()}
         inputs = {}
         for name, (cols, build) in builders.items():
             if len(cols) == 1 and name in _single_column_steps(
-                prep, ImageLoader, TextTokenizer, TextTfidfVectorizer
+                prep, ImageLoader, TextTokenizer, TextTfidfVectorizer, TextLinearScores
             ):
                 inputs[name] = build(columns[cols[0]])
             else:
@@ -503,11 +549,18 @@ def export(pipeline, path: str | os.PathLike, *, image_input: str = "bytes") -> 
 
     module = tf.Module()
     module.model = model
-    module.tables = [build.table for _, build in builders.values() if hasattr(build, "table")]
-    module.serve = tf.function(serve, input_signature=None).get_concrete_function(**signature)
+    module.tables = [
+        table
+        for _, build in builders.values()
+        for table in getattr(build, "tables", [build.table] if hasattr(build, "table") else [])
+    ]
+    module.serve = tf.function(serve, input_signature=None).get_concrete_function(
+        **{arguments[column]: spec for column, spec in signature.items()}
+    )
     path = Path(path)
     manifest = {
         "inputs": {col: spec.dtype.name for col, spec in signature.items()},
+        "arguments": arguments,
         "image_input": image_input,
         "classes": np.asarray(clf.classes_).tolist(),
         "output": "probabilities",
@@ -516,6 +569,42 @@ def export(pipeline, path: str | os.PathLike, *, image_input: str = "bytes") -> 
     (path / "assets").mkdir(exist_ok=True)
     (path / "assets" / "skmultimodal_export.json").write_text(json.dumps(manifest, indent=1))
     return path
+
+
+def argument_names(columns: list[str]) -> dict[str, str]:
+    """The serving signature's keyword for each column: the column name made a plain
+    identifier, distinct from the others'.
+
+    Letters lose their accents, any other character but ``[A-Za-z0-9_]`` becomes ``_``,
+    a leading digit or underscore (or an empty name) gets ``c`` in front and a Python
+    keyword ``_`` behind; two columns that would get the same keyword are numbered
+    (``_2``, ``_3``, ...) in column order. A name that is a plain identifier keeps it.
+
+    Examples
+    --------
+    >>> from skmultimodal.export import argument_names
+    >>> argument_names(["price", "prix é", "a-b", "a.b"])
+    {'price': 'price', 'prix é': 'prix_e', 'a-b': 'a_b', 'a.b': 'a_b_2'}
+    >>> argument_names(["1st", "class", "$"])
+    {'1st': 'c1st', 'class': 'class_', '$': 'c_'}
+    """
+    taken: set[str] = set()
+    names = {}
+    for column in columns:
+        plain = unicodedata.normalize("NFKD", str(column))
+        plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
+        plain = re.sub(r"[^A-Za-z0-9_]", "_", plain)
+        if not plain or not plain[0].isalpha():
+            plain = "c" + plain
+        if keyword.iskeyword(plain):
+            plain += "_"
+        name, number = plain, 1
+        while name in taken:
+            number += 1
+            name = f"{plain}_{number}"
+        taken.add(name)
+        names[column] = name
+    return names
 
 
 def _single_column_steps(prep, *kinds) -> set:
