@@ -220,3 +220,41 @@ def test_the_default_pipeline_exports_with_its_tfidf_input(multimodal_data, tmp_
     )["probabilities"].numpy()
     # Images decoded by TensorFlow rather than Pillow: close, not exact (see above).
     assert np.abs(proba - pipe.predict_proba(rows)).max() < 0.05
+
+
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "regression"])
+def test_in_graph_linear_scores_match_the_transformer(kind):
+    import tensorflow as tf
+
+    from skmultimodal.export import _linear_scores_graph
+    from skmultimodal.text import TextLinearScores
+
+    rng = np.random.default_rng(0)
+    words = np.array(["apple", "pear", "wheel", "brake", "wing", "nest", "Émile", "猫", "the"])
+    texts = [" ".join(rng.choice(words, 3)) for _ in range(60)]
+    target = {
+        "binary": np.array(["apple" in t or "pear" in t for t in texts]),
+        "multiclass": rng.choice(["a", "b", "c"], 60),
+        "regression": rng.normal(size=60) + np.array(["wing" in t for t in texts]) * 3.0,
+    }[kind]
+    scores = TextLinearScores(cv=3, random_state=0).fit(texts, target)
+    unseen = texts[:10] + ["", "zebra", "APPLE pear!", "猫猫 nest"]
+    graph = _linear_scores_graph("text_scores", scores, ["text"], tf)(tf.constant(unseen))
+    np.testing.assert_allclose(graph.numpy(), scores.transform(unseen), atol=1e-4)
+
+
+def test_a_pipeline_with_text_scores_exports(multimodal_data, tmp_path):
+    import tensorflow as tf
+
+    X, y = multimodal_data
+    columns = ["text", "t0"]
+    pipe = make_multimodal_pipeline(X[columns], y, model_params=SMALLEST, text_scores=True)
+    pipe.fit(X[columns], y)
+    assert "text_scores" in pipe["prep"].named_transformers_
+    serve = tf.saved_model.load(str(export(pipe, tmp_path / "model")))
+    rows = X[columns].iloc[:60]
+    proba = serve.signatures["serving_default"](
+        text=tf.constant(rows["text"].tolist()),
+        t0=tf.constant(rows["t0"].to_numpy(), tf.float64),
+    )["probabilities"].numpy()
+    np.testing.assert_allclose(proba, pipe.predict_proba(rows), atol=1e-4)

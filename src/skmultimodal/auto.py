@@ -33,7 +33,7 @@ from .compose import MultiInputTransformer
 from .image import ImageLoader, _probe_size
 from .missing import MaskMissingRows
 from .sequence import ArrayColumnStacker
-from .text import TextTfidfVectorizer, TextTokenizer
+from .text import TextLinearScores, TextTfidfVectorizer, TextTokenizer
 
 __all__ = [
     "DEFAULT_MODEL_PARAMS",
@@ -533,6 +533,9 @@ def _prep_steps(
     image_on_error: str = "raise",
     on_missing: str = "error",
     char_ngrams: tuple[int, int] | None = None,
+    text_scores: bool = False,
+    task: str = "classification",
+    random_state: int | None = None,
 ) -> list[tuple[str, Any, Any]]:
     steps = []
     images, texts = roles.columns("image"), roles.columns("text")
@@ -568,6 +571,9 @@ def _prep_steps(
                     dtype=np.float32,
                 )
                 steps.append((f"{name}_chars", chars, column))
+        if text_scores:
+            scores = TextLinearScores(task=task, random_state=random_state)
+            steps.append((f"{name}_scores", scores, column))
     for role in ("vector", "sequence"):
         columns = roles.columns(role)
         for column in columns:
@@ -840,6 +846,7 @@ def make_multimodal_pipeline(
     random_state: int | None = None,
     tfidf_features: int | None = _TFIDF_FEATURES,
     char_ngrams: tuple[int, int] | None = _CHAR_NGRAMS,
+    text_scores: bool = False,
     image_on_error: str = "raise",
     on_missing: str = "error",
     ensemble: bool = False,
@@ -1023,14 +1030,23 @@ def make_multimodal_pipeline(
         raise ValueError(f"Every column is ignored, nothing to learn from:\n{roles!r}")
     _check_role_values(X, roles, base)
     _check_image_on_error(X, roles, image_on_error, on_missing)
-    steps = _prep_steps(
-        X, roles, base, image_size, tfidf_features, image_on_error, on_missing, char_ngrams
-    )
-
     if y is None:
         task, _ = detect_task(None, task) if task != "auto" else ("classification", "")
     else:
         task, _ = detect_task(y, task)
+    steps = _prep_steps(
+        X,
+        roles,
+        base,
+        image_size,
+        tfidf_features,
+        image_on_error,
+        on_missing,
+        char_ngrams,
+        text_scores,
+        task,
+        random_state,
+    )
     user_params = _deprecated_model_params(model_params, task, classifier_params, regressor_params)
     if ensemble:
         return _ensemble_for(

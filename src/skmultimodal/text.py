@@ -6,7 +6,8 @@ longer exist in Keras 3, as a scikit-learn transformer that needs neither Keras 
 
 import os
 import re
-from numbers import Integral
+import warnings
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._columns import one_column
 from .missing import MaskedInput, missing_rows
 
-__all__ = ["KERAS_FILTERS", "TextTfidfVectorizer", "TextTokenizer", "read_word_vectors"]
+__all__ = [
+    "KERAS_FILTERS",
+    "TextLinearScores",
+    "TextTfidfVectorizer",
+    "TextTokenizer",
+    "read_word_vectors",
+]
 
 #: Characters that ``keras.preprocessing.text.Tokenizer`` replaced by spaces by default.
 KERAS_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
@@ -614,3 +621,284 @@ class TextTfidfVectorizer(TfidfVectorizer):
         if self.input != "content":
             return super().decode(doc)
         return _as_text(doc)
+
+
+#: Floor of the out-of-fold log-probabilities (a class absent from one fold's training rows).
+_LOG_PROBA_FLOOR = float(np.log(1e-7))
+
+
+class TextLinearScores(TransformerMixin, BaseEstimator):
+    """Cross-fitted scores of a word + character n-gram TF-IDF linear model of one text column.
+
+    A network trained jointly on a few hundred short texts stays below a logistic regression
+    on their word and character n-grams (benchmarks/RESULTS.md: 0.548 against 0.640 on real
+    drawings' titles), because a weak modality and a memorising wide layer train together.
+    This transformer fits that linear model and hands the network its scores as one more
+    (dense) input, as a stacked ensemble does: the network learns how much to trust the
+    text against the other modalities.
+
+    ``fit_transform(X, y)`` returns **out-of-fold** scores (each row scored by a model that
+    did not see it, ``cv`` folds), so that the network does not learn to trust scores that
+    are perfect only on its training rows; ``transform`` returns the scores of the model
+    refitted on all rows (``model_``). ``fit(X, y).transform(X)`` therefore differs from
+    ``fit_transform(X, y)``, as for scikit-learn's ``TargetEncoder``.
+
+    Parameters
+    ----------
+    task : {"auto", "classification", "regression"}, default="auto"
+        ``"auto"``: regression for a float target, classification otherwise.
+    C : float, default=4.0
+        Inverse L2 penalty of the ``LogisticRegression`` (classification).
+    alpha : float, default=1.0
+        L2 penalty of the ``Ridge`` (regression).
+    word_ngrams : tuple of (int, int) or None, default=(1, 2)
+        Word n-gram sizes (the default token pattern, ``sublinear_tf=True``); None: none.
+    char_ngrams : tuple of (int, int) or None, default=(2, 5)
+        Character n-gram sizes (``analyzer="char_wb"``, ``sublinear_tf=True``); None: none.
+    max_features : int or None, default=None
+        Size cap of each n-gram vocabulary.
+    cv : int, default=5
+        Folds of the out-of-fold scores (stratified for classification); fewer when the
+        smallest class has fewer rows, never under 2.
+    random_state : int, RandomState instance or None, default=None
+        Shuffling of the folds.
+
+    Attributes
+    ----------
+    model_ : Pipeline
+        The n-gram features and the linear model, fitted on every row.
+    classes_ : ndarray
+        The target's classes (classification).
+    target_mean_, target_scale_ : float
+        Mean and standard deviation of the target (regression): the scores are the Ridge
+        predictions in these units.
+    n_features_in_ : int
+        1.
+
+    Notes
+    -----
+    The scores are, per row: for two classes, the logit of the second class (one column);
+    for more, the log-probability of each class (floored at ``log(1e-7)``); for a
+    regression, the standardised prediction (one column). Missing texts are empty texts.
+
+    Examples
+    --------
+    >>> from skmultimodal.text import TextLinearScores
+    >>> texts = ["red apple", "green apple", "red car", "blue car"] * 5
+    >>> y = ["fruit", "fruit", "car", "car"] * 5
+    >>> scores = TextLinearScores(cv=2, random_state=0).fit_transform(texts, y)
+    >>> scores.shape, bool((scores[:, 0] > 0).sum() == 10)
+    ((20, 1), True)
+    """
+
+    _parameter_constraints: dict = {
+        "task": [StrOptions({"auto", "classification", "regression"})],
+        "C": [Interval(Real, 0, None, closed="neither")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "word_ngrams": [tuple, None],
+        "char_ngrams": [tuple, None],
+        "max_features": [Interval(Integral, 1, None, closed="left"), None],
+        "cv": [Interval(Integral, 2, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        task: str = "auto",
+        C: float = 4.0,
+        alpha: float = 1.0,
+        word_ngrams: tuple[int, int] | None = (1, 2),
+        char_ngrams: tuple[int, int] | None = (2, 5),
+        max_features: int | None = None,
+        cv: int = 5,
+        random_state: Any = None,
+    ) -> None:
+        self.task = task
+        self.C = C
+        self.alpha = alpha
+        self.word_ngrams = word_ngrams
+        self.char_ngrams = char_ngrams
+        self.max_features = max_features
+        self.cv = cv
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: Any, y: Any) -> "TextLinearScores":
+        """Fit the n-gram features and the linear model on every row.
+
+        Parameters
+        ----------
+        X : list of str, pandas Series, 1-D array or one-column DataFrame / 2-D array
+            The texts, one per sample.
+        y : array-like of shape (n_samples,)
+            The target.
+
+        Returns
+        -------
+        self : TextLinearScores
+        """
+        texts, y = self._validate_fit(X, y)
+        self.model_ = self._model().fit(texts, y)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X: Any, y: Any) -> np.ndarray:
+        """Fit on every row; return each row's scores from a model fitted without it.
+
+        Parameters
+        ----------
+        X, y
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_scores), dtype float32
+            Out-of-fold scores (see the class's Notes).
+        """
+        texts, y = self._validate_fit(X, y)
+        self.model_ = self._model().fit(texts, y)
+        scores = np.empty((len(texts), self._n_scores()), dtype=np.float32)
+        for train, test in self._folds(texts, y):
+            model = self._model().fit(texts[train], y[train])
+            scores[test] = self._scores_of(model, texts[test])
+        return scores
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Scores of the model fitted on every row.
+
+        Parameters
+        ----------
+        X : list of str, pandas Series, 1-D array or one-column DataFrame / 2-D array
+            The texts, one per sample.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_scores), dtype float32
+        """
+        check_is_fitted(self, "model_")
+        return self._scores_of(self.model_, self._texts(X, reset=False))
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """``score`` for one column, else ``score_<class>`` per class."""
+        check_is_fitted(self, "model_")
+        if self._n_scores() == 1:
+            return np.array(["score"], dtype=object)
+        return np.array([f"score_{label}" for label in self.classes_], dtype=object)
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _texts(self, X: Any, *, reset: bool) -> np.ndarray:
+        values = one_column(X, owner=type(self).__name__, what="texts").values
+        if reset or getattr(X, "ndim", 1) == 2:
+            validate_data(self, X, reset=reset, skip_check_array=True)
+        if reset:
+            self.n_features_in_ = 1
+        texts = np.empty(len(values), dtype=object)
+        texts[:] = [value if type(value) is str else _as_text(value) for value in values]
+        return texts
+
+    def _validate_fit(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+        name = type(self).__name__
+        if y is None:
+            raise ValueError(f"{name} scores a text by a model of the target: fit needs y.")
+        texts = self._texts(X, reset=True)
+        y = np.asarray(y)
+        if y.ndim != 1 or len(y) != len(texts):
+            raise ValueError(
+                f"{name} needs one target value per text: got y of shape {y.shape} for "
+                f"{len(texts)} texts."
+            )
+        if not (self.word_ngrams or self.char_ngrams):
+            raise ValueError(f"{name} needs word_ngrams or char_ngrams; both are None.")
+        self.regression_ = self.task == "regression" or (
+            self.task == "auto" and y.dtype.kind == "f"
+        )
+        if self.regression_:
+            y = y.astype(np.float64)
+            if not np.isfinite(y).all():
+                row = int(np.flatnonzero(~np.isfinite(y))[0])
+                raise ValueError(f"{name}: the target at row {row} is {y[row]}, not finite.")
+            self.target_mean_ = float(y.mean())
+            self.target_scale_ = float(y.std()) or 1.0
+            vars(self).pop("classes_", None)
+        else:
+            self.classes_ = np.unique(y)
+            if len(self.classes_) < 2:
+                raise ValueError(
+                    f"{name} needs at least 2 classes in the target, got {self.classes_.tolist()}."
+                )
+        return texts, y
+
+    def _model(self):
+        from sklearn.linear_model import LogisticRegression, Ridge
+        from sklearn.pipeline import FeatureUnion, Pipeline
+
+        ngrams = []
+        if self.word_ngrams:
+            words = TextTfidfVectorizer(
+                ngram_range=tuple(self.word_ngrams),
+                sublinear_tf=True,
+                max_features=self.max_features,
+                dtype=np.float32,
+            )
+            ngrams.append(("words", words))
+        if self.char_ngrams:
+            chars = TextTfidfVectorizer(
+                analyzer="char_wb",
+                ngram_range=tuple(self.char_ngrams),
+                sublinear_tf=True,
+                max_features=self.max_features,
+                dtype=np.float32,
+            )
+            ngrams.append(("chars", chars))
+        linear = (
+            Ridge(alpha=self.alpha)
+            if self.regression_
+            else LogisticRegression(C=self.C, max_iter=2000)
+        )
+        return Pipeline([("ngrams", FeatureUnion(ngrams)), ("linear", linear)])
+
+    def _n_scores(self) -> int:
+        return 1 if self.regression_ or len(self.classes_) == 2 else len(self.classes_)
+
+    def _folds(self, texts: np.ndarray, y: np.ndarray):
+        from sklearn.model_selection import KFold, StratifiedKFold
+
+        if self.regression_:
+            n_splits = min(self.cv, len(texts))
+            splitter = KFold(n_splits, shuffle=True, random_state=self.random_state)
+        else:
+            smallest = int(np.unique(y, return_counts=True)[1].min())
+            n_splits = min(self.cv, max(smallest, 2), len(texts))
+            splitter = StratifiedKFold(n_splits, shuffle=True, random_state=self.random_state)
+        if n_splits < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 texts to cross-fit, got {len(texts)}."
+            )
+        with warnings.catch_warnings():
+            # A class with fewer rows than folds: scikit-learn warns; its rows still go to
+            # some folds, and a fold's model that never saw it scores it at the floor.
+            warnings.simplefilter("ignore", UserWarning)
+            return list(splitter.split(texts, y))
+
+    def _scores_of(self, model, texts: np.ndarray) -> np.ndarray:
+        if self.regression_:
+            predictions = model.predict(texts)
+            scores = (predictions - self.target_mean_) / self.target_scale_
+            return scores.reshape(-1, 1).astype(np.float32)
+        log_proba = np.full((len(texts), len(self.classes_)), _LOG_PROBA_FLOOR)
+        columns = np.searchsorted(self.classes_, model.classes_)
+        with np.errstate(divide="ignore"):
+            log_proba[:, columns] = np.maximum(model.predict_log_proba(texts), _LOG_PROBA_FLOOR)
+        if len(self.classes_) == 2:
+            return (log_proba[:, 1:] - log_proba[:, :1]).astype(np.float32)
+        return log_proba.astype(np.float32)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.one_d_array = True
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.input_tags.allow_nan = True
+        tags.target_tags.required = True
+        tags.transformer_tags.preserves_dtype = []
+        return tags
