@@ -124,6 +124,8 @@ def test_in_graph_tokenisation_matches_text_tokenizer():
         "我爱猫 great😀👍🏽 x",
         "a b c d e f g h i j k l m n o p",
         "Émile écrit",
+        "GOOD\x00FIT",  # a NUL splits words, and the text goes on after it
+        "\x00",
     ]
     for padding in ("pre", "post"):
         for truncating in ("pre", "post"):
@@ -158,7 +160,7 @@ def test_export_refuses_presence_masks_by_step(small_data, tmp_path):
 
 # Accents, a combining mark, dotted capital I, CJK, emoji, Greek sigma, superscript two,
 # punctuation and Unicode whitespace (tab, newline, ideographic space, no-break space).
-TEXT_ALPHABET = "ab Ab_1é\u0301İ猫 .,'\t\n\u3000\xa0-😀ΣσΩ²"
+TEXT_ALPHABET = "\x00ab Ab_1é\u0301İ猫 .,'\t\n\u3000\xa0-😀ΣσΩ²"
 TFIDF_SETTINGS = [
     dict(ngram_range=(1, 2)),
     dict(ngram_range=(1, 3), stop_words="english", sublinear_tf=True),

@@ -524,3 +524,248 @@ def test_export_serves_columns_whose_names_are_not_identifiers(tmp_path, names):
     given[keywords[text]] = tf.constant(X[text].tolist())
     proba = serve(**given)["probabilities"].numpy()
     np.testing.assert_allclose(proba, pipe.predict_proba(X), atol=1e-5)
+
+
+# -- class 11: the embedder's paths and folder, backbone files, warm_start ----------------------
+def _tiny_backbone(channels=3):
+    import keras
+
+    inputs = keras.Input((8, 8, channels))
+    return keras.Model(inputs, keras.layers.Conv2D(2, 3)(inputs))
+
+
+def _images(folder, n=4):
+    from PIL import Image
+
+    paths = []
+    for i in range(n):
+        path = folder / f"{i}.png"
+        Image.fromarray(np.full((8, 8, 3), 40 * i, np.uint8)).save(path)
+        paths.append(str(path))
+    return paths
+
+
+@pytest.mark.parametrize("missing", [None, np.nan, pd.NA])
+def test_the_embedder_names_rows_without_a_path(tmp_path, missing):
+    from skmultimodal.embedding import ImageEmbedder
+
+    paths = _images(tmp_path)
+    embedder = ImageEmbedder(_tiny_backbone(), target_size=(8, 8), weights=None).fit(paths)
+    column = pd.Series([paths[0], missing, paths[1], missing], dtype=object)
+    with pytest.raises(ValueError, match=r"rows \[1, 3\] have none"):
+        embedder.transform(column)
+
+
+@pytest.mark.parametrize("where", ["itself", "parent"])
+def test_the_embedder_refuses_a_file_as_its_cache_folder(tmp_path, where):
+    from skmultimodal.embedding import ImageEmbedder
+
+    paths = _images(tmp_path)
+    blocker = tmp_path / "afile"
+    blocker.write_text("keep me")
+    cache = blocker if where == "itself" else blocker / "cache"
+    embedder = ImageEmbedder(_tiny_backbone(), target_size=(8, 8), weights=None, cache_dir=cache)
+    with pytest.raises(ValueError, match=r"'.*afile' is a file, not a folder"):
+        embedder.fit(paths)
+    assert blocker.read_text() == "keep me"
+
+
+def test_a_backbone_of_another_channel_count_says_so():
+    from skmultimodal.embedding import ImageEmbedder
+
+    embedder = ImageEmbedder(_tiny_backbone(1), target_size=(8, 8), weights=None)
+    with pytest.raises(ValueError, match="takes 1-channel images.*fed 3 channels") as info:
+        embedder.fit(["unused.png"]).get_feature_names_out()
+    assert "target_size" not in str(info.value)
+
+
+@pytest.mark.parametrize("content", ["garbage", "other_architecture", "fewer_layers"])
+@pytest.mark.parametrize("owner", ["classifier", "embedder"])
+def test_backbone_weights_that_do_not_fit_name_the_parameter(tmp_path, content, owner):
+    import keras
+
+    from skmultimodal import MultiInputKerasClassifier
+    from skmultimodal.embedding import ImageEmbedder
+
+    weights = tmp_path / "backbone.weights.h5"
+    if content == "garbage":
+        weights.write_bytes(b"not an HDF5 file " * 20)
+    elif content == "other_architecture":
+        inputs = keras.Input((8, 8, 3))
+        keras.Model(inputs, keras.layers.Dense(5)(inputs)).save_weights(weights)
+    else:
+        _tiny_backbone().save_weights(weights)
+    inputs = keras.Input((8, 8, 3))
+    hidden = keras.layers.Conv2D(2, 3)(inputs)
+    backbone = keras.Model(inputs, keras.layers.Conv2D(2, 3)(hidden))
+    if owner == "embedder":
+        embedder = ImageEmbedder(backbone, target_size=(8, 8), weights=weights)
+        with pytest.raises(ValueError, match=rf"ImageEmbedder: weights='{weights}'"):
+            embedder.fit(["unused.png"]).get_feature_names_out()
+        return
+    images = np.random.default_rng(0).integers(0, 255, (10, 8, 8, 3), dtype=np.uint8)
+    clf = MultiInputKerasClassifier(
+        image_backbone=backbone, image_backbone_weights=str(weights), epochs=1, verbose=0
+    )
+    with pytest.raises(ValueError, match=rf"image_backbone_weights='{weights}'"):
+        clf.fit({"image": images}, np.array([0, 1] * 5))
+
+
+@pytest.mark.parametrize("new", [[2], ["a"], [0, 1, 2, 3]])
+def test_warm_start_with_new_classes_says_to_refit(new):
+    from skmultimodal import MultiInputKerasClassifier
+
+    X = np.random.default_rng(0).normal(size=(20, 3)).astype(np.float32)
+    clf = MultiInputKerasClassifier(epochs=1, verbose=0, warm_start=True, random_state=0)
+    clf.fit(X, np.array([0, 1] * 10))
+    before = clf.predict_proba(X)
+    y = np.resize(np.array(new, dtype=object if new == ["a"] else int), 20)
+    y[:2] = [0, 1] if new != ["a"] else ["b", "c"]
+    with pytest.raises(ValueError, match=r"warm_start=True .* classes are \[0, 1\]; y holds new"):
+        clf.fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), before)
+
+
+# -- class 4: the served model gives the pipeline's answer or names the row -----------------
+def _encoded(kind, rng):
+    import io
+
+    from PIL import Image
+
+    pixels = rng.integers(0, 255, (12, 12, 3), dtype=np.uint8)
+    image, fmt, options = Image.fromarray(pixels), "PNG", {}
+    if kind == "1-bit PNG with transparency":
+        image, options = Image.fromarray(pixels[..., 0] > 128).convert("1"), {"transparency": 0}
+    elif kind == "grayscale BMP":
+        image, fmt = image.convert("L"), "BMP"
+    elif kind == "grayscale GIF":
+        image, fmt = image.convert("L"), "GIF"
+    elif kind == "CMYK JPEG":
+        image, fmt = image.convert("CMYK"), "JPEG"
+    elif kind == "RGB JPEG":
+        fmt = "JPEG"
+    elif kind == "RGBA PNG":
+        image = Image.fromarray(rng.integers(0, 255, (12, 12, 4), dtype=np.uint8))
+    elif kind == "palette PNG":
+        image = image.convert("P")
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+IMAGE_KINDS = [
+    "1-bit PNG with transparency",
+    "grayscale BMP",
+    "grayscale GIF",
+    "CMYK JPEG",
+    "RGB JPEG",
+    "RGBA PNG",
+    "palette PNG",
+]
+
+
+@pytest.fixture(scope="module", params=["rgb", "rgba"])
+def served(request, tmp_path_factory):
+    import tensorflow as tf
+    from PIL import Image
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skmultimodal import MultiInputKerasClassifier, MultiInputTransformer, export
+    from skmultimodal.text import TextTfidfVectorizer, TextTokenizer
+
+    folder = tmp_path_factory.mktemp(f"served_{request.param}")
+    rng = np.random.default_rng(0)
+    paths = []
+    for i in range(30):
+        paths.append(str(folder / f"{i}.png"))
+        Image.fromarray(rng.integers(0, 255, (12, 12, 3), dtype=np.uint8)).save(paths[-1])
+    X = pd.DataFrame(
+        {
+            "photo": paths,
+            "text": rng.choice(["good fit", "bad fit", "fine day", "good"], 30),
+            "price": rng.normal(size=30),
+        }
+    )
+    prep = MultiInputTransformer(
+        [
+            ("photo", ImageLoader(target_size=(8, 8), color_mode=request.param), "photo"),
+            ("text", TextTokenizer(), "text"),
+            ("words", TextTfidfVectorizer(dtype=np.float32), "text"),
+            ("num", StandardScaler(), ["price"]),
+        ]
+    )
+    clf = MultiInputKerasClassifier(epochs=1, verbose=0, random_state=0, image_filters=(4,))
+    pipe = Pipeline([("prep", prep), ("clf", clf)]).fit(X, rng.integers(0, 2, 30))
+    serve = tf.saved_model.load(str(export(pipe, folder / "model")))
+    return pipe, serve.signatures["serving_default"], folder, paths
+
+
+def _serve(serve, images, texts, prices):
+    import tensorflow as tf
+
+    return serve(
+        photo=tf.constant(images),
+        text=tf.constant(texts),
+        price=tf.constant(prices, tf.float64),
+    )["probabilities"].numpy()
+
+
+def test_served_images_of_every_common_kind_match_the_pipeline(served):
+    pipe, serve, folder, _ = served
+    rng = np.random.default_rng(1)
+    files = []
+    for i, kind in enumerate(IMAGE_KINDS):
+        files.append(folder / f"kind{i}")
+        files[-1].write_bytes(_encoded(kind, rng))
+    rows = pd.DataFrame(
+        {"photo": [str(f) for f in files], "text": ["good fit"] * len(files), "price": 0.5}
+    )
+    proba = _serve(serve, [f.read_bytes() for f in files], rows["text"].tolist(), rows["price"])
+    difference = np.abs(proba - pipe.predict_proba(rows)).max(axis=1)
+    # JPEG: TensorFlow's and Pillow's libjpeg builds differ by a few grey levels.
+    # Resizing: float rounding of a grey level at most (RGBA: Pillow's premultiplied
+    # resize, replicated to a grey level or two).
+    tolerance = np.array([2e-3 if "JPEG" in kind else 1e-3 for kind in IMAGE_KINDS])
+    assert (difference <= tolerance).all(), dict(zip(IMAGE_KINDS, difference, strict=True))
+
+
+@pytest.mark.parametrize("text", ["good\x00fit", "GOOD\x00", "\x00", "a\x00\x00fine DAY"])
+def test_served_texts_with_nul_match_the_pipeline(served, text):
+    pipe, serve, _, paths = served
+    rows = pd.DataFrame({"photo": paths[:1], "text": [text], "price": [0.5]})
+    proba = _serve(serve, [open(paths[0], "rb").read()], [text], [0.5])
+    np.testing.assert_allclose(proba, pipe.predict_proba(rows), atol=2e-4)
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda data: data[: len(data) // 2], r"\[row\] \[2\] \[is cut short"),
+        (lambda data: b"hello world", r"\[row\] \[2\] \[is not a PNG, JPEG, GIF or BMP"),
+        (lambda data: b"", r"\[row\] \[2\] \[is not a PNG, JPEG, GIF or BMP"),
+    ],
+    ids=["truncated", "not an image", "empty"],
+)
+@pytest.mark.parametrize("kind", ["RGB JPEG", "RGBA PNG", "grayscale BMP"])
+def test_a_broken_served_image_names_its_column_and_row(served, damage, message, kind):
+    import tensorflow as tf
+
+    pipe, serve, _, paths = served
+    good = open(paths[0], "rb").read()
+    broken = damage(_encoded(kind, np.random.default_rng(2)))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[photo\] " + message):
+        _serve(serve, [good, good, broken], ["fine"] * 3, [0.1] * 3)
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_a_non_finite_served_number_names_its_column_and_row(served, value):
+    import tensorflow as tf
+
+    pipe, serve, _, paths = served
+    good = open(paths[0], "rb").read()
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[price\].*at row\] \[1\]"):
+        _serve(serve, [good] * 3, ["fine"] * 3, [0.1, value, 0.2])
+    rows = pd.DataFrame({"photo": paths[:3], "text": ["fine"] * 3, "price": [0.1, value, 0.2]})
+    with pytest.raises(ValueError, match="NaN or infinity|infinite value"):
+        pipe.predict_proba(rows)

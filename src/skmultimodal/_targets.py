@@ -318,8 +318,9 @@ def _refuse_continuous_labels(y) -> None:
     )
 
 
-def _check_labels_in_classes(y, classes, given: bool) -> None:
-    """Refuse labels of a 1-D ``y`` that are not among ``classes`` (partial_fit)."""
+def _check_labels_in_classes(y, classes, given: bool, warm_start: bool = False) -> None:
+    """Refuse labels of a 1-D ``y`` that are not among ``classes`` (partial_fit, or a fit
+    with ``warm_start=True`` that goes on training the fitted model)."""
     y = np.asarray(y)
     if classes is None or y.ndim != 1:
         return
@@ -328,6 +329,12 @@ def _check_labels_in_classes(y, classes, given: bool) -> None:
         unseen = np.setdiff1d(np.unique(y), classes)
     except TypeError:  # labels and classes of different types: none can match
         unseen = np.unique(y.astype(str))
+    if unseen.size and warm_start:
+        raise ValueError(
+            f"warm_start=True goes on training the fitted model, whose classes are "
+            f"{classes.tolist()}; y holds new label(s) {unseen.tolist()}, which that model "
+            "has no output for. Fit with warm_start=False to learn a model of every class."
+        )
     if unseen.size:
         origin = "the classes passed to partial_fit" if given else "the classifier's classes_"
         raise ValueError(

@@ -10,6 +10,8 @@ The examples assume ``import keras`` (as numpy's assume ``import numpy as np``).
 
 from __future__ import annotations
 
+import os
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -1280,9 +1282,37 @@ def make_image_backbone(
         if weights == IMAGENET:
             net.set_weights(backbone.get_weights())
     if weights is not None and weights != IMAGENET:
-        net.load_weights(weights)
+        _load_backbone_weights(net, weights)
     _set_trainable(net, trainable)
     return net
+
+
+def _load_backbone_weights(net: keras.Model, weights) -> None:
+    """``net.load_weights(weights)``; a file that is not a weights file, or holds another
+    architecture's weights (even in part), is a ValueError naming
+    ``image_backbone_weights``, not an HDF5 error or a warning that leaves random weights."""
+    path = os.fspath(weights)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            net.load_weights(path)
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            reason = str(error).strip().splitlines()[0].rstrip(":") if str(error).strip() else ""
+            raise ValueError(
+                f"image_backbone_weights={path!r} cannot be loaded into the backbone "
+                f"{net.name!r} ({type(error).__name__}: {reason}); give a file written by "
+                "save_weights() of the same architecture (same backbone, same layers)."
+            ) from error
+    skipped = [w for w in caught if "Skipping" in str(w.message)]
+    if skipped:
+        raise ValueError(
+            f"image_backbone_weights={path!r} holds no weights for some layers of the "
+            f"backbone {net.name!r} ({len(skipped)} left at their initial values: "
+            f"{str(skipped[0].message).splitlines()[0]}); give a file written by "
+            "save_weights() of the same architecture."
+        )
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 def _set_trainable(net: keras.Model, trainable: bool | int) -> None:
@@ -1347,6 +1377,13 @@ class SharedBackbone:
             net.name = f"image_backbone_{len(self.nets)}" if self.nets else "image_backbone"
             self.nets[(height, width)] = net
         expected = net.input_shape[1:]
+        if expected[-1] not in (None, BACKBONE_CHANNELS):
+            raise ValueError(
+                f"The image_backbone model takes {expected[-1]}-channel images, but the "
+                f"backbone is always fed {BACKBONE_CHANNELS} channels (RGB; a grayscale "
+                "image is repeated to 3 channels); give a backbone whose input has "
+                f"{BACKBONE_CHANNELS} channels, e.g. keras.Input((h, w, 3))."
+            )
         if None not in expected[:2] and tuple(expected) != (height, width, BACKBONE_CHANNELS):
             raise ValueError(
                 f"The image_backbone model takes images of shape {tuple(expected)}, but an "

@@ -106,6 +106,20 @@ def _load_entry(path: Path, width: int | None) -> np.ndarray | None:
     return np.frombuffer(data, dtype=_ENTRY_DTYPE).astype(np.float32)
 
 
+def _check_cache_dir(cache_dir) -> None:
+    """ValueError when ``cache_dir``, or a folder above it, is an existing non-folder."""
+    if cache_dir is None:
+        return
+    if os.fspath(cache_dir) == "":
+        raise ValueError("ImageEmbedder(cache_dir='') names no folder; give a folder or None.")
+    for folder in (Path(cache_dir), *Path(cache_dir).parents):
+        if folder.exists() and not folder.is_dir():
+            raise ValueError(
+                f"ImageEmbedder(cache_dir={os.fspath(cache_dir)!r}): {os.fspath(folder)!r} "
+                "is a file, not a folder; give a folder for the embedding cache."
+            )
+
+
 class ImageEmbedder(TransformerMixin, BaseEstimator):
     """Turn a column of image paths into a pretrained backbone's pooled features.
 
@@ -213,6 +227,7 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
         except (ValueError, TypeError) as error:
             message = str(error).replace("image_backbone_weights", "weights")
             raise type(error)(message.replace("image_backbone", "backbone")) from error
+        _check_cache_dir(self.cache_dir)
         one_column(X, owner=type(self).__name__, what="image paths")
         validate_data(self, X, reset=True, skip_check_array=True)
         self.n_features_in_ = 1
@@ -232,12 +247,18 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
         embeddings : ndarray of shape (n_samples, n_features), dtype float32
         """
         check_is_fitted(self)
-        paths = [
-            os.fspath(p)
-            for p in one_column(X, owner=type(self).__name__, what="image paths").values
-        ]
+        values = one_column(X, owner=type(self).__name__, what="image paths").values
+        missing = [row for row, value in enumerate(values) if value is None]
+        if missing:
+            raise ValueError(
+                f"ImageEmbedder needs an image path in every row; rows {missing[:5]}"
+                f"{' ...' if len(missing) > 5 else ''} have none (None/NaN). Drop those "
+                "rows, or fill them with the path of a placeholder image."
+            )
+        paths = [os.fspath(value) for value in values]
         if getattr(X, "ndim", 1) == 2:
             validate_data(self, X, reset=False, skip_check_array=True)
+        _check_cache_dir(self.cache_dir)
         digests = []
         for row, path in enumerate(paths):
             try:
@@ -321,7 +342,12 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
             height, width = _validate_target_size(self.target_size)
             inputs = keras.Input((height, width, 3), dtype="uint8")
             with tensorflow_seed(_INIT_SEED):
-                features = SharedBackbone(self.backbone, self.weights, False)(inputs)
+                try:
+                    features = SharedBackbone(self.backbone, self.weights, False)(inputs)
+                except ValueError as error:
+                    message = str(error).replace("image_backbone_weights", "weights")
+                    message = message.replace("image_backbone", "backbone")
+                    raise ValueError(f"ImageEmbedder: {message}") from error
             model = keras.Model(inputs, features)
             self._embedding_model = model
         return model

@@ -305,6 +305,8 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         return y
 
     def _start_fit(self, y, sample_weight):
+        if self.warm_start and getattr(self, "model_", None) is not None:
+            _check_labels_in_classes(y, getattr(self, "classes_", None), False, warm_start=True)
         self.classes_ = None
         vars(self).pop("output_names_", None)
         return self._class_weighted(y, sample_weight)

@@ -37,6 +37,22 @@ def _refuse(step: str, columns: Any, what: str) -> ValueError:
     )
 
 
+def _lower(texts, tf):
+    """``tf.strings.lower`` (UTF-8) of every text, NUL characters kept.
+
+    ``tf.strings.lower`` ends a text at its first NUL ("good\\x00fit" became "good"), where
+    Python's ``str.lower`` keeps it: the pieces between NULs are lowered one by one.
+    """
+    nul = tf.constant("\x00")  # a tensor: string attributes (separator=) end at a NUL too
+    pieces = tf.strings.split(texts, sep=nul)
+    lowered = tf.ragged.map_flat_values(
+        lambda piece: tf.strings.join([tf.strings.lower(piece, encoding="utf-8"), nul]), pieces
+    )
+    joined = tf.strings.reduce_join(lowered, axis=-1)  # every piece ends with a NUL
+    length = tf.strings.length(joined)
+    return tf.strings.substr(joined, tf.zeros_like(length), length - 1)
+
+
 def _char_class(chars: str) -> str:
     """An RE2 character class matching exactly ``chars`` (every character escaped)."""
     return "[" + "".join(f"\\x{{{ord(char):x}}}" for char in dict.fromkeys(chars)) + "]"
@@ -90,7 +106,7 @@ def _text_graph(tokenizer, tf):
 
     def tokenize(texts):
         if lowercase:
-            texts = tf.strings.lower(texts, encoding="utf-8")
+            texts = _lower(texts, tf)
         texts = tf.strings.regex_replace(texts, separators, " ")
         texts = tf.strings.regex_replace(texts, f"({one_per_char})", " \\1 ")
         tokens = tf.strings.split(texts, sep=" ")
@@ -221,7 +237,7 @@ def _tfidf_graph(step_name: str, vectorizer, columns: list, tf):
 
     def vectorize(texts):
         if lowercase:
-            texts = tf.strings.lower(texts, encoding="utf-8")
+            texts = _lower(texts, tf)
         grams = grams_of(texts, vectorizer, tf)
         ids = tf.ragged.map_flat_values(table.lookup, grams)
         rows = tf.cast(ids.value_rowids(), tf.int64)
@@ -284,7 +300,76 @@ def _linear_scores_graph(step_name: str, scores, columns: list, tf):
     return score
 
 
-def _image_graph(loader, mode: str, tf):
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+_PNG_END = b"IEND\xaeB`\x82"  # the IEND chunk's type and CRC: the last 8 bytes of a PNG
+
+
+def _opaque(image, tf):
+    """An RGB image with an opaque alpha channel."""
+    alpha = tf.fill(tf.concat([tf.shape(image)[:2], [1]], 0), tf.constant(255, tf.uint8))
+    return tf.concat([image, alpha], 2)
+
+
+def _resize_premultiplied(image, size, method: str, tf):
+    """Resize RGBA as Pillow does: colours weighted by their alpha (premultiplied, rounded
+    to bytes), so that the colour of transparent pixels does not bleed into their
+    neighbours; resizing each channel alone gave another colour at transparent edges."""
+    x = tf.cast(image, tf.float32)
+    alpha = x[..., 3:]
+    premultiplied = tf.concat([tf.round(x[..., :3] * alpha / 255.0), alpha], -1)
+    resized = tf.round(tf.image.resize(premultiplied, size, method=method, antialias=True))
+    alpha = resized[..., 3:]
+    colour = tf.math.divide_no_nan(resized[..., :3] * 255.0, alpha)
+    return tf.concat([tf.minimum(colour, 255.0), alpha], -1)
+
+
+def _check_encoded(data, row, column: str, tf):
+    """An assertion that ``data`` is a whole PNG, JPEG, GIF or BMP file, naming the row.
+
+    A file that is none of them, or a PNG, JPEG or BMP cut short, fails with this message
+    (``InvalidArgumentError: [skmultimodal: image column] [photo] [row] [3] ...``) instead of
+    a decoder's error that names no row. Damage inside a file's body still fails in the
+    decoder.
+    """
+    length = tf.strings.length(data)
+    # Eight NUL bytes behind: the header's fields can be read from an empty or short file.
+    padded = tf.strings.join([data, tf.constant(b"\x00" * 8)])
+    head = tf.strings.substr(padded, 0, 8)
+    is_png = tf.equal(head, _PNG_MAGIC)
+    is_jpeg = tf.equal(tf.strings.substr(head, 0, 3), b"\xff\xd8\xff")
+    is_gif = tf.logical_or(
+        tf.equal(tf.strings.substr(head, 0, 6), b"GIF87a"),
+        tf.equal(tf.strings.substr(head, 0, 6), b"GIF89a"),
+    )
+    is_bmp = tf.equal(tf.strings.substr(head, 0, 2), b"BM")
+    known = tf.reduce_any(tf.stack([is_png, is_jpeg, is_gif, is_bmp]))
+    tail = tf.strings.substr(data, tf.maximum(length - 8, 0), 8)
+    png_whole = tf.logical_or(tf.logical_not(is_png), tf.equal(tail, _PNG_END))
+    # A whole JPEG holds its end-of-image marker FF D9 (data after it is allowed); inside
+    # the compressed data an FF byte is always followed by 00, so a file cut short has none
+    # (unless an embedded thumbnail's).
+    raw = tf.io.decode_raw(data, tf.uint8)
+    marker = tf.logical_and(tf.equal(raw[:-1], 0xFF), tf.equal(raw[1:], 0xD9))
+    jpeg_whole = tf.logical_or(tf.logical_not(is_jpeg), tf.reduce_any(marker))
+    size_field = tf.io.decode_raw(tf.strings.substr(head, 2, 4), tf.uint8)
+    declared = tf.reduce_sum(
+        tf.cast(size_field, tf.int64) * tf.constant([1, 1 << 8, 1 << 16, 1 << 24], tf.int64)
+    )
+    bmp_whole = tf.logical_or(tf.logical_not(is_bmp), declared <= tf.cast(length, tf.int64))
+    where = ["skmultimodal: image column", tf.constant(str(column)), "row"]
+    return tf.group(
+        tf.debugging.Assert(
+            known,
+            [*where, row, "is not a PNG, JPEG, GIF or BMP file (its first bytes:", head, ")"],
+        ),
+        tf.debugging.Assert(
+            tf.reduce_all(tf.stack([png_whole, jpeg_whole, bmp_whole])),
+            [*where, row, "is cut short: the file ends before its image does (", length, "bytes)"],
+        ),
+    )
+
+
+def _image_graph(loader, mode: str, tf, column: str = "image"):
     """``encoded files (n,) or uint8 pixels -> uint8 (n, h, w, c)``."""
     height, width, channels = loader.output_shape_
     if mode == "pixels":
@@ -306,28 +391,48 @@ def _image_graph(loader, mode: str, tf):
         # least the target's; decode_jpeg's ratio is the same libjpeg scaling.
         shape = tf.io.extract_jpeg_shape(data)
         scale = tf.minimum(shape[1] // width, shape[0] // height)
-        return tf.case(
+        # A JPEG has no alpha: RGBA gets an opaque alpha channel, as Pillow gives it.
+        rgb = min(channels, 3)
+        image = tf.case(
             [
-                (scale >= ratio, lambda r=ratio: tf.io.decode_jpeg(data, channels, ratio=r))
+                (scale >= ratio, lambda r=ratio: tf.io.decode_jpeg(data, rgb, ratio=r))
                 for ratio in (8, 4, 2)
             ],
-            default=lambda: tf.io.decode_jpeg(data, channels),
+            default=lambda: tf.io.decode_jpeg(data, rgb),
+        )
+        return _opaque(image, tf) if channels == 4 else image
+
+    def decode_other(data):
+        if channels != 4:
+            return tf.io.decode_image(data, channels=channels, expand_animations=False)
+        # RGBA: only PNG has alpha in TensorFlow's decoders; a GIF or BMP is opaque.
+        return tf.cond(
+            tf.equal(tf.strings.substr(data, 0, 4), _PNG_MAGIC[:4]),
+            lambda: tf.io.decode_png(data, channels=4),
+            lambda: _opaque(tf.io.decode_image(data, channels=3, expand_animations=False), tf),
         )
 
-    def decode_one(data):
+    def decode_one(row_and_data):
+        row, data = row_and_data
+        with tf.control_dependencies([_check_encoded(data, row, column, tf)]):
+            data = tf.identity(data)
         image = tf.cond(
             tf.io.is_jpeg(data),
             lambda: decode_jpeg(data),
-            lambda: tf.io.decode_image(data, channels=channels, expand_animations=False),
+            lambda: decode_other(data),
         )
         image.set_shape((None, None, channels))
-        image = tf.image.resize(image, (height, width), method=method, antialias=True)
+        if channels == 4:
+            image = _resize_premultiplied(image, (height, width), method, tf)
+        else:
+            image = tf.image.resize(image, (height, width), method=method, antialias=True)
         return tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
 
     def decode(files):
+        rows = tf.range(tf.shape(files, out_type=tf.int64)[0])
         return tf.map_fn(
             decode_one,
-            files,
+            (rows, files),
             fn_output_signature=tf.TensorSpec((height, width, channels), tf.uint8),
         )
 
@@ -391,10 +496,33 @@ def _tabular_graph(step_name: str, trans, columns: list, tf):
             x = tf.stack([tf.cast(values[c], tf.float64) for c in columns], axis=1)
         for op in ops:
             x = op(x)
+        if not string_columns:
+            x = _assert_finite(x, columns, tf)
         return tf.cast(x, tf.float32)
 
     dtypes = {c: tf.string if c in string_columns else tf.float64 for c in columns}
     return transform, dtypes
+
+
+def _assert_finite(x, columns: list, tf):
+    """``x`` (numbers after their steps, one column per input column), or an error naming
+    the first column and row holding a NaN (not imputed) or an infinity, which the
+    pipeline refuses too, instead of NaN probabilities."""
+    bad = tf.logical_not(tf.math.is_finite(x))
+    column = tf.argmax(tf.cast(tf.reduce_any(bad, axis=0), tf.int32))
+    row = tf.argmax(tf.cast(bad[:, column], tf.int32))
+    check = tf.debugging.Assert(
+        tf.logical_not(tf.reduce_any(bad)),
+        [
+            "skmultimodal: column",
+            tf.gather(tf.constant([str(c) for c in columns]), column),
+            "has a NaN or infinite value at row",
+            row,
+            "(not imputed by the pipeline); send finite numbers",
+        ],
+    )
+    with tf.control_dependencies([check]):
+        return tf.identity(x)
 
 
 def _one_hot(categories: list, tf):
@@ -497,7 +625,7 @@ def export(pipeline, path: str | os.PathLike, *, image_input: str = "bytes") -> 
                 "exported yet; fit the pipeline without masks to export it.",
             )
         if isinstance(trans, ImageLoader):
-            builders[name] = (cols, _image_graph(trans, image_input, tf))
+            builders[name] = (cols, _image_graph(trans, image_input, tf, cols[0]))
             if image_input == "pixels":
                 signature[cols[0]] = tf.TensorSpec((None, *trans.output_shape_), tf.uint8)
             else:
