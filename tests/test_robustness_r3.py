@@ -769,3 +769,59 @@ def test_a_non_finite_served_number_names_its_column_and_row(served, value):
     rows = pd.DataFrame({"photo": paths[:3], "text": ["fine"] * 3, "price": [0.1, value, 0.2]})
     with pytest.raises(ValueError, match="NaN or infinity|infinite value"):
         pipe.predict_proba(rows)
+
+
+# -- class 2: the embedding cache never serves another network's or a damaged entry -----------
+def test_an_embedder_refitted_with_another_backbone_uses_and_caches_the_new_one(tmp_path):
+    from skmultimodal.embedding import ImageEmbedder
+
+    paths = _images(tmp_path)
+    cache = tmp_path / "cache"
+    first, second = _tiny_backbone(), _tiny_backbone()
+    embedder = ImageEmbedder(first, target_size=(8, 8), weights="imagenet", cache_dir=cache)
+    old = embedder.fit(paths).transform(paths)
+    embedder.set_params(backbone=second)
+    with pytest.raises(ValueError, match="backbone changed since fit"):
+        embedder.transform(paths)
+    new = embedder.fit(paths).transform(paths)
+    fresh = ImageEmbedder(second, target_size=(8, 8), weights="imagenet").fit(paths)
+    np.testing.assert_allclose(new, fresh.transform(paths), atol=1e-6)
+    assert not np.allclose(new, old)
+    # A later process reading the second backbone's cache gets the second's embeddings.
+    again = ImageEmbedder(second, target_size=(8, 8), weights="imagenet", cache_dir=cache)
+    np.testing.assert_allclose(again.fit(paths).transform(paths), new, atol=1e-6)
+
+
+@pytest.mark.parametrize("cut", [1, 4, 9, -4])
+def test_a_damaged_cache_entry_is_recomputed_not_read(tmp_path, cut):
+    from skmultimodal.embedding import ImageEmbedder, backbone_images_seen
+
+    paths = _images(tmp_path, 2)
+    cache = tmp_path / "cache"
+    embedder = ImageEmbedder(_tiny_backbone(), target_size=(8, 8), cache_dir=cache).fit(paths)
+    expected = embedder.transform(paths)
+    entries = sorted(p for p in cache.rglob("*.f4"))
+    assert len(entries) == 2
+    data = entries[0].read_bytes()
+    entries[0].write_bytes(data[:cut] if cut > 0 else data[:cut])
+    seen = backbone_images_seen()
+    np.testing.assert_allclose(embedder.transform(paths), expected, atol=1e-6)
+    assert backbone_images_seen() - seen == 1  # only the damaged one, recomputed
+    assert entries[0].read_bytes() == data  # and stored whole again
+
+
+def test_a_model_backbone_keeps_its_cache_key_through_pickling(tmp_path):
+    import pickle
+
+    from skmultimodal.embedding import ImageEmbedder, backbone_images_seen
+
+    paths = _images(tmp_path)
+    embedder = ImageEmbedder(_tiny_backbone(), target_size=(8, 8), cache_dir=tmp_path / "c")
+    embedder.fit(paths).transform(paths)
+    worker = pickle.loads(pickle.dumps(embedder))
+    twice = pickle.loads(pickle.dumps(worker))
+    for copy in (embedder, worker, twice):
+        assert copy._backbone_key() == embedder.backbone_key_
+    seen = backbone_images_seen()
+    twice.transform(paths)
+    assert backbone_images_seen() == seen  # every embedding came from the cache

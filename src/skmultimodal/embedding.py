@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import struct
 import tempfile
 from collections.abc import Sequence
 from numbers import Integral
@@ -37,7 +38,7 @@ __all__ = ["ImageEmbedder", "backbone_images_seen"]
 # what ``benchmarks/bench_embedder.py`` counts. Read it with :func:`backbone_images_seen`.
 _BACKBONE_IMAGES = [0]
 # Bump when the way embeddings are computed changes: old cache entries are then unused.
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2  # 2: entries start with a header (magic, number of values)
 # The seed of a backbone's random initial weights (weights=None): the same backbone in
 # every process, so that its embeddings can be cached.
 _INIT_SEED = 0
@@ -74,6 +75,7 @@ def _file_digest(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
 # parse at once (a threaded search reading the cache).
 _ENTRY_SUFFIX = ".f4"
 _ENTRY_DTYPE = np.dtype("<f4")
+_ENTRY_MAGIC = b"skmE"
 
 
 def _atomic_save(path: Path, array: np.ndarray) -> None:
@@ -86,8 +88,9 @@ def _atomic_save(path: Path, array: np.ndarray) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=_ENTRY_SUFFIX)
     try:
+        values = np.ascontiguousarray(array, dtype=_ENTRY_DTYPE)
         with os.fdopen(handle, "wb") as file:
-            file.write(np.ascontiguousarray(array, dtype=_ENTRY_DTYPE).tobytes())
+            file.write(_ENTRY_MAGIC + struct.pack("<I", values.size) + values.tobytes())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -100,10 +103,41 @@ def _load_entry(path: Path, width: int | None) -> np.ndarray | None:
         data = path.read_bytes()
     except OSError:
         return None
-    size = _ENTRY_DTYPE.itemsize
-    if not data or len(data) % size or (width and len(data) != width * size):
+    # A header (magic, number of values) first: a file cut short, or written by anything
+    # else, is never read as an embedding of another width.
+    header = len(_ENTRY_MAGIC) + 4
+    if len(data) < header or not data.startswith(_ENTRY_MAGIC):
         return None
-    return np.frombuffer(data, dtype=_ENTRY_DTYPE).astype(np.float32)
+    (count,) = struct.unpack("<I", data[len(_ENTRY_MAGIC) : header])
+    if count == 0 or len(data) != header + count * _ENTRY_DTYPE.itemsize:
+        return None
+    if width and count != width:
+        return None
+    return np.frombuffer(data, dtype=_ENTRY_DTYPE, offset=header).astype(np.float32)
+
+
+# Fields of a saved Keras config that do not change what a model computes; Keras rewrites
+# some of them when the model is pickled (``registered_name`` became ">Functional"), which
+# changed the cache key in every joblib worker.
+_VOLATILE_CONFIG = frozenset({"registered_name", "module", "build_config", "compile_config"})
+
+
+def _architecture(model) -> str:
+    """A canonical JSON text of ``model``'s architecture, the same after pickling."""
+
+    def strip(value):
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k not in _VOLATILE_CONFIG}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    return json.dumps(strip(json.loads(model.to_json())), sort_keys=True)
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``value`` compares by value (a name, path, size), not a model."""
+    return value is None or isinstance(value, (str, os.PathLike, tuple, list, int))
 
 
 def _check_cache_dir(cache_dir) -> None:
@@ -232,6 +266,9 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
         validate_data(self, X, reset=True, skip_check_array=True)
         self.n_features_in_ = 1
         self.backbone_key_ = self._backbone_key()
+        # The network of another backbone, built by an earlier transform, is not reused.
+        vars(self).pop("_embedding_model", None)
+        self._fitted_identity = (self.backbone, self.weights, self.target_size)
         return self
 
     def transform(self, X: Any) -> np.ndarray:
@@ -247,6 +284,7 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
         embeddings : ndarray of shape (n_samples, n_features), dtype float32
         """
         check_is_fitted(self)
+        self._check_unchanged_since_fit()
         values = one_column(X, owner=type(self).__name__, what="image paths").values
         missing = [row for row, value in enumerate(values) if value is None]
         if missing:
@@ -301,7 +339,27 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
         ndarray of str
         """
         check_is_fitted(self)
+        self._check_unchanged_since_fit()
         return np.asarray([f"embedding{i}" for i in range(self._width())], dtype=object)
+
+    def _check_unchanged_since_fit(self) -> None:
+        """ValueError when ``backbone``, ``weights`` or ``target_size`` changed after fit:
+        the embeddings would be another network's, stored under the fitted one's key."""
+        fitted = vars(self).get("_fitted_identity")
+        if fitted is None:  # fitted by an older version: nothing recorded
+            return
+        now = (self.backbone, self.weights, self.target_size)
+        changed = [
+            name
+            for name, before, after in zip(("backbone", "weights", "target_size"), fitted, now)
+            if not (before is after or (_plain(before) and _plain(after) and before == after))
+        ]
+        if changed:
+            raise ValueError(
+                f"ImageEmbedder's {', '.join(changed)} changed since fit (set_params); call "
+                "fit again before transform, which would otherwise mix two networks' "
+                "embeddings and cache them under the fitted one's key."
+            )
 
     # -- the backbone -----------------------------------------------------------------
     def _backbone_key(self) -> str:
@@ -311,7 +369,7 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
         if isinstance(self.backbone, str):
             source = {"application": self.backbone}
         else:
-            digest = hashlib.sha256(json.dumps(self.backbone.to_json()).encode())
+            digest = hashlib.sha256(_architecture(self.backbone).encode())
             for array in self.backbone.get_weights():
                 digest.update(np.ascontiguousarray(array).tobytes())
             source = {"model": digest.hexdigest()}
