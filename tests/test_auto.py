@@ -416,7 +416,7 @@ def test_array_cells_get_the_vector_and_sequence_roles():
     roles = detect_column_roles(X)
     assert dict(roles) == {"emb": "vector", "raw": "sequence", "price": "numeric"}
     assert roles.reasons["emb"] == "arrays of 4 numbers"
-    assert roles.reasons["raw"] == "arrays of shape (3, 2) (timesteps, features)"
+    assert roles.reasons["raw"] == "series of 3 time steps of 2 features"
     X.loc[2, "emb"] = None
     assert detect_column_roles(X).reasons["emb"] == "arrays of 4 numbers; 1 missing"
     mixed = X.assign(emb=[[1.0, 2.0], "x", *[[1.0, 2.0]] * 6])
@@ -426,7 +426,11 @@ def test_array_cells_get_the_vector_and_sequence_roles():
 @pytest.mark.parametrize(
     ("cells", "message"),
     [
-        ([[1, 2], [1], [1, 2]], r"'col' holds arrays of different shapes: \(2,\) \(first at row 0"),
+        (
+            [np.zeros((2, 2)), np.zeros((2, 3)), np.zeros((2, 2))],
+            r"'col' holds arrays of different shapes: \(2, 2\) \(first at row 0",
+        ),
+        ([[1, 2], [[1, 2]], [1, 2]], r"'col' holds arrays of different shapes: \(2,\) \(first"),
         ([[1, 2], ["a", "b"], [1, 2]], r"'col' holds arrays, but row 1 is not a rectangular"),
         ([np.zeros((1, 1, 1))] * 3, r"arrays of shape \(1, 1, 1\) \(first at row 0\)"),
     ],
@@ -451,7 +455,9 @@ def test_pipeline_for_array_columns_fits_and_predicts():
     pipe.fit(X, y)
     inputs = pipe.named_steps["prep"].transform(X)
     assert inputs["vector"].shape == (8, 4) and inputs["sequence"].shape == (8, 3, 2)
-    np.testing.assert_allclose(inputs["sequence"][1], X["raw"][1], rtol=1e-6)
+    padder = pipe.named_steps["prep"].named_transformers_["sequence"]
+    expected = (np.asarray(X["raw"][1]) - padder.mean_) / padder.scale_  # standardised
+    np.testing.assert_allclose(inputs["sequence"][1], expected, rtol=1e-5)
     assert pipe.predict_proba(X).shape == (8, 2)
     assert describe_roles(clone(pipe)) == {"emb": "vector", "raw": "sequence", "price": "numeric"}
 
@@ -463,7 +469,7 @@ def test_pipeline_for_array_columns_fits_and_predicts():
         ({"emb": "text"}, r"'emb' has the role 'text', but row 0 holds array.*'vector' or"),
         ({"raw": "categorical"}, r"'raw' has the role 'categorical', but row 0 holds \[\["),
         ({"price": "vector"}, r"'price' has the role 'vector'.*1-D arrays"),
-        ({"emb": "sequence"}, r"'emb' has the role 'sequence'.*2-D arrays"),
+        ({"price": "sequence"}, r"'price' has the role 'sequence'.*series: 2-D arrays"),
     ],
 )
 def test_a_role_forced_on_unfit_values_is_refused(override, message):

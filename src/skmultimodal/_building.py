@@ -33,6 +33,8 @@ class _ModelBuilding:
         "image_pooling",
         "image_augmentation",
         "sequence_units",
+        "sequence_cell",
+        "sequence_bidirectional",
         "tabular_units",
         "head_units",
         "dropout",

@@ -33,6 +33,7 @@ from .architecture import (
     IMAGE_POOLINGS,
     IMAGENET,
     INPUT_KINDS,
+    SEQUENCE_CELLS,
     TEXT_CELLS,
     WIDE_SPARSE,
     application_names,
@@ -56,6 +57,8 @@ _PARAMETER_CONSTRAINTS: dict = {
     "text_units": [_POSITIVE_INT],
     "text_bidirectional": ["boolean"],
     "text_cell": [StrOptions(set(TEXT_CELLS))],
+    "sequence_cell": [StrOptions(set(SEQUENCE_CELLS))],
+    "sequence_bidirectional": ["boolean"],
     "sequence_units": [_POSITIVE_INT],
     "tabular_units": [Interval(numbers.Integral, 0, None, closed="left")],
     "head_units": ["array-like", _POSITIVE_INT],
@@ -172,7 +175,11 @@ class _ParameterValidation:
                 "image_augmentation must be a sequence of names from "
                 f"{tuple(IMAGE_AUGMENTATIONS)}, e.g. ('flip', 'translate'); got {augmentation!r}."
             )
-        for name, options in (("text_cell", TEXT_CELLS), ("image_pooling", IMAGE_POOLINGS)):
+        for name, options in (
+            ("text_cell", TEXT_CELLS),
+            ("image_pooling", IMAGE_POOLINGS),
+            ("sequence_cell", SEQUENCE_CELLS),
+        ):
             if getattr(self, name) not in options:
                 raise ValueError(f"{name} must be one of {options}, got {getattr(self, name)!r}.")
         if self.branch_norm is not None and self.branch_norm not in BRANCH_NORMS:
@@ -203,6 +210,11 @@ class _ParameterValidation:
             raise ValueError(
                 "text_bidirectional=True needs text_cell='lstm' or 'gru', got "
                 f"text_cell={self.text_cell!r}."
+            )
+        if self.sequence_bidirectional and self.sequence_cell not in ("lstm", "gru"):
+            raise ValueError(
+                "sequence_bidirectional=True needs sequence_cell='lstm' or 'gru', got "
+                f"sequence_cell={self.sequence_cell!r}."
             )
         if not (isinstance(self.early_stopping, (bool, np.bool_)) or self.early_stopping == "auto"):
             raise ValueError(

@@ -113,6 +113,8 @@ class _MultiInputWrapper(_ParameterValidation, _InputValidation, _ModelBuilding,
         text_bidirectional=False,
         text_cell="conv",
         sequence_units=64,
+        sequence_cell="lstm",
+        sequence_bidirectional=False,
         tabular_units=32,
         head_units=(),
         dropout=0.5,
@@ -154,6 +156,8 @@ class _MultiInputWrapper(_ParameterValidation, _InputValidation, _ModelBuilding,
         self.text_bidirectional = text_bidirectional
         self.text_cell = text_cell
         self.sequence_units = sequence_units
+        self.sequence_cell = sequence_cell
+        self.sequence_bidirectional = sequence_bidirectional
         self.tabular_units = tabular_units
         self.head_units = head_units
         self.dropout = dropout

@@ -137,9 +137,10 @@ def _check_float32_range(key: str, original, cast) -> None:
         return
     if getattr(original, "dtype", None) is None or original.dtype.itemsize <= 4:
         return  # float16/float32/int8..int32 values always fit float32.
-    bad_row = _first_non_finite_row(cast)
-    if bad_row is not None:
-        largest = np.abs(np.asarray(original, dtype=np.float64)).max()
+    overflow = np.isinf(cast) & np.isfinite(np.asarray(original, dtype=np.float64))
+    if overflow.any():
+        bad_row = int(np.argmax(overflow.reshape(len(cast), -1).any(axis=1)))
+        largest = np.nanmax(np.abs(np.asarray(original, dtype=np.float64)))
         raise ValueError(
             f"Input {key!r} holds values too large for float32 (first at row {bad_row}, "
             f"largest magnitude {largest:.3g} > {np.finfo(np.float32).max:.3g}); the "
@@ -319,6 +320,9 @@ def _validate_input_array(key: str, value, absent: np.ndarray | None = None) -> 
         )
     if len(array) == 0:
         raise ValueError(f"Input {key!r} has 0 samples; at least 1 is required.")
+    if array.ndim == 3 and array.dtype.kind == "f":
+        _check_sequence_values(key, array)
+        return array
     bad_row = _first_non_finite_row(array)
     if bad_row is not None:
         raise ValueError(
@@ -326,6 +330,35 @@ def _validate_input_array(key: str, value, absent: np.ndarray | None = None) -> 
             "drop those values."
         )
     return array
+
+
+def _check_sequence_values(key: str, array: np.ndarray) -> None:
+    """A sequence input may hold padding steps (NaN in every feature), nothing else non-finite.
+
+    Raises a ValueError naming the row (and time step) of an infinity, of a NaN in only some
+    features of a step, or of a row without any real step.
+    """
+    nan = np.isnan(array)
+    padding = nan.all(axis=2)
+    partial = nan.any(axis=2) & ~padding
+    infinite = np.isinf(array).any(axis=2)
+    for bad, what in (
+        (infinite, "an infinite value"),
+        (partial, "a NaN in some but not all of its features"),
+    ):
+        if bad.any():
+            row, step = np.argwhere(bad)[0]
+            raise ValueError(
+                f"Input {key!r} has {what} at row {row}, time step {step}. A time step that "
+                "is NaN in every feature is padding (skipped by the model); impute or drop "
+                "other missing values."
+            )
+    empty = padding.all(axis=1)
+    if empty.any():
+        raise ValueError(
+            f"Input {key!r}: row {int(np.argmax(empty))} has no time step (every step is "
+            "padding, NaN); drop the row, or mark it absent (on_missing='mask')."
+        )
 
 
 class _InputValidation:

@@ -29,6 +29,9 @@ INPUT_NDIM = {"image": 4, "sequence": 3, "tokens": 2, "tabular": 2}
 PRESENCE_KIND = "presence"
 
 TEXT_CELLS = ("lstm", "gru", "pool", "conv")
+#: What reads a sequence input: a recurrent layer, or three 1-D convolutions and a masked
+#: global average pooling.
+SEQUENCE_CELLS = ("lstm", "gru", "conv")
 IMAGE_POOLINGS = ("flatten", "avg", "max", "grid")
 # image_pooling="grid": the last feature map is average-pooled to at most this many cells
 # per side, then flattened.
@@ -580,27 +583,107 @@ def build_text_branch(
 
 
 def build_sequence_branch(
-    inputs, units: int = 64, dropout: float = 0.0, recurrent_dropout: float = 0.0
+    inputs,
+    units: int = 64,
+    dropout: float = 0.0,
+    recurrent_dropout: float = 0.0,
+    cell: str = "lstm",
+    bidirectional: bool = False,
 ):
-    """Time-step branch: ``LSTM(units)`` over ``(batch, timesteps, features)``.
+    """Time-step branch over ``(batch, timesteps, features)``; padding steps are skipped.
+
+    A time step whose every feature is NaN is padding (series of different lengths, see
+    :class:`~skmultimodal.sequence.SequencePadder`): it is masked, so that a series gives
+    the same features whatever it is padded to. The recurrent cells skip masked steps
+    (Keras masking); the convolutions see zeros there, are zeroed there again after each
+    layer, and are averaged over the real steps only.
 
     Parameters
     ----------
     inputs : keras tensor of shape (batch, timesteps, features)
     units : int, default=64
+        Recurrent units (per direction when bidirectional) or convolution filters.
     dropout, recurrent_dropout : float, default=0.0
-        Passed to the LSTM.
+        Passed to the recurrent layer; for ``"conv"``, ``dropout`` is a ``Dropout``
+        layer after the pooling (:func:`feature_dropout`).
+    cell : {"lstm", "gru", "conv"}, default="lstm"
+        ``"conv"``: ``Conv1D(units, k, relu)`` for k = 7, 5, 3, then the mean over the
+        real steps (a fully convolutional network, strong on short real series).
+    bidirectional : bool, default=False
+        Only for the recurrent cells.
 
     Returns
     -------
-    keras tensor of shape (batch, units)
+    keras tensor of shape (batch, units) or (batch, 2 * units)
 
     Examples
     --------
     >>> build_sequence_branch(keras.Input((5, 2)), units=7).shape
     (None, 7)
+    >>> build_sequence_branch(keras.Input((5, 2)), units=3, bidirectional=True).shape
+    (None, 6)
+    >>> build_sequence_branch(keras.Input((5, 2)), units=4, cell="conv").shape
+    (None, 4)
     """
-    return _recurrent_layer(units, dropout, recurrent_dropout)(inputs)
+    if cell not in SEQUENCE_CELLS:
+        raise ValueError(f"Unknown sequence cell {cell!r}; expected one of {SEQUENCE_CELLS}.")
+    if bidirectional and cell == "conv":
+        raise ValueError("sequence_bidirectional=True needs sequence_cell='lstm' or 'gru'.")
+    if cell in ("lstm", "gru"):
+        x = PaddingSteps()(inputs)
+        return _recurrent_layer(units, dropout, recurrent_dropout, bidirectional, cell)(x)
+    x = PaddingSteps(returns="zeros")(inputs)
+    steps = PaddingSteps(returns="steps")(inputs)
+    for kernel in (7, 5, 3):
+        x = layers.Conv1D(units, kernel, activation="relu", padding="same")(x)
+        x = layers.Multiply()([x, steps])
+    x = MaskedGlobalAveragePooling1D()(x, mask=PaddingSteps(returns="mask")(inputs))
+    return feature_dropout(x, dropout)
+
+
+@keras.saving.register_keras_serializable(package="skmultimodal")
+class PaddingSteps(layers.Layer):
+    """The padding of a sequence input: the time steps whose every feature is NaN.
+
+    ``returns="values"`` returns the input with padding steps set to 0 and a Keras mask of
+    the real steps (read by a following recurrent layer); ``"zeros"``: the same without
+    the Keras mask (for layers that cannot take one); ``"steps"``: float ``(batch,
+    timesteps, 1)``, 1 on real steps; ``"mask"``: boolean ``(batch, timesteps)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[[1.0], [np.nan]], [[2.0], [3.0]]], dtype="float32")
+    >>> np.asarray(PaddingSteps()(x)).ravel().tolist()
+    [1.0, 0.0, 2.0, 3.0]
+    >>> np.asarray(PaddingSteps(returns="mask")(x)).tolist()
+    [[True, False], [True, True]]
+    """
+
+    OUTPUTS = ("values", "zeros", "steps", "mask")
+
+    def __init__(self, returns: str = "values", **kwargs):
+        super().__init__(**kwargs)
+        if returns not in self.OUTPUTS:
+            raise ValueError(f"returns must be one of {self.OUTPUTS}, got {returns!r}.")
+        self.returns = returns
+        self.supports_masking = returns == "values"
+
+    def _real(self, inputs):
+        return ops.logical_not(ops.all(ops.isnan(inputs), axis=-1))
+
+    def call(self, inputs):
+        if self.returns == "mask":
+            return self._real(inputs)
+        if self.returns == "steps":
+            return ops.expand_dims(ops.cast(self._real(inputs), inputs.dtype), -1)
+        return ops.where(ops.isnan(inputs), ops.zeros_like(inputs), inputs)
+
+    def compute_mask(self, inputs, mask=None):
+        return self._real(inputs) if self.returns == "values" else None
+
+    def get_config(self):
+        return {**super().get_config(), "returns": self.returns}
 
 
 def build_tabular_branch(inputs, units: int = 32):
@@ -731,6 +814,8 @@ def _branch_features(inputs, spec: InputSpec, params: Mapping):
             units=params["sequence_units"],
             dropout=params["dropout"],
             recurrent_dropout=params["recurrent_dropout"],
+            cell=params.get("sequence_cell", "lstm"),
+            bidirectional=params.get("sequence_bidirectional", False),
         )
     if spec.kind == "tabular":
         if spec.sparse and not params["tabular_units"]:

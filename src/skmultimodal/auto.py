@@ -2,7 +2,7 @@
 
 :func:`detect_column_roles` looks at every column of a table and gives it one role:
 ``"image"`` (paths of existing image files), ``"text"`` (free text), ``"vector"`` /
-``"sequence"`` (cells holding equal-shape 1-D / 2-D arrays), ``"numeric"``,
+``"sequence"`` (cells holding equal-length 1-D arrays / series of any length), ``"numeric"``,
 ``"categorical"`` or ``"ignore"`` (ids, constant columns, unsupported types).
 :func:`make_multimodal_pipeline` turns those roles into a ready ``Pipeline`` of a
 :class:`~skmultimodal.MultiInputTransformer` and a Keras classifier or regressor chosen
@@ -32,7 +32,7 @@ from ._unwrap import nested_estimators
 from .compose import MultiInputTransformer
 from .image import ImageLoader, _probe_size
 from .missing import MaskMissingRows
-from .sequence import ArrayColumnStacker
+from .sequence import ArrayColumnStacker, SequencePadder
 from .text import TextLinearScores, TextTfidfVectorizer, TextTokenizer
 
 __all__ = [
@@ -50,7 +50,7 @@ __all__ = [
 
 #: The roles a column can take, in the order steps are built. ``"vector"`` and
 #: ``"sequence"`` are columns whose cells hold arrays: equal-length vectors (an embedding)
-#: and equal-shape ``(timesteps, features)`` series.
+#: and ``(timesteps, features)`` series of any length (or 1-D arrays of different lengths).
 ROLES = ("image", "text", "vector", "sequence", "numeric", "categorical", "ignore")
 
 # The Python types of a cell that holds an array rather than one value.
@@ -324,19 +324,33 @@ def _array_role(column: str, values: pd.Series, missing: str) -> tuple[str, str]
                 f"--role {column}=ignore)."
             ) from exc
         shapes.setdefault(shape, row)
-    if len(shapes) > 1 or len(next(iter(shapes))) not in (1, 2):
+    ndims = {len(shape) for shape in shapes}
+    features = {shape[1:] for shape in shapes}
+    if len(ndims) > 1 or ndims - {1, 2} or len(features) > 1 or min(map(min, shapes)) == 0:
         seen = ", ".join(f"{shape} (first at row {row!r})" for shape, row in shapes.items())
         what = "arrays of different shapes:" if len(shapes) > 1 else "arrays of shape"
         raise ValueError(
-            f"Column {column!r} holds {what} {seen[:300]}; a model input needs one shape, "
-            "a vector (d,) or a series (timesteps, features). Pad or cut the arrays to one "
-            f"shape, or give the column another role (roles={{{column!r}: 'ignore'}}; "
-            f"on the command line --role {column}=ignore)."
+            f"Column {column!r} holds {what} {seen[:300]}; a model input needs a vector "
+            "(d,) per row, or a series (timesteps, features) per row with the same features "
+            "(of any length). Fix the arrays, or give the column another role "
+            f"(roles={{{column!r}: 'ignore'}}; on the command line --role {column}=ignore)."
         )
-    shape = next(iter(shapes))
-    if len(shape) == 1:
-        return "vector", f"arrays of {shape[0]} numbers{missing}"
-    return "sequence", f"arrays of shape {shape} (timesteps, features){missing}"
+    lengths = sorted({shape[0] for shape in shapes})
+    if ndims == {1} and len(lengths) == 1:
+        return "vector", f"arrays of {lengths[0]} numbers{missing}"
+    n_features = next(iter(features))[0] if ndims == {2} else 1
+    span = f"{lengths[0]}" if len(lengths) == 1 else f"{lengths[0]} to {lengths[-1]}"
+    return "sequence", (
+        f"series of {span} time steps of {n_features} feature{'s' * (n_features > 1)}{missing}"
+    )
+
+
+def _array_ndim(value: Any) -> int:
+    """The dimensions of an array cell; -1 when it is not a rectangular array."""
+    try:
+        return np.asarray(value, dtype=np.float64).ndim
+    except (TypeError, ValueError):
+        return -1
 
 
 def _preview(value: Any) -> str:
@@ -409,10 +423,11 @@ def detect_column_roles(
        ``"text"``.
     7. Columns mixing strings with other Python objects are ``"ignore"``.
     8. Cells holding arrays (lists, tuples or NumPy arrays of numbers), checked first: all of
-       one length are ``"vector"`` (an embedding: a tabular input), all of one 2-D shape
-       ``"sequence"`` (a series per row: a sequence input); other shapes raise a
-       ``ValueError`` naming the column and the shapes seen. Arrays mixed with other values
-       are ``"ignore"``.
+       one length are ``"vector"`` (an embedding: a tabular input); 2-D arrays
+       ``(timesteps, features)`` with the same features, of any lengths, and 1-D arrays of
+       different lengths are ``"sequence"`` (a series per row: a sequence input); other
+       shapes raise a ``ValueError`` naming the column and the shapes seen. Arrays mixed
+       with other values are ``"ignore"``.
 
     Parameters
     ----------
@@ -578,7 +593,13 @@ def _prep_steps(
         columns = roles.columns(role)
         for column in columns:
             name = _step_name(role, column, len(columns))
-            steps.append((name, ArrayColumnStacker(on_missing=on_missing), column))
+            step = (
+                ArrayColumnStacker(on_missing=on_missing)
+                if role == "vector"
+                # Series of any length: padded (and masked by the model), standardised.
+                else SequencePadder(on_missing=on_missing)
+            )
+            steps.append((name, step, column))
     if roles.columns("numeric"):
         numeric = make_pipeline(
             # keep_empty_features: a column missing everywhere in one CV fold keeps its place.
@@ -622,10 +643,14 @@ def _check_role_values(X: pd.DataFrame, roles: ColumnRoles, base_dir: Path | Non
             bad = values[~is_path]
             expected = "image file paths (strings)"
         elif wants_arrays:
-            ndim = 1 if role == "vector" else 2
+            ndims = (1,) if role == "vector" else (1, 2)
             if bad.empty:
-                bad = values[[np.ndim(v) != ndim for v in values]]
-            expected = f"{ndim}-D arrays (lists, tuples or NumPy arrays of numbers)"
+                bad = values[[_array_ndim(v) not in ndims for v in values]]
+            expected = (
+                "1-D arrays (lists, tuples or NumPy arrays of numbers)"
+                if role == "vector"
+                else "series: 2-D arrays (timesteps, features) or 1-D arrays of numbers"
+            )
         else:
             expected = (
                 "one value per cell; a column of arrays takes the role 'vector' or 'sequence'"
@@ -863,8 +888,10 @@ def make_multimodal_pipeline(
 
     - one ``"image"`` step per image column: ``ImageLoader(target_size, base_dir,
       on_error=image_on_error)``;
-    - one ``"vector"`` / ``"sequence"`` step per column of array cells:
-      :class:`~skmultimodal.sequence.ArrayColumnStacker` (a tabular / sequence input);
+    - one ``"vector"`` step per column of equal-length arrays:
+      :class:`~skmultimodal.sequence.ArrayColumnStacker` (a tabular input), one
+      ``"sequence"`` step per column of series: :class:`~skmultimodal.sequence.SequencePadder`
+      (standardised, padded to the longest series, padding masked by the model);
     - one ``"text"`` step per text column: ``TextTokenizer(max_words=20000, max_len=n)``
       with ``n`` the number of words of the longest text in ``X`` (at most 200), followed by
       a ``"text_tfidf"`` step on the same column: ``TextTfidfVectorizer(ngram_range=(1, 2),

@@ -351,7 +351,9 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
         now = (self.backbone, self.weights, self.target_size)
         changed = [
             name
-            for name, before, after in zip(("backbone", "weights", "target_size"), fitted, now)
+            for name, before, after in zip(
+                ("backbone", "weights", "target_size"), fitted, now, strict=True
+            )
             if not (before is after or (_plain(before) and _plain(after) and before == after))
         ]
         if changed:

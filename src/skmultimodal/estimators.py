@@ -113,7 +113,15 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         ``dropout=0.5`` and much faster than the LSTM, see docs/results.md).
         See :func:`skmultimodal.architecture.build_text_branch`.
     sequence_units : int, default=64
-        Sequence branch ``LSTM(units)``.
+        Sequence branch ``LSTM(units)`` (per direction), or filters for ``"conv"``.
+    sequence_cell : {"lstm", "gru", "conv"}, default="lstm"
+        What reads a sequence input ``(n, timesteps, features)``: an LSTM or GRU, or
+        ``"conv"``: three ``Conv1D`` layers (kernels 7, 5, 3) and the mean over the time
+        steps. Time steps that are NaN in every feature are padding (series of different
+        lengths, :class:`~skmultimodal.sequence.SequencePadder`) and are skipped by every
+        cell. See :func:`skmultimodal.architecture.build_sequence_branch`.
+    sequence_bidirectional : bool, default=False
+        A ``Bidirectional`` recurrent sequence cell.
     tabular_units : int, default=32
         Tabular branch ``Dense(units, relu)`` (0: features used as they are).
     head_units : tuple of int, default=()
@@ -420,7 +428,7 @@ class MultiInputKerasRegressor(_MultiInputWrapper, KerasRegressor, metaclass=_Sk
     model, input_kinds, image_filters, image_pooling, image_augmentation, image_backbone, \
 image_backbone_weights, image_backbone_trainable, text_embedding_trainable, \
 text_embedding_dim, text_units, \
-text_bidirectional, text_cell, sequence_units, \
+text_bidirectional, text_cell, sequence_units, sequence_cell, sequence_bidirectional, \
 tabular_units, head_units, dropout, recurrent_dropout, batch_norm, wide_inputs, wide_l2, \
 modality_dropout, fusion, optimizer, loss, \
 metrics, batch_size, validation_batch_size, epochs, verbose, callbacks, validation_split, \

@@ -92,7 +92,9 @@ _TRUSTED_TYPES = (
     "skmultimodal.image.ImageLoader",
     "skmultimodal.missing.MaskMissingRows",
     "skmultimodal.sequence.ArrayColumnStacker",
+    "skmultimodal.sequence.SequencePadder",
     "skmultimodal.sequence.TimeStepReshaper",
+    "skmultimodal.text.TextLinearScores",
     "skmultimodal.text.TextTfidfVectorizer",
     "skmultimodal.text.TextTokenizer",
 )

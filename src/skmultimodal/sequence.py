@@ -5,6 +5,7 @@ features)`` of an RNN; `ArrayColumnStacker` stacks one column whose cells hold e
 arrays (a pre-computed embedding, a raw series per row) into one array.
 """
 
+import warnings
 from numbers import Integral
 from typing import Any
 
@@ -17,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._columns import one_column
 from .missing import MaskedInput, missing_rows
 
-__all__ = ["ArrayColumnStacker", "TimeStepReshaper"]
+__all__ = ["ArrayColumnStacker", "SequencePadder", "TimeStepReshaper"]
 
 _ARRAY_CELL = (list, tuple, np.ndarray)
 
@@ -341,30 +342,34 @@ def _where(row: int, labels: list | None) -> str:
     return f"row {row}" if labels is None else f"row {row} (index {labels[row]!r})"
 
 
-def _array_column(X: Any) -> tuple[Any, list, list | None]:
+def _array_column(X: Any, owner: str = "ArrayColumnStacker") -> tuple[Any, list, list | None]:
     """The column name (or ``"X"``), its cells and the index labels of a one-column input."""
     column = one_column(
         X,
-        owner="ArrayColumnStacker",
+        owner=owner,
         what="arrays",
-        hint=" Use one ArrayColumnStacker per column.",
+        hint=f" Use one {owner} per column.",
         cells_are_arrays=True,
     )
     return ("X" if column.name is None else column.name), column.values, column.labels
 
 
 def _cell_arrays(
-    name: Any, cells: list, labels: list | None, present: np.ndarray | None = None
+    name: Any,
+    cells: list,
+    labels: list | None,
+    present: np.ndarray | None = None,
+    owner: str = "ArrayColumnStacker",
 ) -> list[np.ndarray | None]:
     """One float64 array per cell (None for the rows ``present`` flags absent)."""
     if not cells:
-        raise ValueError(f"ArrayColumnStacker: column {name!r} has no rows.")
+        raise ValueError(f"{owner}: column {name!r} has no rows.")
     arrays = []
     for row, cell in enumerate(cells):
         if present is not None and not present[row]:
             arrays.append(None)
             continue
-        where = f"ArrayColumnStacker: column {name!r}, {_where(row, labels)}"
+        where = f"{owner}: column {name!r}, {_where(row, labels)}"
         if not isinstance(cell, _ARRAY_CELL):
             what = "is missing" if cell is None or bool(pd.isna(cell)) else "is not an array"
             raise ValueError(
@@ -386,3 +391,182 @@ def _cell_arrays(
             )
         arrays.append(array)
     return arrays
+
+
+class SequencePadder(TransformerMixin, BaseEstimator):
+    """Pad a column of series of different lengths into float32 ``(n, max_len, features)``.
+
+    Each cell is one series: a 2-D array ``(length_i, features)`` or, for a single
+    feature, a 1-D array ``(length_i,)``. The output has NaN in every feature of the
+    padding steps, which the estimators' sequence branch masks (see
+    :func:`~skmultimodal.architecture.build_sequence_branch`): a series gives the same
+    prediction whatever it is padded to. With ``standardize=True`` every feature is
+    centred and scaled by its mean and standard deviation over the real time steps seen
+    in fit (a sequence branch trains badly on raw units).
+
+    Parameters
+    ----------
+    max_len : int or None, default=None
+        Time steps of the output; None: the longest series seen in fit. A longer series
+        is cut (``truncating``).
+    padding : {"post", "pre"}, default="post"
+        Where the padding goes; with masking, either gives the same predictions.
+    truncating : {"pre", "post"}, default="pre"
+        Which end of a series longer than ``max_len_`` is dropped: ``"pre"`` keeps the
+        last (most recent) steps.
+    standardize : bool, default=True
+        Centre and scale each feature (statistics of the real steps seen in fit).
+    on_missing : {"error", "mask"}, default="error"
+        What a missing cell (None, NaN, ``pd.NA``) means: refused, or a row without the
+        series (``transform`` returns a :class:`~skmultimodal.missing.MaskedInput`).
+
+    Attributes
+    ----------
+    max_len_ : int
+        Time steps of the output.
+    n_features_ : int
+        Features per time step.
+    mean_, scale_ : ndarray of shape (n_features_,)
+        The standardisation (zeros and ones when ``standardize=False``).
+    lengths_ : tuple of (int, int)
+        Shortest and longest series seen in fit.
+    output_shape_ : tuple of int
+        ``(max_len_, n_features_)``: the shape of one transformed sample.
+    n_features_in_ : int
+        1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmultimodal.sequence import SequencePadder
+    >>> X = [np.array([[1.0], [2.0], [3.0]]), [4.0, 5.0]]
+    >>> padder = SequencePadder(standardize=False).fit(X)
+    >>> padder.output_shape_, padder.lengths_
+    ((3, 1), (2, 3))
+    >>> padder.transform(X)[:, :, 0]
+    array([[ 1.,  2.,  3.],
+           [ 4.,  5., nan]], dtype=float32)
+    """
+
+    _parameter_constraints: dict = {
+        "max_len": [Interval(Integral, 1, None, closed="left"), None],
+        "padding": [StrOptions({"pre", "post"})],
+        "truncating": [StrOptions({"pre", "post"})],
+        "standardize": ["boolean"],
+        "on_missing": [StrOptions({"error", "mask"})],
+    }
+
+    def __init__(
+        self,
+        max_len: int | None = None,
+        padding: str = "post",
+        truncating: str = "pre",
+        standardize: bool = True,
+        on_missing: str = "error",
+    ) -> None:
+        self.max_len = max_len
+        self.padding = padding
+        self.truncating = truncating
+        self.standardize = standardize
+        self.on_missing = on_missing
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: Any, y: Any = None) -> "SequencePadder":
+        """Learn the length, the number of features and the standardisation.
+
+        Parameters
+        ----------
+        X : DataFrame of one column, Series, list, or object array of shape (n,) or (n, 1)
+            One series per row.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : SequencePadder
+        """
+        name, series, _ = self._series(X, fitted=False)
+        real = [s for s in series if s is not None]
+        if not real:
+            raise ValueError(f"SequencePadder: every cell of column {name!r} is missing.")
+        lengths = [len(s) for s in real]
+        self.n_features_in_ = 1
+        if isinstance(name, str):
+            self.feature_names_in_ = np.array([name], dtype=object)
+        self.lengths_ = (min(lengths), max(lengths))
+        self.max_len_ = self.max_len or max(lengths)
+        self.n_features_ = real[0].shape[1]
+        steps = np.concatenate(real)
+        if self.standardize:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN feature
+                mean, std = np.nanmean(steps, axis=0), np.nanstd(steps, axis=0)
+            self.mean_ = np.nan_to_num(mean)
+            self.scale_ = np.where(np.isfinite(std) & (std > 0), std, 1.0)
+        else:
+            self.mean_, self.scale_ = np.zeros(self.n_features_), np.ones(self.n_features_)
+        self.output_shape_ = (self.max_len_, self.n_features_)
+        return self
+
+    def transform(self, X: Any) -> np.ndarray | MaskedInput:
+        """Pad (NaN), cut and standardise the series.
+
+        Parameters
+        ----------
+        X : DataFrame of one column, Series, list, or object array of shape (n,) or (n, 1)
+            One series per row, with ``n_features_`` features.
+
+        Returns
+        -------
+        padded : ndarray of shape (n_samples, max_len_, n_features_), dtype float32
+            NaN in the padding steps; a :class:`~skmultimodal.missing.MaskedInput` with
+            ``on_missing="mask"`` (a row without a series holds zeros).
+        """
+        check_is_fitted(self)
+        _, series, present = self._series(X, fitted=True)
+        out = np.full((len(series), *self.output_shape_), np.nan, dtype=np.float32)
+        for row, values in enumerate(series):
+            if values is None:
+                out[row] = 0.0
+                continue
+            if len(values) > self.max_len_:
+                values = (
+                    values[-self.max_len_ :]
+                    if self.truncating == "pre"
+                    else values[: self.max_len_]
+                )
+            scaled = (values - self.mean_) / self.scale_
+            if self.padding == "post":
+                out[row, : len(scaled)] = scaled
+            else:
+                out[row, self.max_len_ - len(scaled) :] = scaled
+        return out if present is None else MaskedInput(out, present)
+
+    def _series(self, X: Any, *, fitted: bool) -> tuple[Any, list, np.ndarray | None]:
+        """The column name, one ``(length, features)`` float64 array per row (None when
+        absent) and the presence flags (``on_missing="mask"``)."""
+        name, cells, labels = _array_column(X, owner="SequencePadder")
+        present = ~missing_rows(cells) if self.on_missing == "mask" else None
+        arrays = _cell_arrays(name, cells, labels, present, owner="SequencePadder")
+        series = [None if a is None else (a[:, None] if a.ndim == 1 else a) for a in arrays]
+        expected = self.n_features_ if fitted else None
+        for row, values in enumerate(series):
+            if values is None:
+                continue
+            if expected is None:
+                expected = values.shape[1]
+            elif values.shape[1] != expected:
+                raise ValueError(
+                    f"SequencePadder: column {name!r}, {_where(row, labels)}: a series of "
+                    f"{values.shape[1]} features per time step, but "
+                    f"{'the series seen in fit have' if fitted else 'the first series has'} "
+                    f"{expected}."
+                )
+        return name, series, present
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.one_d_array = True
+        tags.input_tags.two_d_array = False
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
