@@ -469,7 +469,7 @@ def test_pipeline_for_array_columns_fits_and_predicts():
         ({"emb": "text"}, r"'emb' has the role 'text', but row 0 holds array.*'vector' or"),
         ({"raw": "categorical"}, r"'raw' has the role 'categorical', but row 0 holds \[\["),
         ({"price": "vector"}, r"'price' has the role 'vector'.*1-D arrays"),
-        ({"price": "sequence"}, r"'price' has the role 'sequence'.*series: 2-D arrays"),
+        ({"emb": "sequence", "raw": "vector"}, r"'raw' has the role 'vector'.*1-D arrays"),
     ],
 )
 def test_a_role_forced_on_unfit_values_is_refused(override, message):

@@ -99,7 +99,11 @@ def test_pickle_and_clone():
     restored = pickle.loads(pickle.dumps(reshaper))
     np.testing.assert_array_equal(restored.transform(X), reshaper.transform(X))
     assert restored.output_shape_ == (3, 2)
-    assert clone(reshaper).get_params() == {"timesteps": 3, "on_missing": "error"}
+    assert clone(reshaper).get_params() == {
+        "timesteps": 3,
+        "on_missing": "error",
+        "standardize": False,
+    }
     assert not hasattr(clone(reshaper), "output_shape_")
 
 

@@ -180,3 +180,78 @@ def test_one_dimensional_series_of_different_lengths_are_a_sequence():
     mixed = pd.DataFrame({"s": [np.zeros((3, 2)), np.zeros((3, 4))]})
     with pytest.raises(ValueError, match="Column 's' holds arrays of different shapes"):
         detect_column_roles(mixed)
+
+
+# -- wide tables: one column per (step, feature) ------------------------------------------
+@pytest.mark.parametrize(
+    ("names", "timesteps", "n_features", "first"),
+    [
+        ([f"t{i}" for i in range(15)], 15, 1, ("t0", "t1")),
+        ([f"x_{i}" for i in range(1, 31)], 30, 1, ("x_1", "x_2")),
+        ([f"{f}_t{i}" for f in ("temp", "hum") for i in range(12)], 12, 2, ("hum_t0", "temp_t0")),
+        ([f"t{i}_f{d}" for d in range(3) for i in range(20)], 20, 3, ("t0_f0", "t0_f1")),
+        ([f"s{d}_step{i}" for i in range(40) for d in range(2)], 40, 2, ("s0_step0", "s1_step0")),
+    ],
+)
+def test_time_grids_are_read_from_column_names(names, timesteps, n_features, first):
+    from skmultimodal.auto import time_grids
+
+    (grid,) = time_grids(["id", "price", *names])
+    assert (grid.timesteps, len(grid.features)) == (timesteps, n_features)
+    assert grid.columns[:2] == first and sorted(grid.columns) == sorted(names)
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        [f"q{i}" for i in range(1, 11)],  # ten answers: too few steps for a series
+        [f"t{i}" for i in range(20) if i != 7],  # a step missing
+        ["t1", "t01", *[f"t{i}" for i in range(2, 20)]],  # step 1 written twice
+        [f"t{i}_f{d}" for i in range(20) for d in range(2) if (i, d) != (3, 1)],  # a hole
+    ],
+    ids=["short", "gap", "duplicate", "hole"],
+)
+def test_columns_that_only_look_like_steps_are_not_a_grid(names):
+    from skmultimodal.auto import time_grids
+
+    assert time_grids(names) == []
+
+
+def _wide(n=90, steps=16, seed=0):
+    series, y = _ragged(n, seed=seed, low=steps, high=steps)
+    X = pd.DataFrame(
+        {f"t{t}_f{f}": [s[t, f] * 50 + 7 for s in series] for t in range(steps) for f in range(2)}
+    )
+    return X.assign(price=np.linspace(0, 1, n)), y
+
+
+def test_a_wide_table_gets_one_standardised_sequence_input():
+    from skmultimodal.auto import describe_roles, detect_column_roles, make_multimodal_pipeline
+    from skmultimodal.sequence import TimeStepReshaper
+
+    X, y = _wide()
+    roles = detect_column_roles(X)
+    assert roles["t3_f1"] == "sequence" and roles["price"] == "numeric"
+    assert "a time grid of 16 steps x 2 features (t0_f0 .. t15_f1)" in roles.reasons["t3_f1"]
+    pipe = make_multimodal_pipeline(X, y, random_state=0, model_params={"epochs": 6})
+    name, reshaper, columns = pipe["prep"].transformers[0]
+    assert isinstance(reshaper, TimeStepReshaper) and reshaper.timesteps == 16
+    assert columns[:3] == ["t0_f0", "t0_f1", "t1_f0"]
+    inputs = pipe["prep"].fit_transform(X, y)
+    assert inputs[name].shape == (90, 16, 2)
+    # One statistic per feature over every step: the series keep their shape.
+    np.testing.assert_allclose(inputs[name].reshape(-1, 2).mean(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(inputs[name].reshape(-1, 2).std(axis=0), 1, atol=1e-4)
+    assert pipe.fit(X, y).score(X, y) > 0.7
+    assert describe_roles(pipe)["t15_f1"] == "sequence"
+    assert make_multimodal_pipeline(X, y, roles={"t3_f1": "numeric"})["prep"].transformers[0][
+        0
+    ] == ("numeric")
+
+
+def test_sequence_forced_on_columns_without_a_grid_is_refused():
+    from skmultimodal.auto import make_multimodal_pipeline
+
+    X, y = _wide()
+    with pytest.raises(ValueError, match=r"\['price'\] have the role 'sequence'.*time grid"):
+        make_multimodal_pipeline(X, y, roles={"price": "sequence"})

@@ -16,7 +16,8 @@ from __future__ import annotations
 import os
 import re
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from ._unwrap import nested_estimators
 from .compose import MultiInputTransformer
 from .image import ImageLoader, _probe_size
 from .missing import MaskMissingRows
-from .sequence import ArrayColumnStacker, SequencePadder
+from .sequence import ArrayColumnStacker, SequencePadder, TimeStepReshaper
 from .text import TextLinearScores, TextTfidfVectorizer, TextTokenizer
 
 __all__ = [
@@ -345,6 +346,11 @@ def _array_role(column: str, values: pd.Series, missing: str) -> tuple[str, str]
     )
 
 
+def _holds_arrays(values: pd.Series) -> bool:
+    """Whether a column's cells are arrays (not one number each)."""
+    return bool(values.map(lambda value: isinstance(value, _ARRAY_CELL)).any())
+
+
 def _array_ndim(value: Any) -> int:
     """The dimensions of an array cell; -1 when it is not a rectangular array."""
     try:
@@ -492,7 +498,118 @@ def detect_column_roles(
             roles[column], reasons[column] = merged[column], "set by override"
             continue
         roles[column], reasons[column] = _detect_one(column, X[column], base, max_categories)
+    numbers = [
+        c
+        for c in X.columns
+        if c not in merged
+        and pd.api.types.is_numeric_dtype(X[c].dtype)
+        and not pd.api.types.is_bool_dtype(X[c].dtype)
+    ]
+    for grid in time_grids(numbers):
+        for step, feature, column in grid.cells():
+            roles[column] = "sequence"
+            reasons[column] = f"step {step} of {feature!r} in {grid.description}"
     return ColumnRoles(roles, reasons)
+
+
+#: The fewest time steps a group of columns named by step needs to be read as a series.
+MIN_GRID_STEPS = 12
+
+
+@dataclass(frozen=True)
+class TimeGrid:
+    """Numeric columns that hold a series by their names: one column per (step, feature).
+
+    ``columns`` is time-major (every feature of step 0, then of step 1...), the order
+    :class:`~skmultimodal.sequence.TimeStepReshaper` reads.
+    """
+
+    columns: tuple[str, ...]
+    steps: tuple[int, ...]
+    features: tuple[str, ...]
+
+    @property
+    def timesteps(self) -> int:
+        return len(self.steps)
+
+    @property
+    def description(self) -> str:
+        first, last = self.columns[0], self.columns[-1]
+        n_features = len(self.features)
+        return (
+            f"a time grid of {self.timesteps} steps x {n_features} "
+            f"feature{'s' * (n_features > 1)} ({first} .. {last})"
+        )
+
+    def cells(self):
+        """``(step, feature, column)`` of every column, time-major."""
+        n = len(self.features)
+        for i, column in enumerate(self.columns):
+            yield self.steps[i // n], self.features[i % n], column
+
+
+def time_grids(columns: Sequence[Any]) -> list[TimeGrid]:
+    """The groups of ``columns`` whose names make a grid of time steps (x features).
+
+    A name with one integer (``t0`` .. ``t49``, ``x_1`` .. ``x_30``, ``temp_t3``): the
+    columns that differ only in that integer are one feature's steps; features with the
+    same steps (``temp_t0..``, ``hum_t0..``) form one grid. A name with two integers
+    (``t3_f1``, ``s12_d0``): the full product of both ranges is a grid whose longer range
+    is time. The steps must be consecutive integers, at least :data:`MIN_GRID_STEPS` of
+    them, each written once; other columns are left alone.
+
+    Examples
+    --------
+    >>> from skmultimodal.auto import time_grids
+    >>> grid, = time_grids([f"{f}_t{i}" for i in range(12) for f in ("hum", "temp")] + ["id"])
+    >>> grid.timesteps, grid.features, grid.columns[:3]
+    (12, ('hum_t#', 'temp_t#'), ('hum_t0', 'temp_t0', 'hum_t1'))
+    >>> time_grids([f"q{i}" for i in range(1, 6)])  # too short for a series
+    []
+    """
+    by_template: dict[str, dict[tuple[int, ...], str]] = {}
+    for column in columns:
+        if not isinstance(column, str):
+            continue
+        numbers = tuple(int(n) for n in re.findall(r"\d+", column))
+        if len(numbers) not in (1, 2):
+            continue
+        template = re.sub(r"\d+", "#", column)
+        if numbers in by_template.setdefault(template, {}):
+            by_template[template] = {}  # t1 and t01: not one step each
+            by_template[template][()] = ""
+            continue
+        by_template[template][numbers] = column
+    single: dict[tuple[int, ...], list[str]] = {}
+    grids = []
+    for template, cells in sorted(by_template.items()):
+        if () in cells:
+            continue
+        keys = list(cells)
+        if len(keys[0]) == 1:
+            steps = tuple(sorted(k[0] for k in keys))
+            if _consecutive(steps):
+                single.setdefault(steps, []).append(template)
+            continue
+        first, second = sorted({k[0] for k in keys}), sorted({k[1] for k in keys})
+        if len(keys) != len(first) * len(second):
+            continue
+        time_first = len(first) >= len(second)
+        steps, features = (first, second) if time_first else (second, first)
+        if not (_consecutive(tuple(steps)) and _consecutive(tuple(features), minimum=1)):
+            continue
+        ordered = [cells[(t, f) if time_first else (f, t)] for t in steps for f in features]
+        names = tuple(f"{template} (feature {f})" for f in features)
+        grids.append(TimeGrid(tuple(ordered), tuple(steps), names))
+    for steps, templates in sorted(single.items()):
+        lookup = {t: {k[0]: c for k, c in by_template[t].items()} for t in templates}
+        ordered = [lookup[t][step] for step in steps for t in templates]
+        grids.append(TimeGrid(tuple(ordered), steps, tuple(templates)))
+    return grids
+
+
+def _consecutive(values: tuple[int, ...], minimum: int = MIN_GRID_STEPS) -> bool:
+    return len(values) >= minimum and values[-1] - values[0] == len(values) - 1
 
 
 def _step_name(role: str, column: str, n_with_role: int) -> str:
@@ -589,10 +706,29 @@ def _prep_steps(
         if text_scores:
             scores = TextLinearScores(task=task, random_state=random_state)
             steps.append((f"{name}_scores", scores, column))
+    grid_columns = [c for c in roles.columns("sequence") if not _holds_arrays(X[c])]
+    grids = time_grids(grid_columns)
+    covered = {column for grid in grids for column in grid.columns}
+    if set(grid_columns) - covered:
+        left = [c for c in grid_columns if c not in covered]
+        raise ValueError(
+            f"Columns {left[:10]} have the role 'sequence' but hold one number per cell and "
+            "do not make a time grid by their names (one integer that runs over at least "
+            f"{MIN_GRID_STEPS} consecutive steps, e.g. t0 .. t49, or two: t0_f0 .. t49_f2); "
+            "rename them, or give them the role 'numeric'."
+        )
     for role in ("vector", "sequence"):
-        columns = roles.columns(role)
+        columns = [c for c in roles.columns(role) if c not in covered]
+        n_with_role = len(columns) + (len(grids) if role == "sequence" else 0)
+        if role == "sequence":
+            for grid in grids:
+                name = _step_name(role, grid.columns[0], n_with_role)
+                reshaper = TimeStepReshaper(
+                    timesteps=grid.timesteps, standardize=True, on_missing=on_missing
+                )
+                steps.append((name, reshaper, list(grid.columns)))
         for column in columns:
-            name = _step_name(role, column, len(columns))
+            name = _step_name(role, column, n_with_role)
             step = (
                 ArrayColumnStacker(on_missing=on_missing)
                 if role == "vector"
@@ -635,6 +771,10 @@ def _check_role_values(X: pd.DataFrame, roles: ColumnRoles, base_dir: Path | Non
                     "to numbers first, or give it the role 'categorical' or 'text'."
                 )
             continue
+        if role == "sequence" and not _holds_arrays(X[column]):
+            # One number per cell: a step of a time grid, checked when the steps are built.
+            if pd.api.types.is_numeric_dtype(X[column].dtype):
+                continue
         wants_arrays = role in ("vector", "sequence")
         is_array = np.array([isinstance(v, _ARRAY_CELL) for v in values], dtype=bool)
         bad = values[is_array != wants_arrays]

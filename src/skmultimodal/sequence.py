@@ -46,6 +46,10 @@ class TimeStepReshaper(TransformerMixin, BaseEstimator):
         ``"<step>__present"`` (see :mod:`skmultimodal.missing`). A row with only some
         values missing is still refused. A ``StandardScaler`` before this step ignores
         NaN when fitting and passes them through.
+    standardize : bool, default=False
+        Centre and scale each feature by its mean and standard deviation over every time
+        step of the fit data (one statistic per feature, so the series keeps its shape;
+        a ``StandardScaler`` before this step scales every (step, feature) column alone).
 
     Attributes
     ----------
@@ -56,6 +60,8 @@ class TimeStepReshaper(TransformerMixin, BaseEstimator):
     output_shape_ : tuple of int
         ``(timesteps, n_features_in_ // timesteps)``: the shape of one transformed sample,
         i.e. the ``shape`` of the matching ``keras.Input``.
+    mean_, scale_ : ndarray of shape (n_features_in_ // timesteps,)
+        Per-feature statistics, with ``standardize=True``.
 
     Notes
     -----
@@ -80,11 +86,15 @@ class TimeStepReshaper(TransformerMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "timesteps": [Interval(Integral, 1, None, closed="left")],
         "on_missing": [StrOptions({"error", "mask"})],
+        "standardize": ["boolean"],
     }
 
-    def __init__(self, timesteps: int = 1, on_missing: str = "error") -> None:
+    def __init__(
+        self, timesteps: int = 1, on_missing: str = "error", standardize: bool = False
+    ) -> None:
         self.timesteps = timesteps
         self.on_missing = on_missing
+        self.standardize = standardize
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any = None) -> "TimeStepReshaper":
@@ -120,6 +130,13 @@ class TimeStepReshaper(TransformerMixin, BaseEstimator):
                 "multiple of timesteps."
             )
         self.output_shape_ = (self.timesteps, n_features // self.timesteps)
+        steps = X.reshape(-1, self.output_shape_[1])
+        if self.standardize:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # a feature missing everywhere
+                mean, std = np.nanmean(steps, axis=0), np.nanstd(steps, axis=0)
+            self.mean_ = np.nan_to_num(mean)
+            self.scale_ = np.where(np.isfinite(std) & (std > 0), std, 1.0)
         return self
 
     def transform(self, X: Any) -> np.ndarray | MaskedInput:
@@ -149,6 +166,9 @@ class TimeStepReshaper(TransformerMixin, BaseEstimator):
             ensure_all_finite="allow-nan" if mask else True,
         )
         X_3d = X.reshape(X.shape[0], *self.output_shape_)
+        if self.standardize:
+            X_3d -= self.mean_.astype(np.float32)
+            X_3d /= self.scale_.astype(np.float32)
         if not mask:
             return X_3d
         absent = _missing_series_rows(self, X)
