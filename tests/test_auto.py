@@ -199,11 +199,14 @@ def test_pipeline_steps_follow_the_roles(mixed):
         ("text", "review"),
         ("text_tfidf", "review"),
         ("text_chars", "review"),
+        ("text_scores", "review"),
         ("numeric", ["price"]),
         ("categorical", ["stars", "color", "in_stock"]),
         ("ignored", ["id", "sku", "shop", "empty", "when", "mixed"]),
     ]
     steps = {name: trans for name, trans, _ in prep.transformers}
+    assert steps["text_scores"].get_params()["task"] == "classification"
+    assert steps["text_scores"].random_state == 3
     assert isinstance(steps["image"], ImageLoader)
     # 12x6 (width x height) images: their own size, below the 64-pixel cap.
     assert steps["image"].target_size == (6, 12)
@@ -344,7 +347,15 @@ def test_fit_with_missing_values(mixed):
     pipe.fit(X, y)
     prep = pipe.named_steps["prep"]
     inputs = prep.transform(X)
-    assert list(inputs) == ["image", "text", "text_tfidf", "text_chars", "numeric", "categorical"]
+    assert list(inputs) == [
+        "image",
+        "text",
+        "text_tfidf",
+        "text_chars",
+        "text_scores",
+        "numeric",
+        "categorical",
+    ]
     # The missing review is an empty row of the (sparse) TF-IDF weights too.
     assert sparse.issparse(inputs["text_tfidf"]) and inputs["text_tfidf"].dtype == np.float32
     assert inputs["text_tfidf"][2].nnz == 0 and inputs["text_tfidf"][0].nnz > 0

@@ -78,14 +78,16 @@ def test_origin_series_text_lstm_bilstm_dense_batchnorm(multimodal_data):
     vocabulary = prep.named_transformers_["text"].vocabulary_size_
     assert vocabulary <= 1000
     stack = layer_stack(model)
-    assert sorted(stack[:3]) == sorted(
+    # PaddingSteps: the series branch's mask of all-NaN (padding) steps; none here.
+    assert sorted(stack[:4]) == sorted(
         [
             ("Embedding", vocabulary, 8, True),
+            ("PaddingSteps",),
             ("LSTM", 64, 0.3, 0.3),
             ("Bidirectional", "LSTM", 64, 0.3, 0.3),
         ]
     )
-    assert stack[3:] == [
+    assert stack[4:] == [
         ("Concatenate",),
         ("Dense", 32, "relu"),
         ("BatchNormalization",),

@@ -169,6 +169,8 @@ def test_untrusted_types_are_exactly_our_list(classifier, regressor):
             "skmultimodal.estimators._RegressionTargetScaler",
             "scikeras.utils.transformers.RegressorTargetEncoder",
             "skmultimodal.sequence.ArrayColumnStacker",
+            "skmultimodal.sequence.SequencePadder",
+            "skmultimodal.text.TextLinearScores",
             "skmultimodal.missing.MaskMissingRows",
         }
     )

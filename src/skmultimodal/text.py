@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn import config_context
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -738,7 +739,8 @@ class TextLinearScores(TransformerMixin, BaseEstimator):
         self : TextLinearScores
         """
         texts, y = self._validate_fit(X, y)
-        self.model_ = self._model().fit(texts, y)
+        with config_context(transform_output="default"):
+            self.model_ = self._model().fit(texts, y)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -756,11 +758,13 @@ class TextLinearScores(TransformerMixin, BaseEstimator):
             Out-of-fold scores (see the class's Notes).
         """
         texts, y = self._validate_fit(X, y)
-        self.model_ = self._model().fit(texts, y)
-        scores = np.empty((len(texts), self._n_scores()), dtype=np.float32)
-        for train, test in self._folds(texts, y):
-            model = self._model().fit(texts[train], y[train])
-            scores[test] = self._scores_of(model, texts[test])
+        # The inner n-gram union stays sparse whatever transform_output is set globally.
+        with config_context(transform_output="default"):
+            self.model_ = self._model().fit(texts, y)
+            scores = np.empty((len(texts), self._n_scores()), dtype=np.float32)
+            for train, test in self._folds(texts, y):
+                model = self._model().fit(texts[train], y[train])
+                scores[test] = self._scores_of(model, texts[test])
         return scores
 
     def transform(self, X: Any) -> np.ndarray:
@@ -776,7 +780,8 @@ class TextLinearScores(TransformerMixin, BaseEstimator):
         scores : ndarray of shape (n_samples, n_scores), dtype float32
         """
         check_is_fitted(self, "model_")
-        return self._scores_of(self.model_, self._texts(X, reset=False))
+        with config_context(transform_output="default"):
+            return self._scores_of(self.model_, self._texts(X, reset=False))
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """``score`` for one column, else ``score_<class>`` per class."""
@@ -829,6 +834,8 @@ class TextLinearScores(TransformerMixin, BaseEstimator):
         return texts, y
 
     def _model(self):
+        """The n-gram features and the linear model, unfitted (internal: its steps'
+        outputs stay sparse whatever ``set_output`` / ``transform_output`` says)."""
         from sklearn.linear_model import LogisticRegression, Ridge
         from sklearn.pipeline import FeatureUnion, Pipeline
 
