@@ -423,14 +423,7 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
     def _tokenize_column(self, X: Any, *, reset: bool) -> tuple[np.ndarray, list[str], list]:
         """Validate ``X`` (one column, feature names) and tokenize it (see ``_tokenize``);
         also return the column's values."""
-        name = type(self).__name__
-        values = one_column(X, owner=name, what="texts").values
-        if reset and not values:
-            raise ValueError(f"{name} needs at least one text to fit, got 0 samples.")
-        if reset or getattr(X, "ndim", 1) == 2:
-            validate_data(self, X, reset=reset, skip_check_array=True)
-        if reset:
-            self.n_features_in_ = 1
+        values = _text_column(self, X, reset=reset)
         texts = [value if type(value) is str else _as_text(value) for value in values]
         return (*_tokenize(texts, lowercase=self.lowercase, filters=self.filters), values)
 
@@ -471,13 +464,31 @@ class TextTokenizer(TransformerMixin, BaseEstimator):
         return codes, id_by_code, values
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.one_d_array = True
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        tags.input_tags.allow_nan = True
-        tags.transformer_tags.preserves_dtype = []
-        return tags
+        return _text_column_tags(super().__sklearn_tags__())
+
+
+def _text_column(estimator: Any, X: Any, *, reset: bool) -> list:
+    """The cells of the one text column ``X`` of ``estimator`` (fit: ``reset=True``, which
+    also records ``n_features_in_`` and the column name)."""
+    name = type(estimator).__name__
+    values = one_column(X, owner=name, what="texts").values
+    if reset and not values:
+        raise ValueError(f"{name} needs at least one text to fit, got 0 samples.")
+    if reset or getattr(X, "ndim", 1) == 2:
+        validate_data(estimator, X, reset=reset, skip_check_array=True)
+    if reset:
+        estimator.n_features_in_ = 1
+    return values
+
+
+def _text_column_tags(tags):
+    """Tags of a transformer of one column of texts (missing ones allowed)."""
+    tags.input_tags.one_d_array = True
+    tags.input_tags.two_d_array = False
+    tags.input_tags.string = True
+    tags.input_tags.allow_nan = True
+    tags.transformer_tags.preserves_dtype = []
+    return tags
 
 
 def read_word_vectors(
@@ -792,11 +803,7 @@ class TextLinearScores(TransformerMixin, BaseEstimator):
 
     # -- helpers ---------------------------------------------------------------------------
     def _texts(self, X: Any, *, reset: bool) -> np.ndarray:
-        values = one_column(X, owner=type(self).__name__, what="texts").values
-        if reset or getattr(X, "ndim", 1) == 2:
-            validate_data(self, X, reset=reset, skip_check_array=True)
-        if reset:
-            self.n_features_in_ = 1
+        values = _text_column(self, X, reset=reset)
         texts = np.empty(len(values), dtype=object)
         texts[:] = [value if type(value) is str else _as_text(value) for value in values]
         return texts
@@ -901,11 +908,6 @@ class TextLinearScores(TransformerMixin, BaseEstimator):
         return log_proba.astype(np.float32)
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.one_d_array = True
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        tags.input_tags.allow_nan = True
+        tags = _text_column_tags(super().__sklearn_tags__())
         tags.target_tags.required = True
-        tags.transformer_tags.preserves_dtype = []
         return tags
