@@ -825,3 +825,48 @@ def test_a_model_backbone_keeps_its_cache_key_through_pickling(tmp_path):
     seen = backbone_images_seen()
     twice.transform(paths)
     assert backbone_images_seen() == seen  # every embedding came from the cache
+
+
+# -- issue #30, item 1: ImageNet weights without internet --------------------------------------
+def test_unreachable_imagenet_weights_fail_once_with_a_clear_error(monkeypatch):
+    import keras
+
+    from skmultimodal import MultiInputKerasClassifier, architecture
+
+    calls = []
+
+    original = keras.applications.MobileNetV3Small
+
+    def offline(**kwargs):
+        if kwargs["weights"] is None:  # nothing to download
+            return original(**kwargs)
+        calls.append(kwargs)
+        raise Exception(
+            "URL fetch failure on https://storage.googleapis.com/x.h5: None -- "
+            "[Errno -3] Temporary failure in name resolution"
+        )
+
+    # The preprocessing is looked up in the constructor's module: keep it.
+    offline.__module__ = original.__module__
+    monkeypatch.setattr(keras.applications, "MobileNetV3Small", offline)
+    monkeypatch.setattr(architecture, "_UNFETCHED", {})
+    images = np.zeros((6, 32, 32, 3), dtype=np.uint8)
+    clf = MultiInputKerasClassifier(image_backbone="MobileNetV3Small", epochs=1, verbose=0)
+    for _ in range(3):  # a grid search's fits: the download is tried once
+        with pytest.raises(OSError, match=r"ImageNet weights of MobileNetV3Small could not be"):
+            clf.fit({"image": images}, np.array([0, 1] * 3))
+    assert len(calls) == 1
+    with pytest.raises(OSError, match=r"\.keras/models.*image_backbone_weights='path/to/"):
+        clf.fit({"image": images}, np.array([0, 1] * 3))
+    # Random weights (weights=None) never download: no error from the network.
+    assert architecture.make_image_backbone("MobileNetV3Small", None, (32, 32, 3)) is not None
+
+
+def test_the_cli_says_its_version(capsys):
+    from skmultimodal import __version__
+    from skmultimodal.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"skmultimodal {__version__}"

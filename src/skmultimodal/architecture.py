@@ -1356,12 +1356,7 @@ def make_image_backbone(
     (False, False, True)
     """
     if isinstance(backbone, str):
-        constructor = getattr(keras.applications, backbone)
-        net = constructor(
-            include_top=False,
-            weights=IMAGENET if weights == IMAGENET else None,
-            input_shape=tuple(input_shape),
-        )
+        net = _application(backbone, weights, tuple(input_shape))
     else:
         net = keras.models.clone_model(backbone)
         if weights == IMAGENET:
@@ -1370,6 +1365,49 @@ def make_image_backbone(
         _load_backbone_weights(net, weights)
     _set_trainable(net, trainable)
     return net
+
+
+# Applications whose ImageNet weights could not be fetched in this process: a grid search
+# then fails at once in every later fit instead of trying the download again.
+_UNFETCHED: dict[str, str] = {}
+
+
+def _application(name: str, weights, input_shape: tuple) -> keras.Model:
+    """``keras.applications.<name>`` without its top; an ImageNet download that fails
+    (no internet) is one clear error saying where Keras caches weights and how to give a
+    local file, raised at once by every later call in the process."""
+    constructor = getattr(keras.applications, name)
+    imagenet = weights == IMAGENET
+    if imagenet and name in _UNFETCHED:
+        raise _weights_unavailable(name, _UNFETCHED[name])
+    try:
+        with warnings.catch_warnings():
+            # "input_shape is undefined or non-square ... weights for (224, 224) will be
+            # loaded": the pooled features of any size use those weights by design.
+            warnings.filterwarnings("ignore", message=".*input_shape.*", category=UserWarning)
+            return constructor(
+                include_top=False, weights=IMAGENET if imagenet else None, input_shape=input_shape
+            )
+    except Exception as error:
+        text = str(error)
+        if not imagenet or not any(
+            clue in text for clue in ("URL fetch failure", "urlopen", "HTTP Error", "Name or")
+        ):
+            raise
+        _UNFETCHED[name] = text.splitlines()[0][:200]
+        raise _weights_unavailable(name, _UNFETCHED[name]) from error
+
+
+def _weights_unavailable(name: str, reason: str) -> OSError:
+    cache = os.path.join(os.path.expanduser(os.environ.get("KERAS_HOME", "~/.keras")), "models")
+    return OSError(
+        f"The ImageNet weights of {name} could not be fetched ({reason}). Keras downloads "
+        f"them once into {cache}; without internet, copy the weights file there from a "
+        "machine that has it, or give a local file: image_backbone_weights='path/to/"
+        f"{name}.weights.h5' (ImageEmbedder: weights=...), written by save_weights() of the "
+        "same backbone, or None for random weights (docs/user_guide/transfer_learning.md, "
+        "'Where the \"imagenet\" weights come from, and offline machines')."
+    )
 
 
 def _load_backbone_weights(net: keras.Model, weights) -> None:

@@ -1011,7 +1011,12 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
         "weighted on out-of-fold predictions: best quality, 1.5-4x the time",
     )
     _add_image_safety_arguments(parser)
-    parser.add_argument("--random-state", type=int, default=0)
+    parser.add_argument(
+        "--random-state",
+        type=int,
+        default=0,
+        help="seed of the folds, the validation split and the model's weights (default 0)",
+    )
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="Keras progress (-v bar, -vv lines)"
     )
@@ -1073,14 +1078,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     int
         Exit status: 0 on success, 2 for an error in the input (printed as one line).
     """
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="skmultimodal", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"skmultimodal {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="cross-validate fused vs single-modality models")
     demo.add_argument("--quick", action="store_true", help="small data, few epochs (for CI)")
     demo.add_argument("--n-samples", type=int, default=None, help="default 400 (120 quick)")
     demo.add_argument("--epochs", type=int, default=None, help="default 20 (5 quick)")
     demo.add_argument("--cv", type=int, default=3, help="number of folds (default 3)")
-    demo.add_argument("--random-state", type=int, default=0)
+    demo.add_argument(
+        "--random-state", type=int, default=0, help="seed of the data, folds and models (default 0)"
+    )
     demo.add_argument("--plots", metavar="DIR", help="write history.png and model.png there")
 
     cv = commands.add_parser("cv", help="cross-validate a model on a CSV file")
