@@ -573,6 +573,7 @@ def time_grids(columns: Sequence[Any]) -> list[TimeGrid]:
     []
     """
     by_template: dict[str, dict[tuple[int, ...], str]] = {}
+    written_twice: set[str] = set()
     for column in columns:
         if not isinstance(column, str):
             continue
@@ -580,15 +581,14 @@ def time_grids(columns: Sequence[Any]) -> list[TimeGrid]:
         if len(numbers) not in (1, 2):
             continue
         template = re.sub(r"\d+", "#", column)
-        if numbers in by_template.setdefault(template, {}):
-            by_template[template] = {}  # t1 and t01: not one step each
-            by_template[template][()] = ""
-            continue
-        by_template[template][numbers] = column
+        cells = by_template.setdefault(template, {})
+        if numbers in cells:
+            written_twice.add(template)  # t1 and t01: not one step each
+        cells[numbers] = column
     single: dict[tuple[int, ...], list[str]] = {}
     grids = []
     for template, cells in sorted(by_template.items()):
-        if () in cells:
+        if template in written_twice:
             continue
         keys = list(cells)
         if len(keys[0]) == 1:
