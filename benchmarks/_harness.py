@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import platform
 import shlex
@@ -26,6 +27,21 @@ def add_results_options(parser: argparse.ArgumentParser, results: bool = True) -
 
 
 # -- timing -------------------------------------------------------------------------------
+def parse_overrides(pairs: list[str]) -> dict:
+    """``["epochs=60", "sequence_cell=conv"]`` -> ``{"epochs": 60, "sequence_cell": "conv"}``.
+
+    A value is read as a Python literal when it is one, else kept as text.
+    """
+    overrides = {}
+    for pair in pairs:
+        name, _, text = pair.partition("=")
+        try:
+            overrides[name] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            overrides[name] = text
+    return overrides
+
+
 def best_times(methods: dict, repeats: int):
     """Best wall and CPU seconds of each method; repeats interleave the methods so that load
     from other processes on the machine hits them all alike. Returns (wall, cpu, outputs)

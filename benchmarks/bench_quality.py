@@ -42,7 +42,6 @@ Examples::
 from __future__ import annotations
 
 import argparse
-import ast
 import os
 import shutil
 import tempfile
@@ -267,17 +266,6 @@ def class_counts(y: np.ndarray) -> dict:
     return {label.item(): int(n) for label, n in zip(labels, counts, strict=True)}
 
 
-def parse_overrides(pairs: list[str]) -> dict:
-    overrides = {}
-    for pair in pairs:
-        name, _, text = pair.partition("=")
-        try:
-            overrides[name] = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            overrides[name] = text
-    return overrides
-
-
 def subsample(n_total: int, y: np.ndarray | None, n_samples: int | None) -> np.ndarray:
     if not n_samples or n_samples >= n_total:
         return np.arange(n_total)
@@ -288,7 +276,7 @@ def subsample(n_total: int, y: np.ndarray | None, n_samples: int | None) -> np.n
 
 
 def run_case(args) -> tuple[list[str], list[str]]:
-    overrides = parse_overrides(args.set)
+    overrides = harness.parse_overrides(args.set)
     kind = TUNED_KIND[args.case]
     make_clf, params = make_classifier(kind, args.model, overrides, args.random_state)
     notes, rows = [], []
@@ -710,7 +698,7 @@ def suite_table(results: dict) -> list[str]:
 
 
 def run_suite(args) -> tuple[list[str], list[str]]:
-    overrides = parse_overrides(args.set)
+    overrides = harness.parse_overrides(args.set)
     cases = args.suite_cases.split(",") if args.suite_cases else list(SUITE_CASES)
     unknown = [case for case in cases if case not in SUITE_CASES]
     if unknown:
@@ -735,7 +723,7 @@ def run_suite(args) -> tuple[list[str], list[str]]:
 
 
 def run_regression(args) -> tuple[list[str], list[str]]:
-    overrides = parse_overrides(args.set)
+    overrides = harness.parse_overrides(args.set)
     cases = args.regression_cases.split(",") if args.regression_cases else REGRESSION_CASES
     unknown = [case for case in cases if case not in REGRESSION_CASES]
     if unknown:
@@ -833,7 +821,7 @@ def main(argv=None):
     parser.add_argument("--no-record", action="store_true", help="do not append to RESULTS.md")
     args = parser.parse_args(argv)
 
-    PIPELINE_PARAMS.update(parse_overrides(args.pipeline))
+    PIPELINE_PARAMS.update(harness.parse_overrides(args.pipeline))
     print(
         f"case {args.case}, model {args.model}, overrides {args.set}, pipeline {args.pipeline}",
         flush=True,

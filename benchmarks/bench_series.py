@@ -211,11 +211,11 @@ def stats_hgb() -> Pipeline:
     )
 
 
-def wide_reshaper(timesteps: int, epochs: int | None) -> Pipeline:
+def wide_reshaper(timesteps: int, epochs: int | None, overrides: dict) -> Pipeline:
     series = make_pipeline(StandardScaler(), TimeStepReshaper(timesteps=timesteps))
     prep = MultiInputTransformer([("series", series, slice(None))])
     params = {} if epochs is None else {"epochs": epochs}
-    clf = MultiInputKerasClassifier(random_state=0, verbose=0, **params)
+    clf = MultiInputKerasClassifier(random_state=0, verbose=0, **{**params, **overrides})
     return Pipeline([("prep", prep), ("clf", clf)])
 
 
@@ -228,19 +228,28 @@ def model_inputs(name: str, data: Prepared, args) -> tuple:
         return stats_hgb(), data.train.series, data.test.series
     if name in ("wide+reshaper", "wide+defaults-epochs"):
         epochs = args.epochs if name == "wide+reshaper" else None
-        return wide_reshaper(data.timesteps, epochs), data.wide_train, data.wide_test
+        model = wide_reshaper(data.timesteps, epochs, args.set)
+        return model, data.wide_train, data.wide_test
     if name == "auto":
-        model = make_multimodal_pipeline(data.wide_train, y, random_state=0)
+        model = make_multimodal_pipeline(
+            data.wide_train, y, model_params=args.set or None, random_state=0
+        )
         return model, data.wide_train, data.wide_test
     if name.startswith("auto-grid"):
         # The wide table read as one series (role "sequence" on its time grid).
         roles = {column: "sequence" for column in data.wide_train.columns}
-        params = {"sequence_cell": "conv", "epochs": 60} if name.endswith("conv60") else None
+        params = {"sequence_cell": "conv", "epochs": 60} if name.endswith("conv60") else {}
         model = make_multimodal_pipeline(
-            data.wide_train, y, roles=roles, model_params=params, random_state=0
+            data.wide_train,
+            y,
+            roles=roles,
+            model_params={**params, **args.set} or None,
+            random_state=0,
         )
         return model, data.wide_train, data.wide_test
-    model = make_multimodal_pipeline(data.ragged_train, y, random_state=0)
+    model = make_multimodal_pipeline(
+        data.ragged_train, y, model_params=args.set or None, random_state=0
+    )
     return model, data.ragged_train, data.ragged_test
 
 
@@ -377,6 +386,14 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=100, help="epochs of wide+reshaper")
     parser.add_argument("--repeats", type=int, default=1, help="fits per model and data set")
     parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a model parameter for every network (repeatable; VALUE read as a Python "
+        "literal when it is one, e.g. sequence_cell=conv, epochs=60)",
+    )
+    parser.add_argument(
         "--threads",
         type=int,
         default=1,
@@ -389,6 +406,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     args.datasets = args.datasets.split(",") if args.datasets else None
     args.models = args.models.split(",")
+    args.set = harness.parse_overrides(args.set)
     unknown = sorted(set(args.models) - set(MODELS))
     if unknown:
         parser.error(f"unknown models {unknown}; choose among {','.join(MODELS)}")
@@ -399,7 +417,8 @@ def main(argv=None):
     context = (
         f"{harness.environment(np, sklearn, skmultimodal, shared=True)}, "
         f"git {source_version()}; "
-        f"--epochs {args.epochs}, --repeats {args.repeats}, --threads {args.threads}; "
+        f"--epochs {args.epochs}, --repeats {args.repeats}, --threads {args.threads}, "
+        f"--set {args.set or 'none'}; "
         f"wall time {wall:.0f} s."
     )
     print()

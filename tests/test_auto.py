@@ -461,6 +461,7 @@ def test_pipeline_for_array_columns_fits_and_predicts():
     assert [(name, columns) for name, _, columns in steps] == [
         ("vector", "emb"),
         ("sequence", "raw"),
+        ("sequence_scores", "raw"),
         ("numeric", ["price"]),
     ]
     pipe.fit(X, y)

@@ -151,8 +151,9 @@ def test_untrusted_types_are_exactly_our_list(classifier, regressor):
     # loads a multi-output classifier with the same list), nor SciKeras' regressor target
     # encoder, which regressors saved before target_transform existed hold, nor an
     # ArrayColumnStacker (test_array_cell_pipeline_loads_safely covers one), nor a
-    # MaskMissingRows (tests/test_missing.py loads one), nor the target encoders' names in
-    # files saved by skmultimodal 0.1.0, nor the ensembles and what they hold
+    # MaskMissingRows (tests/test_missing.py loads one), nor a SequencePadder and its
+    # SequenceLinearScores (tests/test_sequence_padding.py loads them), nor the target
+    # encoders' names in files saved by skmultimodal 0.1.0, nor the ensembles and what they hold
     # (tests/test_ensemble.py loads one).
     ensemble_types = {
         name
@@ -170,6 +171,8 @@ def test_untrusted_types_are_exactly_our_list(classifier, regressor):
             "scikeras.utils.transformers.RegressorTargetEncoder",
             "skmultimodal.sequence.ArrayColumnStacker",
             "skmultimodal.sequence.SequencePadder",
+            "skmultimodal.sequence.SequenceLinearScores",
+            "skmultimodal.sequence.sequence_statistics",
             "skmultimodal.text.TextLinearScores",
             "skmultimodal.missing.MaskMissingRows",
         }
@@ -213,6 +216,7 @@ def test_user_model_callable_is_the_only_extra_type(user_model, tmp_path):
 TRUSTED_FUNCTIONS = {
     "skmultimodal.ensemble._pixels_on_white",
     "skmultimodal.ensemble._text_of",
+    "skmultimodal.sequence.sequence_statistics",
     "sklearn.utils.validation.check_array",
 }
 

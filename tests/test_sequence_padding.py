@@ -246,7 +246,8 @@ def test_a_wide_table_gets_one_standardised_sequence_input():
     np.testing.assert_allclose(inputs[name].reshape(-1, 2).std(axis=0), 1, atol=1e-4)
     assert pipe.fit(X, y).score(X, y) > 0.7
     assert describe_roles(pipe)["t15_f1"] == "sequence"
-    assert make_multimodal_pipeline(X, y)["prep"].transformers[0][0] == "numeric"
+    steps = [name for name, _, _ in make_multimodal_pipeline(X, y)["prep"].transformers]
+    assert steps == ["sequence_t0_f0_scores", "numeric"]
 
 
 def test_sequence_forced_on_columns_without_a_grid_is_refused():

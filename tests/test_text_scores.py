@@ -116,7 +116,7 @@ def test_random_state_makes_the_folds_reproducible():
     ("params", "y", "message"),
     [
         ({}, None, "fit needs y"),
-        ({}, ["a", "b"], r"one target value per text: got y of shape \(2,\) for 4 texts"),
+        ({}, ["a", "b"], r"one target value per row: got y of shape \(2,\) for 4 rows"),
         ({}, ["a"] * 4, r"at least 2 classes in the target, got \['a'\]"),
         ({"word_ngrams": None, "char_ngrams": None}, ["a", "b"] * 2, "both are None"),
         ({"task": "regression"}, [1.0, np.inf, 2.0, 3.0], "target at row 1 is inf"),

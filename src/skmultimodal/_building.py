@@ -35,6 +35,7 @@ class _ModelBuilding:
         "sequence_units",
         "sequence_cell",
         "sequence_bidirectional",
+        "sequence_summary",
         "tabular_units",
         "head_units",
         "dropout",

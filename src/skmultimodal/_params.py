@@ -59,6 +59,7 @@ _PARAMETER_CONSTRAINTS: dict = {
     "text_cell": [StrOptions(set(TEXT_CELLS))],
     "sequence_cell": [StrOptions(set(SEQUENCE_CELLS))],
     "sequence_bidirectional": ["boolean"],
+    "sequence_summary": ["boolean"],
     "sequence_units": [_POSITIVE_INT],
     "tabular_units": [Interval(numbers.Integral, 0, None, closed="left")],
     "head_units": ["array-like", _POSITIVE_INT],
@@ -79,7 +80,7 @@ _PARAMETER_CONSTRAINTS: dict = {
     "metrics": [str, list, tuple, Mapping, None],
     "batch_size": _BATCH_SIZE,
     "validation_batch_size": _BATCH_SIZE,
-    "epochs": [_POSITIVE_INT],
+    "epochs": [_POSITIVE_INT, StrOptions({"auto"})],
     "verbose": ["verbose", StrOptions({"auto"})],
     "callbacks": [list, tuple, Mapping, keras.callbacks.Callback, type, None],
     "validation_split": _FRACTION,
@@ -151,6 +152,8 @@ class _ParameterValidation:
 
     def _check_params(self) -> None:
         for name in ("epochs", "text_embedding_dim", "text_units", "sequence_units"):
+            if name == "epochs" and self.epochs == "auto":
+                continue
             if not _is_int_at_least(getattr(self, name), 1):
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}.")
         if not _is_int_at_least(self.tabular_units, 0):

@@ -113,8 +113,9 @@ class _MultiInputWrapper(_ParameterValidation, _InputValidation, _ModelBuilding,
         text_bidirectional=False,
         text_cell="conv",
         sequence_units=64,
-        sequence_cell="lstm",
+        sequence_cell="conv",
         sequence_bidirectional=False,
+        sequence_summary=True,
         tabular_units=32,
         head_units=(),
         dropout=0.5,
@@ -129,7 +130,7 @@ class _MultiInputWrapper(_ParameterValidation, _InputValidation, _ModelBuilding,
         metrics=None,
         batch_size=32,
         validation_batch_size=None,
-        epochs=10,
+        epochs="auto",
         verbose=0,
         callbacks=None,
         validation_split=0.0,
@@ -158,6 +159,7 @@ class _MultiInputWrapper(_ParameterValidation, _InputValidation, _ModelBuilding,
         self.sequence_units = sequence_units
         self.sequence_cell = sequence_cell
         self.sequence_bidirectional = sequence_bidirectional
+        self.sequence_summary = sequence_summary
         self.tabular_units = tabular_units
         self.head_units = head_units
         self.dropout = dropout

@@ -43,6 +43,15 @@ _EARLY_STOPPING_AUTO_MIN_SAMPLES = 500
 # the epochs still did on one fold in three at 600 training rows (benchmarks/RESULTS.md,
 # "Fusion suite, round 3").
 _MIN_EPOCHS_FRACTION = 0.75
+# epochs="auto": enough epochs for this many gradient updates, at least _AUTO_MIN_EPOCHS
+# and at most _AUTO_MAX_EPOCHS. On small real series sets (36-270 training rows: 2-9
+# batches an epoch) 10 or 20 epochs left the network at one class, where 100 epochs
+# reached the summary-statistics baseline (benchmarks/RESULTS.md, "Real series"). From
+# about 1,600 training rows on, the rule gives the floor (the 20 epochs that the fusion
+# suite was judged with); early stopping still ends a fit that stops improving.
+_AUTO_UPDATES = 1000
+_AUTO_MIN_EPOCHS = 20
+_AUTO_MAX_EPOCHS = 300
 # The absence calibration after fit (_calibrate_absence): epochs over the training rows
 # with one masked input switched off, and Adam's learning rate for its few weights.
 _CALIBRATION_EPOCHS = 5
@@ -202,6 +211,8 @@ class _Training:
             *(kwargs.pop("callbacks", None) or []),
             divergence,
         ]
+        epochs = self._resolved_epochs(X, epochs, kwargs)
+        self.epochs_ = epochs
         if self._stops_early(X):
             X, y, sample_weight = self._add_early_stopping(X, y, sample_weight, epochs, kwargs)
         if has_lazy_input(X):
@@ -276,6 +287,29 @@ class _Training:
                     batch[key] = np.array(batch[key], copy=True)
                     batch[key][position] = 0.0
                 step(to_model_batch(batch), take_rows(y, rows))
+
+    def _resolved_epochs(self, X, epochs, fit_kwargs: dict) -> int:
+        """``epochs``, with ``"auto"`` turned into a number from the table's size.
+
+        ``"auto"``: enough epochs for about 1,000 gradient updates over the rows that are
+        trained on (less the early-stopping hold-out), at least 20 and at most 300.
+        """
+        if not isinstance(epochs, str):
+            return int(epochs)
+        n_samples = self._n_samples(X)
+        split = fit_kwargs.get("validation_split", self.validation_split) or 0.0
+        if fit_kwargs.get("validation_data") is None:
+            if split:
+                n_samples -= int(np.ceil(n_samples * split))
+            elif self._stops_early(X):
+                n_samples -= int(np.ceil(n_samples * _EARLY_STOPPING_FRACTION))
+        batch_size = fit_kwargs.get("batch_size", getattr(self, "fit__batch_size", None))
+        batch_size = batch_size or self.batch_size or 32
+        if batch_size == -1:
+            batch_size = n_samples
+        steps = max(int(np.ceil(max(n_samples, 1) / batch_size)), 1)
+        wanted = int(np.ceil(_AUTO_UPDATES / steps))
+        return int(min(max(wanted, _AUTO_MIN_EPOCHS), _AUTO_MAX_EPOCHS))
 
     def _stops_early(self, X) -> bool:
         if isinstance(self.early_stopping, str):  # "auto"

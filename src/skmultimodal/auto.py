@@ -33,7 +33,12 @@ from ._unwrap import nested_estimators
 from .compose import MultiInputTransformer
 from .image import ImageLoader, _probe_size
 from .missing import MaskMissingRows
-from .sequence import ArrayColumnStacker, SequencePadder, TimeStepReshaper
+from .sequence import (
+    ArrayColumnStacker,
+    SequenceLinearScores,
+    SequencePadder,
+    TimeStepReshaper,
+)
 from .text import TextLinearScores, TextTfidfVectorizer, TextTokenizer
 
 __all__ = [
@@ -92,7 +97,7 @@ DEFAULT_MODEL_PARAMS = {
     "sequence_units": 32,
     "tabular_units": 32,
     "head_units": (32,),
-    "epochs": 20,
+    "epochs": "auto",
     "batch_size": 32,
 }
 
@@ -673,6 +678,7 @@ def _prep_steps(
     text_scores: bool = False,
     task: str = "classification",
     random_state: int | None = None,
+    sequence_scores: bool = False,
 ) -> list[tuple[str, Any, Any]]:
     steps = []
     images, texts = roles.columns("image"), roles.columns("text")
@@ -722,6 +728,8 @@ def _prep_steps(
             f"{MIN_GRID_STEPS} consecutive steps, e.g. t0 .. t49, or two: t0_f0 .. t49_f2); "
             "rename them, or give them the role 'numeric'."
         )
+    # Cross-fitted summary-statistics scores need every row's series.
+    scored = sequence_scores and on_missing == "error"
     for role in ("vector", "sequence"):
         columns = [c for c in roles.columns(role) if c not in covered]
         n_with_role = len(columns) + (len(grids) if role == "sequence" else 0)
@@ -732,6 +740,10 @@ def _prep_steps(
                     timesteps=grid.timesteps, standardize=True, on_missing=on_missing
                 )
                 steps.append((name, reshaper, list(grid.columns)))
+                if scored:
+                    steps.append(
+                        _sequence_scores_step(name, reshaper, grid.columns, task, random_state)
+                    )
         for column in columns:
             name = _step_name(role, column, n_with_role)
             step = (
@@ -741,6 +753,14 @@ def _prep_steps(
                 else SequencePadder(on_missing=on_missing)
             )
             steps.append((name, step, column))
+            if role == "sequence" and scored:
+                steps.append(_sequence_scores_step(name, step, column, task, random_state))
+    if scored:
+        # A time grid left numeric (the default) still gets the scores of its series.
+        for grid in time_grids(roles.columns("numeric")):
+            reshaper = TimeStepReshaper(timesteps=grid.timesteps, standardize=True)
+            name = _step_name("sequence", grid.columns[0], 2)
+            steps.append(_sequence_scores_step(name, reshaper, grid.columns, task, random_state))
     if roles.columns("numeric"):
         numeric = make_pipeline(
             # keep_empty_features: a column missing everywhere in one CV fold keeps its place.
@@ -760,6 +780,15 @@ def _prep_steps(
         steps.append(("ignored", "drop", roles.columns("ignore")))
     names = unique_names([name for name, _, _ in steps])
     return [(name, *step[1:]) for name, step in zip(names, steps, strict=True)]
+
+
+def _sequence_scores_step(name: str, reader: Any, columns: Any, task: str, random_state: Any):
+    """``("<name>_scores", reader -> SequenceLinearScores, columns)``."""
+    from sklearn.base import clone
+
+    scores = SequenceLinearScores(task=task, random_state=random_state)
+    columns = list(columns) if isinstance(columns, (list, tuple)) else columns
+    return (f"{name}_scores", make_pipeline(clone(reader), scores), columns)
 
 
 def _check_role_values(X: pd.DataFrame, roles: ColumnRoles, base_dir: Path | None) -> None:
@@ -1017,6 +1046,7 @@ def make_multimodal_pipeline(
     tfidf_features: int | None = _TFIDF_FEATURES,
     char_ngrams: tuple[int, int] | None = _CHAR_NGRAMS,
     text_scores: bool = True,
+    sequence_scores: bool = True,
     image_on_error: str = "raise",
     on_missing: str = "error",
     ensemble: bool = False,
@@ -1036,7 +1066,9 @@ def make_multimodal_pipeline(
     - one ``"vector"`` step per column of equal-length arrays:
       :class:`~skmultimodal.sequence.ArrayColumnStacker` (a tabular input), one
       ``"sequence"`` step per column of series: :class:`~skmultimodal.sequence.SequencePadder`
-      (standardised, padded to the longest series, padding masked by the model);
+      (standardised, padded to the longest series, padding masked by the model), and
+      a ``"sequence_scores"`` step on the same column(s) (``sequence_scores``); a time
+      grid of numeric columns (``t0 .. t49``) that stays numeric gets that step too;
     - one ``"text"`` step per text column: ``TextTokenizer(max_words=20000, max_len=n)``
       with ``n`` the number of words of the longest text in ``X`` (at most 200), followed by
       a ``"text_tfidf"`` step on the same column: ``TextTfidfVectorizer(ngram_range=(1, 2),
@@ -1122,6 +1154,14 @@ def make_multimodal_pipeline(
         (benchmarks/RESULTS.md, "text scores"); it costs 6 linear fits per text column
         and exports. Needs a 1-D ``y`` here (the task's target); without ``y``, or for a
         multi-output target, the step is left out.
+    sequence_scores : bool, default=True
+        Add a ``"<step>_scores"`` step per series (a column of series, a time grid of
+        columns, numeric or sequence): the series padded or reshaped as for the model,
+        then :class:`~skmultimodal.sequence.SequenceLinearScores`, the out-of-fold
+        scores of a logistic regression (ridge) on each series' summary statistics. On
+        the small real series sets of benchmarks/RESULTS.md ("Real series") that linear
+        model beat the networks on some sets; with its scores as an input the network
+        starts from it. Needs a 1-D ``y`` and ``on_missing="error"``; left out otherwise.
     image_on_error : {"raise", "zeros"}, default="raise"
         ``on_error`` of the ``ImageLoader`` steps, at fit and at every later predict:
         ``"raise"`` refuses a missing path (``None``/NaN) or a missing, unreadable or
@@ -1231,6 +1271,7 @@ def make_multimodal_pipeline(
         text_scores and y is not None and np.ndim(y) == 1,
         task,
         random_state,
+        sequence_scores and y is not None and np.ndim(y) == 1,
     )
     user_params = _deprecated_model_params(model_params, task, classifier_params, regressor_params)
     if ensemble:
@@ -1246,6 +1287,7 @@ def make_multimodal_pipeline(
                 "tfidf_features": (tfidf_features, _TFIDF_FEATURES),
                 "char_ngrams": (char_ngrams, _CHAR_NGRAMS),
                 "text_scores": (text_scores, True),
+                "sequence_scores": (sequence_scores, True),
                 "image_on_error": (image_on_error, "raise"),
                 "target_transform": (target_transform, "auto"),
             },

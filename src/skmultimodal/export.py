@@ -272,7 +272,7 @@ def _linear_scores_graph(step_name: str, scores, columns: list, tf):
     model is a matrix product, then the same log-probabilities (floored), logit or
     standardised prediction as ``transform``.
     """
-    from .text import _LOG_PROBA_FLOOR
+    from ._scores import LOG_PROBA_FLOOR
 
     union = scores.model_.named_steps["ngrams"]
     linear = scores.model_.named_steps["linear"]
@@ -291,7 +291,7 @@ def _linear_scores_graph(step_name: str, scores, columns: list, tf):
         else:
             if z.shape[-1] == 1:  # two classes: one logit, the second class's
                 z = tf.concat([tf.zeros_like(z), z], axis=1)
-            z = tf.maximum(tf.nn.log_softmax(z, axis=1), _LOG_PROBA_FLOOR)
+            z = tf.maximum(tf.nn.log_softmax(z, axis=1), LOG_PROBA_FLOOR)
             if len(scores.classes_) == 2:
                 z = z[:, 1:] - z[:, :1]
         return tf.cast(z, tf.float32)

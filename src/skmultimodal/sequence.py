@@ -16,9 +16,16 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._columns import one_column
+from ._scores import CrossFittedScores
 from .missing import MaskedInput, missing_rows
 
-__all__ = ["ArrayColumnStacker", "SequencePadder", "TimeStepReshaper"]
+__all__ = [
+    "ArrayColumnStacker",
+    "SequenceLinearScores",
+    "SequencePadder",
+    "TimeStepReshaper",
+    "sequence_statistics",
+]
 
 _ARRAY_CELL = (list, tuple, np.ndarray)
 
@@ -589,4 +596,213 @@ class SequencePadder(TransformerMixin, BaseEstimator):
         tags.input_tags.one_d_array = True
         tags.input_tags.two_d_array = False
         tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
+
+
+def sequence_statistics(X: Any) -> np.ndarray:
+    """Summary statistics of each series over its real time steps (NaN padding skipped).
+
+    The same statistics, in the same order, as the model's
+    :class:`~skmultimodal.architecture.SequenceSummary` layer: per feature the mean,
+    standard deviation, minimum, maximum, first and last value and the rise of a
+    least-squares line (its slope times the number of steps less one), then
+    ``log(1 + length)``. A time step whose every feature is NaN is padding.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, timesteps, features)
+        Series as :class:`SequencePadder` or :class:`TimeStepReshaper` return them.
+
+    Returns
+    -------
+    statistics : ndarray of shape (n_samples, 7 * features + 1), dtype float64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmultimodal.sequence import sequence_statistics
+    >>> x = np.array([[[1.0], [3.0], [np.nan]]])
+    >>> np.round(sequence_statistics(x), 3).tolist()
+    [[2.0, 1.0, 1.0, 3.0, 1.0, 3.0, 2.0, 1.099]]
+    """
+    values = np.asarray(X, dtype=np.float64)
+    if values.ndim != 3:
+        raise ValueError(
+            f"sequence_statistics needs series of shape (samples, timesteps, features), "
+            f"got an array of shape {values.shape}."
+        )
+    real = ~np.all(np.isnan(values), axis=-1)  # (n, steps)
+    weights = real[:, :, None].astype(np.float64)
+    filled = np.where(np.isnan(values), 0.0, values)
+    count = weights.sum(axis=1)  # (n, 1)
+    safe = np.maximum(count, 1.0)
+    mean = (filled * weights).sum(axis=1) / safe
+    centred = (filled - mean[:, None, :]) * weights
+    std = np.sqrt((centred**2).sum(axis=1) / safe)
+    present = count > 0
+    low = np.where(present, np.where(weights > 0, filled, np.inf).min(axis=1), 0.0)
+    high = np.where(present, np.where(weights > 0, filled, -np.inf).max(axis=1), 0.0)
+    rows = np.arange(len(values))
+    first = filled[rows, real.argmax(axis=1)]
+    last = filled[rows, values.shape[1] - 1 - real[:, ::-1].argmax(axis=1)]
+    time = np.arange(values.shape[1], dtype=np.float64)[None, :, None]
+    time_mean = (time * weights).sum(axis=1, keepdims=True) / safe[:, None, :]
+    time_centred = (time - time_mean) * weights
+    spread = (time_centred**2).sum(axis=1)
+    slope = (time_centred * centred).sum(axis=1) / np.maximum(spread, 1e-12)
+    rise = slope * np.maximum(count - 1.0, 0.0)
+    return np.concatenate([mean, std, low, high, first, last, rise, np.log1p(count)], axis=1)
+
+
+#: The inverse L2 penalties (logistic regression) and penalties (ridge) that
+#: SequenceLinearScores chooses among by internal cross-validation.
+_SCORE_CS = (0.01, 0.1, 1.0, 10.0, 100.0)
+
+
+class SequenceLinearScores(CrossFittedScores):
+    """Cross-fitted scores of a linear model on each series' summary statistics.
+
+    On small real series sets (UCR/UEA archives, tens to hundreds of training series) a
+    logistic regression on per-feature summary statistics (:func:`sequence_statistics`)
+    beat every recurrent or convolutional cell trained from scratch on some sets
+    (benchmarks/RESULTS.md, "Real series"). This transformer fits that model and hands the
+    network its scores as one more dense input, as a stacked ensemble does, so that the
+    network starts from what the linear model knows. It reads what
+    :class:`SequencePadder` or :class:`TimeStepReshaper` return; put it after one in a
+    ``Pipeline``.
+
+    ``fit_transform(X, y)`` returns **out-of-fold** scores (each row scored by a model
+    that did not see it); ``transform`` returns the scores of the model refitted on all
+    rows (``model_``), as scikit-learn's ``TargetEncoder`` does.
+
+    Parameters
+    ----------
+    task : {"auto", "classification", "regression"}, default="auto"
+        ``"auto"``: regression for a float target, classification otherwise.
+    Cs : tuple of float, default=(0.01, 0.1, 1.0, 10.0, 100.0)
+        Inverse L2 penalties of the ``LogisticRegression`` (classification; their
+        inverses are the ``RidgeCV`` alphas for regression), chosen by internal 3-fold
+        cross-validation on the standardised statistics.
+    cv : int, default=5
+        Folds of the out-of-fold scores (stratified for classification); fewer when the
+        smallest class has fewer rows, never under 2.
+    random_state : int, RandomState instance or None, default=None
+        Shuffling of the folds.
+
+    Attributes
+    ----------
+    model_ : Pipeline
+        ``sequence_statistics -> StandardScaler -> LogisticRegression`` (the one of the
+        ``Cs`` that the inner search chose; ``RidgeCV`` for regression), fitted on every
+        row.
+    classes_ : ndarray
+        The target's classes (classification).
+    target_mean_, target_scale_ : float
+        Mean and standard deviation of the target (regression).
+    n_features_in_ : int
+        Features per time step.
+
+    Notes
+    -----
+    The scores are, per row: for two classes, the logit of the second class (one column);
+    for more, the log-probability of each class (floored at ``log(1e-7)``); for a
+    regression, the standardised prediction (one column).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmultimodal.sequence import SequenceLinearScores
+    >>> rng = np.random.RandomState(0)
+    >>> y = np.repeat([0, 1], 20)
+    >>> X = rng.normal(size=(40, 12, 2)) + y[:, None, None]
+    >>> scores = SequenceLinearScores(cv=3, random_state=0).fit_transform(X, y)
+    >>> scores.shape, bool(((scores[:, 0] > 0) == y).mean() > 0.9)
+    ((40, 1), True)
+    """
+
+    _parameter_constraints: dict = {
+        "task": [StrOptions({"auto", "classification", "regression"})],
+        "Cs": [tuple, list],
+        "cv": [Interval(Integral, 2, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        task: str = "auto",
+        Cs: tuple = _SCORE_CS,
+        cv: int = 5,
+        random_state: Any = None,
+    ) -> None:
+        self.task = task
+        self.Cs = Cs
+        self.cv = cv
+        self.random_state = random_state
+
+    def _inputs(self, X: Any, *, reset: bool) -> np.ndarray:
+        if isinstance(X, MaskedInput):
+            raise ValueError(
+                f"{type(self).__name__} scores every row's series: it cannot take rows "
+                "without one (on_missing='mask' before it)."
+            )
+        values = np.asarray(X, dtype=np.float64)
+        if values.ndim != 3:
+            raise ValueError(
+                f"{type(self).__name__} needs series of shape (samples, timesteps, "
+                f"features), as SequencePadder or TimeStepReshaper return them; got an "
+                f"array of shape {values.shape}."
+            )
+        if reset:
+            self.n_features_in_ = values.shape[2]
+        elif values.shape[2] != self.n_features_in_:
+            raise ValueError(
+                f"{type(self).__name__}: series of {values.shape[2]} features per time "
+                f"step, but {self.n_features_in_} were seen in fit."
+            )
+        if np.isinf(values).any():
+            row = int(np.flatnonzero(np.isinf(values).any(axis=(1, 2)))[0])
+            raise ValueError(f"{type(self).__name__}: row {row} holds an infinite value.")
+        empty = np.all(np.isnan(values), axis=(1, 2))
+        if empty.any():
+            raise ValueError(
+                f"{type(self).__name__}: row {int(np.flatnonzero(empty)[0])} has no time "
+                "step (every value is NaN)."
+            )
+        return values
+
+    def _check_settings(self) -> None:
+        if not len(self.Cs) or not all(float(c) > 0 for c in self.Cs):
+            raise ValueError(
+                f"{type(self).__name__}: Cs must be positive numbers, got {self.Cs!r}."
+            )
+
+    def _model(self):
+        from sklearn.linear_model import LogisticRegression, RidgeCV
+        from sklearn.model_selection import GridSearchCV
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+        if self.regression_:
+            linear = RidgeCV(alphas=[1.0 / float(c) for c in self.Cs])
+        else:
+            # C by 3-fold CV on accuracy; a class with fewer than 3 rows warns (silenced
+            # in fit) and is still scored.
+            linear = GridSearchCV(
+                LogisticRegression(max_iter=5000), {"C": [float(c) for c in self.Cs]}, cv=3
+            )
+        return make_pipeline(FunctionTransformer(sequence_statistics), StandardScaler(), linear)
+
+    def _fitted(self, model: Any) -> Any:
+        # Keep the chosen logistic regression, not the search around it (its scorer and
+        # splitter would be more types for persistence.load to trust).
+        search = model.steps[-1][1]
+        if hasattr(search, "best_estimator_"):
+            model.steps[-1] = (model.steps[-1][0], search.best_estimator_)
+        return model
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        tags.input_tags.allow_nan = True
         return tags

@@ -6,19 +6,18 @@ longer exist in Keras 3, as a scikit-learn transformer that needs neither Keras 
 
 import os
 import re
-import warnings
 from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn import config_context
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._columns import one_column
+from ._scores import CrossFittedScores
 from .missing import MaskedInput, missing_rows
 
 __all__ = [
@@ -635,11 +634,7 @@ class TextTfidfVectorizer(TfidfVectorizer):
         return _as_text(doc)
 
 
-#: Floor of the out-of-fold log-probabilities (a class absent from one fold's training rows).
-_LOG_PROBA_FLOOR = float(np.log(1e-7))
-
-
-class TextLinearScores(TransformerMixin, BaseEstimator):
+class TextLinearScores(CrossFittedScores):
     """Cross-fitted scores of a word + character n-gram TF-IDF linear model of one text column.
 
     A network trained jointly on a few hundred short texts stays below a logistic regression
@@ -734,111 +729,18 @@ class TextLinearScores(TransformerMixin, BaseEstimator):
         self.cv = cv
         self.random_state = random_state
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X: Any, y: Any) -> "TextLinearScores":
-        """Fit the n-gram features and the linear model on every row.
-
-        Parameters
-        ----------
-        X : list of str, pandas Series, 1-D array or one-column DataFrame / 2-D array
-            The texts, one per sample.
-        y : array-like of shape (n_samples,)
-            The target.
-
-        Returns
-        -------
-        self : TextLinearScores
-        """
-        texts, y = self._validate_fit(X, y)
-        with config_context(transform_output="default"):
-            self.model_ = self._model().fit(texts, y)
-        return self
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit_transform(self, X: Any, y: Any) -> np.ndarray:
-        """Fit on every row; return each row's scores from a model fitted without it.
-
-        Parameters
-        ----------
-        X, y
-            As in :meth:`fit`.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples, n_scores), dtype float32
-            Out-of-fold scores (see the class's Notes).
-        """
-        texts, y = self._validate_fit(X, y)
-        # The inner n-gram union stays sparse whatever transform_output is set globally.
-        with config_context(transform_output="default"):
-            self.model_ = self._model().fit(texts, y)
-            scores = np.empty((len(texts), self._n_scores()), dtype=np.float32)
-            for train, test in self._folds(texts, y):
-                model = self._model().fit(texts[train], y[train])
-                scores[test] = self._scores_of(model, texts[test])
-        return scores
-
-    def transform(self, X: Any) -> np.ndarray:
-        """Scores of the model fitted on every row.
-
-        Parameters
-        ----------
-        X : list of str, pandas Series, 1-D array or one-column DataFrame / 2-D array
-            The texts, one per sample.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples, n_scores), dtype float32
-        """
-        check_is_fitted(self, "model_")
-        with config_context(transform_output="default"):
-            return self._scores_of(self.model_, self._texts(X, reset=False))
-
-    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """``score`` for one column, else ``score_<class>`` per class."""
-        check_is_fitted(self, "model_")
-        if self._n_scores() == 1:
-            return np.array(["score"], dtype=object)
-        return np.array([f"score_{label}" for label in self.classes_], dtype=object)
-
     # -- helpers ---------------------------------------------------------------------------
-    def _texts(self, X: Any, *, reset: bool) -> np.ndarray:
+    def _inputs(self, X: Any, *, reset: bool) -> np.ndarray:
         values = _text_column(self, X, reset=reset)
         texts = np.empty(len(values), dtype=object)
         texts[:] = [value if type(value) is str else _as_text(value) for value in values]
         return texts
 
-    def _validate_fit(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-        name = type(self).__name__
-        if y is None:
-            raise ValueError(f"{name} scores a text by a model of the target: fit needs y.")
-        texts = self._texts(X, reset=True)
-        y = np.asarray(y)
-        if y.ndim != 1 or len(y) != len(texts):
-            raise ValueError(
-                f"{name} needs one target value per text: got y of shape {y.shape} for "
-                f"{len(texts)} texts."
-            )
+    def _check_settings(self) -> None:
         if not (self.word_ngrams or self.char_ngrams):
-            raise ValueError(f"{name} needs word_ngrams or char_ngrams; both are None.")
-        self.regression_ = self.task == "regression" or (
-            self.task == "auto" and y.dtype.kind == "f"
-        )
-        if self.regression_:
-            y = y.astype(np.float64)
-            if not np.isfinite(y).all():
-                row = int(np.flatnonzero(~np.isfinite(y))[0])
-                raise ValueError(f"{name}: the target at row {row} is {y[row]}, not finite.")
-            self.target_mean_ = float(y.mean())
-            self.target_scale_ = float(y.std()) or 1.0
-            vars(self).pop("classes_", None)
-        else:
-            self.classes_ = np.unique(y)
-            if len(self.classes_) < 2:
-                raise ValueError(
-                    f"{name} needs at least 2 classes in the target, got {self.classes_.tolist()}."
-                )
-        return texts, y
+            raise ValueError(
+                f"{type(self).__name__} needs word_ngrams or char_ngrams; both are None."
+            )
 
     def _model(self):
         """The n-gram features and the linear model, unfitted (internal: its steps'
@@ -871,43 +773,5 @@ class TextLinearScores(TransformerMixin, BaseEstimator):
         )
         return Pipeline([("ngrams", FeatureUnion(ngrams)), ("linear", linear)])
 
-    def _n_scores(self) -> int:
-        return 1 if self.regression_ or len(self.classes_) == 2 else len(self.classes_)
-
-    def _folds(self, texts: np.ndarray, y: np.ndarray):
-        from sklearn.model_selection import KFold, StratifiedKFold
-
-        if self.regression_:
-            n_splits = min(self.cv, len(texts))
-            splitter = KFold(n_splits, shuffle=True, random_state=self.random_state)
-        else:
-            smallest = int(np.unique(y, return_counts=True)[1].min())
-            n_splits = min(self.cv, max(smallest, 2), len(texts))
-            splitter = StratifiedKFold(n_splits, shuffle=True, random_state=self.random_state)
-        if n_splits < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs at least 2 texts to cross-fit, got {len(texts)}."
-            )
-        with warnings.catch_warnings():
-            # A class with fewer rows than folds: scikit-learn warns; its rows still go to
-            # some folds, and a fold's model that never saw it scores it at the floor.
-            warnings.simplefilter("ignore", UserWarning)
-            return list(splitter.split(texts, y))
-
-    def _scores_of(self, model, texts: np.ndarray) -> np.ndarray:
-        if self.regression_:
-            predictions = model.predict(texts)
-            scores = (predictions - self.target_mean_) / self.target_scale_
-            return scores.reshape(-1, 1).astype(np.float32)
-        log_proba = np.full((len(texts), len(self.classes_)), _LOG_PROBA_FLOOR)
-        columns = np.searchsorted(self.classes_, model.classes_)
-        with np.errstate(divide="ignore"):
-            log_proba[:, columns] = np.maximum(model.predict_log_proba(texts), _LOG_PROBA_FLOOR)
-        if len(self.classes_) == 2:
-            return (log_proba[:, 1:] - log_proba[:, :1]).astype(np.float32)
-        return log_proba.astype(np.float32)
-
     def __sklearn_tags__(self):
-        tags = _text_column_tags(super().__sklearn_tags__())
-        tags.target_tags.required = True
-        return tags
+        return _text_column_tags(super().__sklearn_tags__())
