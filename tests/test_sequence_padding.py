@@ -231,12 +231,12 @@ def test_a_wide_table_gets_one_standardised_sequence_input():
 
     X, y = _wide()
     roles = detect_column_roles(X)
-    # Detected, named in the reason, but left numbers unless the user asks for a series.
-    assert roles["t3_f1"] == "numeric" and roles["price"] == "numeric"
+    assert roles["t3_f1"] == "sequence" and roles["price"] == "numeric"
     assert "a time grid of 16 steps x 2 features (t0_f0 .. t15_f1)" in roles.reasons["t3_f1"]
-    grid = {c: "sequence" for c in X.columns if c != "price"}
-    pipe = make_multimodal_pipeline(X, y, roles=grid, random_state=0, model_params={"epochs": 6})
-    name, reshaper, columns = pipe["prep"].transformers[0]
+    pipe = make_multimodal_pipeline(X, y, random_state=0, model_params={"epochs": 6})
+    steps = pipe["prep"].transformers
+    assert [name for name, _, _ in steps] == ["sequence", "sequence_scores", "numeric"]
+    name, reshaper, columns = steps[0]
     assert isinstance(reshaper, TimeStepReshaper) and reshaper.timesteps == 16
     assert columns[:3] == ["t0_f0", "t0_f1", "t1_f0"]
     inputs = pipe["prep"].fit_transform(X, y)
@@ -246,8 +246,30 @@ def test_a_wide_table_gets_one_standardised_sequence_input():
     np.testing.assert_allclose(inputs[name].reshape(-1, 2).std(axis=0), 1, atol=1e-4)
     assert pipe.fit(X, y).score(X, y) > 0.7
     assert describe_roles(pipe)["t15_f1"] == "sequence"
-    steps = [name for name, _, _ in make_multimodal_pipeline(X, y)["prep"].transformers]
-    assert steps == ["sequence_t0_f0_scores", "numeric"]
+    # Role "numeric" keeps them numbers.
+    numbers = {c: "numeric" for c in X.columns}
+    kept = make_multimodal_pipeline(X, y, roles=numbers)["prep"].transformers
+    assert [name for name, _, _ in kept] == ["numeric"]
+
+
+def test_a_grid_with_gaps_inside_its_steps_stays_numbers_and_says_why():
+    from skmultimodal.auto import detect_column_roles
+
+    X, _ = _wide()
+    X.loc[4, "t2_f0"] = np.nan
+    roles = detect_column_roles(X)
+    assert roles["t3_f1"] == "numeric"
+    assert (
+        "left numbers: row 4 misses some but not all features of time step 2"
+        in (roles.reasons["t3_f1"])
+    )
+    X, _ = _wide()
+    X.loc[7, [c for c in X.columns if c != "price"]] = np.nan
+    assert "row 7 has no value in the grid" in detect_column_roles(X).reasons["t0_f0"]
+    # Whole padding steps are series of different lengths: still one series.
+    X, _ = _wide()
+    X.loc[3, ["t15_f0", "t15_f1"]] = np.nan
+    assert detect_column_roles(X)["t15_f0"] == "sequence"
 
 
 def test_sequence_forced_on_columns_without_a_grid_is_refused():

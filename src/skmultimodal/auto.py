@@ -56,7 +56,8 @@ __all__ = [
 
 #: The roles a column can take, in the order steps are built. ``"vector"`` and
 #: ``"sequence"`` are columns whose cells hold arrays: equal-length vectors (an embedding)
-#: and ``(timesteps, features)`` series of any length (or 1-D arrays of different lengths).
+#: and ``(timesteps, features)`` series of any length (or 1-D arrays of different lengths);
+#: ``"sequence"`` is also a group of numeric columns named by time step (a time grid).
 ROLES = ("image", "text", "vector", "sequence", "numeric", "categorical", "ignore")
 
 # The Python types of a cell that holds an array rather than one value.
@@ -439,6 +440,10 @@ def detect_column_roles(
        different lengths are ``"sequence"`` (a series per row: a sequence input); other
        shapes raise a ``ValueError`` naming the column and the shapes seen. Arrays mixed
        with other values are ``"ignore"``.
+    9. Numeric columns whose names make a time grid (:func:`time_grids`: ``t0 .. t49``,
+       ``t0_f0 .. t49_f2``) are ``"sequence"``, one series input, unless a row misses
+       some but not all features of a step or has no value at all (then they stay
+       ``"numeric"``, imputed, and the reason says why).
 
     Parameters
     ----------
@@ -510,16 +515,40 @@ def detect_column_roles(
         and pd.api.types.is_numeric_dtype(X[c].dtype)
         and not pd.api.types.is_bool_dtype(X[c].dtype)
     ]
-    # A time grid stays numbers: with the default training budget a sequence branch fitted
-    # on a few dozen real series predicted one class where the numbers scored 0.77-0.93
-    # (benchmarks/RESULTS.md, "Real series"). The reason says how to read it as a series.
+    # A time grid is one series input (a sequence branch beside the linear model of its
+    # summary statistics): on six real series sets it reached the summary-statistics
+    # baseline where the same numbers through the tabular branch stayed 1-10 points below
+    # it on two (benchmarks/RESULTS.md, "Real series"). A grid with missing values inside
+    # a time step stays numbers (imputed), and says why.
     for grid in time_grids(numbers):
+        problem = _grid_gaps(X, grid)
         for step, feature, column in grid.cells():
-            reasons[column] += (
-                f"; step {step} of {feature!r} in {grid.description} (role 'sequence' "
-                "on its columns reads it as one series)"
+            where = f"step {step} of {feature!r} in {grid.description}"
+            if problem:
+                reasons[column] += f"; {where}, left numbers: {problem}"
+                continue
+            roles[column] = "sequence"
+            reasons[column] = (
+                f"{where}: one series input (role 'numeric' on its columns keeps them numbers)"
             )
     return ColumnRoles(roles, reasons)
+
+
+def _grid_gaps(X: pd.DataFrame, grid: TimeGrid) -> str:
+    """Why the grid cannot be one series input ("" when it can): missing values that are
+    not whole padding steps, or a row without any value."""
+    values = X[list(grid.columns)].to_numpy(dtype=np.float64, na_value=np.nan)
+    missing = np.isnan(values).reshape(len(X), grid.timesteps, -1)
+    partial = missing.any(axis=2) & ~missing.all(axis=2)
+    if partial.any():
+        row, step = np.argwhere(partial)[0]
+        return (
+            f"row {X.index[row]!r} misses some but not all features of time step {grid.steps[step]}"
+        )
+    empty = missing.all(axis=(1, 2))
+    if empty.any():
+        return f"row {X.index[int(np.flatnonzero(empty)[0])]!r} has no value in the grid"
+    return ""
 
 
 #: The fewest time steps a group of columns named by step needs to be read as a series.
@@ -755,12 +784,6 @@ def _prep_steps(
             steps.append((name, step, column))
             if role == "sequence" and scored:
                 steps.append(_sequence_scores_step(name, step, column, task, random_state))
-    if scored:
-        # A time grid left numeric (the default) still gets the scores of its series.
-        for grid in time_grids(roles.columns("numeric")):
-            reshaper = TimeStepReshaper(timesteps=grid.timesteps, standardize=True)
-            name = _step_name("sequence", grid.columns[0], 2)
-            steps.append(_sequence_scores_step(name, reshaper, grid.columns, task, random_state))
     if roles.columns("numeric"):
         numeric = make_pipeline(
             # keep_empty_features: a column missing everywhere in one CV fold keeps its place.
@@ -1068,7 +1091,8 @@ def make_multimodal_pipeline(
       ``"sequence"`` step per column of series: :class:`~skmultimodal.sequence.SequencePadder`
       (standardised, padded to the longest series, padding masked by the model), and
       a ``"sequence_scores"`` step on the same column(s) (``sequence_scores``); a time
-      grid of numeric columns (``t0 .. t49``) that stays numeric gets that step too;
+      grid of numeric columns (``t0 .. t49``, see :func:`time_grids`) is one series,
+      ``TimeStepReshaper(timesteps, standardize=True)``, with its scores step;
     - one ``"text"`` step per text column: ``TextTokenizer(max_words=20000, max_len=n)``
       with ``n`` the number of words of the longest text in ``X`` (at most 200), followed by
       a ``"text_tfidf"`` step on the same column: ``TextTfidfVectorizer(ngram_range=(1, 2),
@@ -1155,8 +1179,8 @@ def make_multimodal_pipeline(
         and exports. Needs a 1-D ``y`` here (the task's target); without ``y``, or for a
         multi-output target, the step is left out.
     sequence_scores : bool, default=True
-        Add a ``"<step>_scores"`` step per series (a column of series, a time grid of
-        columns, numeric or sequence): the series padded or reshaped as for the model,
+        Add a ``"<step>_scores"`` step per series (a column of series or a time grid of
+        columns): the series padded or reshaped as for the model,
         then :class:`~skmultimodal.sequence.SequenceLinearScores`, the out-of-fold
         scores of a logistic regression (ridge) on each series' summary statistics. On
         the small real series sets of benchmarks/RESULTS.md ("Real series") that linear
