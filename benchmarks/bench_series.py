@@ -23,17 +23,21 @@ Models (``--models``, default all):
   to the longest train length T (longer test series are cut), flattened time-major into
   columns ``t{step}_f{dim}`` -> ``MultiInputTransformer([("series", StandardScaler() +
   TimeStepReshaper(timesteps=T), all columns)])`` -> ``MultiInputKerasClassifier(
-  epochs=--epochs, random_state=0, verbose=0)`` (an LSTM branch).
-- ``wide+defaults-epochs``: the same with the estimator's default ``epochs``: what a new
-  user gets.
-- ``auto``: ``skmultimodal.auto.make_multimodal_pipeline(wide table, y, random_state=0)``.
-- ``auto-grid``: the same with role ``"sequence"`` on every column (the time grid read as
-  one series, ``TimeStepReshaper(standardize=True)``, the default LSTM and 20 epochs);
+  epochs=--epochs, random_state=0, verbose=0)`` (the default sequence branch).
+- ``wide+defaults-epochs``: the same with the estimator's default ``epochs`` ("auto"):
+  what a new user gets.
+- ``auto``: ``skmultimodal.auto.make_multimodal_pipeline(wide table, y, random_state=0)``:
+  since commit 998e5d8 its time grid is one series input (before, the columns were
+  numbers).
+- ``auto-grid``: the same with role ``"sequence"`` given explicitly on every column;
   ``auto-grid-conv60``: with ``sequence_cell="conv"`` and 60 epochs.
 - ``ragged``: a one-column DataFrame ``series`` whose cells are the ``(length, dimensions)``
   arrays, through ``make_multimodal_pipeline``. Before the library read series of
   different lengths (commit 4c8cde6, ``SequencePadder``) it raised on PLAID and
   JapaneseVowels; the table shows the error's first line if it raises.
+
+``--set key=value`` (repeatable) gives every network that model parameter (e.g.
+``--set sequence_cell=lstm``).
 
 Data: the ``.ts`` files of sktime's wheel, found by ``benchmarks/_ucr.py`` (sktime itself is
 never imported)::
