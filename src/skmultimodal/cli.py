@@ -694,24 +694,42 @@ def run_cv(
     }
 
 
-def _require_skops():
-    try:
-        import skops.io as sio
-    except ImportError as exc:
+#: The extra that installs every optional package the command uses (pyproject.toml).
+_CLI_EXTRA = "pip install 'skmultimodal[cli]'"
+
+
+def _require_optional(plots: bool = False):
+    """``skops.io``, after checking that every optional package this command needs is
+    installed; one ``CommandError`` names all the missing ones and the extra."""
+    import importlib.util
+
+    needed = {"skops": "saving and loading models"}
+    if plots:
+        needed["matplotlib"] = "--plots"
+    missing = [name for name in needed if importlib.util.find_spec(name) is None]
+    if missing:
+        uses = ", ".join(f"{name} ({needed[name]})" for name in missing)
         raise CommandError(
-            "Saving and loading models needs skops: pip install skops "
-            "(or pip install 'skmultimodal[test]')."
-        ) from exc
+            f"This command needs optional packages that are not installed: {uses}. "
+            f"Install them with: {_CLI_EXTRA}"
+        )
+    import skops.io as sio
+
     return sio
 
 
-def _require_matplotlib() -> None:
-    from .plotting import _import_pyplot
+def _require_skops():
+    return _require_optional(plots=False)
 
-    try:
-        _import_pyplot()
-    except ImportError as exc:
-        raise CommandError(str(exc)) from exc
+
+def _require_matplotlib() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        raise CommandError(
+            f"--plots needs matplotlib, an optional package that is not installed. "
+            f"Install it with: {_CLI_EXTRA}"
+        )
 
 
 def save_plots(estimator, folder: str | os.PathLike, out=None) -> list[Path]:
@@ -807,14 +825,12 @@ def run_fit(
 
     out = sys.stdout if out is None else out
 
-    sio = _require_skops()
     if plots is not None and ensemble:
         raise CommandError(
             "--plots draws one network's training history; an --ensemble has several "
             "members (its report is printed instead): leave one of them out."
         )
-    if plots is not None:
-        _require_matplotlib()
+    sio = _require_optional(plots=plots is not None)
     # Checked before training, which the model would otherwise be lost after.
     output = _check_output_file(output, "output file", [("training CSV file", csv)])
     _image_formats(image_formats)
@@ -843,7 +859,7 @@ def run_fit(
     sio.dump(pipe, output)
     print(
         f"Fitted in {time.perf_counter() - start:.1f} s; saved to {output}. Load it with "
-        "skops.io.load(path, trusted=skmultimodal.persistence.trusted_types()).",
+        "skmultimodal.persistence.load(path).",
         file=out,
     )
     if plots is not None:

@@ -113,8 +113,8 @@ class MultiInputTransformer(TransformerMixin, _BaseComposition):
       ``"<step>__present"``, a boolean ``(n_samples,)`` array that flags the rows having
       that modality (see :mod:`skmultimodal.missing`).
 
-    A dict is not a table, so there is no ``get_feature_names_out``, and ``set_output`` only
-    accepts ``"default"``.
+    A dict is not a table: ``get_feature_names_out`` returns the names per entry (a dict),
+    and ``set_output`` only accepts ``"default"``.
 
     When fitted on a DataFrame and given a DataFrame, `transform` finds the columns by name,
     as `ColumnTransformer` does: their order may differ from the fit data and extra columns
@@ -242,6 +242,70 @@ class MultiInputTransformer(TransformerMixin, _BaseComposition):
                 "or call set_output on the steps themselves."
             )
         return self
+
+    def get_feature_names_out(self, input_features: Any = None) -> dict[str, np.ndarray | None]:
+        """The feature names of each output entry, by key (the output is a dict, not a table).
+
+        An entry whose step names its output columns (``get_feature_names_out``: imputed
+        and scaled numbers, one-hot categories, TF-IDF terms, linear scores) gets those
+        names; ``"passthrough"`` gets its input columns; an entry whose columns are not
+        named features (images, token ids, series: positions in an array) gets None; a
+        presence entry ``"<step>__present"`` gets its own key.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Must be None or the columns seen in fit (``feature_names_in_``).
+
+        Returns
+        -------
+        names : dict of str to ndarray of str, or None
+            One item per output entry, in the output's order.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from sklearn.preprocessing import OneHotEncoder
+        >>> from skmultimodal import MultiInputTransformer
+        >>> from skmultimodal.text import TextTokenizer
+        >>> X = pd.DataFrame({"text": ["a b", "c"], "color": ["red", "blue"]})
+        >>> prep = MultiInputTransformer([("text", TextTokenizer(max_len=3), "text"),
+        ...                               ("color", OneHotEncoder(), ["color"])]).fit(X)
+        >>> names = prep.get_feature_names_out()
+        >>> names["text"] is None, names["color"].tolist()
+        (True, ['color_blue', 'color_red'])
+        """
+        check_is_fitted(self)
+        seen = getattr(self, "feature_names_in_", None)
+        if input_features is not None and (seen is None or list(input_features) != list(seen)):
+            raise ValueError(
+                f"input_features must be None or the columns seen in fit "
+                f"({None if seen is None else list(seen)}), got {list(input_features)}."
+            )
+        names = {}
+        for name, trans, _ in self.transformers_:
+            if _is_drop(trans):
+                continue
+            names[name] = self._step_feature_names(name, trans)
+            key = presence_key(name)
+            if key in self.output_shapes_:
+                names[key] = np.array([key], dtype=object)
+        return names
+
+    def _step_feature_names(self, name: str, trans: Any) -> np.ndarray | None:
+        if isinstance(trans, str):  # "passthrough"
+            columns, _ = self._input_positions_[name]
+            seen = getattr(self, "feature_names_in_", None)
+            if seen is None:
+                return np.array([f"x{i}" for i in np.arange(self.n_features_in_)[columns]])
+            return np.asarray(seen[columns], dtype=object)
+        if not hasattr(trans, "get_feature_names_out"):
+            return None
+        try:
+            return np.asarray(trans.get_feature_names_out(), dtype=object)
+        except (AttributeError, ValueError, TypeError):
+            # A step whose output is not a table of named columns (an image, token ids).
+            return None
 
     @property
     def named_transformers_(self) -> Bunch:

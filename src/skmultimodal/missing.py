@@ -231,6 +231,21 @@ class MaskMissingRows(TransformerMixin, BaseEstimator):
         X = self._checked(X, reset=False)
         return self._masked(X, self._present_rows(X))
 
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """The wrapped transformer's output names (the presence flags are not columns).
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Passed to the wrapped transformer's ``get_feature_names_out``.
+
+        Returns
+        -------
+        names : ndarray of str
+        """
+        check_is_fitted(self, "transformer_")
+        return self.transformer_.get_feature_names_out(input_features)
+
     def _checked(self, X: Any, reset: bool) -> Any:
         """A DataFrame as it is (one-column Series as a frame), anything else as a 2-D array
         or CSR matrix; NaN allowed, the column count checked against fit."""

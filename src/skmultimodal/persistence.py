@@ -17,7 +17,7 @@ What is not on the list, on purpose: a ``model`` callable of your own, Keras cal
 objects in ``callbacks``, and optimizer or loss *objects* (strings such as ``"adam"`` need
 nothing). ``skops.io.get_untrusted_types(file=...)`` shows them; add their names after
 checking that they are yours. ``skops`` is an optional dependency (``pip install skops``,
-included in the ``test`` extra); this module imports it only in :func:`save` and
+or ``pip install 'skmultimodal[cli]'``); this module imports it only in :func:`save` and
 :func:`load`.
 
 Trusted types can still carry crafted values: a ``TextTokenizer`` whose ``max_len_`` is

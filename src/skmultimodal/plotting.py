@@ -187,7 +187,7 @@ def _graphviz_problem() -> str | None:
     try:
         import pydot
     except ImportError:
-        return "the Python package pydot is not installed"
+        return f"the Python package pydot is not installed ({_INSTALL_HINT})"
     try:
         # Rendering an empty graph runs `dot` once: the same check Keras makes.
         pydot.Dot.create(pydot.Dot())
@@ -278,10 +278,8 @@ def plot_model(
             dpi=dpi,
         )
         return path
-    message = (
-        f"plot_model cannot draw the architecture: {problem}. Install the Python part with "
-        f"{_INSTALL_HINT}; {_GRAPHVIZ_HINT}."
-    )
+    # Only what is missing: pydot (the extra), or Graphviz's program (the system's).
+    message = f"plot_model cannot draw the architecture: {problem}."
     if not fallback:
         raise ImportError(message)
     text_path = path.with_suffix(".txt")

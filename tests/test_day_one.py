@@ -1,0 +1,122 @@
+"""A new user's first day: optional packages named once with their extra, feature names
+of the dict of model inputs, plot_model's notes that name only what is missing."""
+
+import importlib.util
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.impute import SimpleImputer
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from skmultimodal import MultiInputTransformer, cli
+from skmultimodal.missing import MaskMissingRows
+from skmultimodal.text import TextLinearScores, TextTfidfVectorizer, TextTokenizer
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# -- optional packages --------------------------------------------------------------------
+def test_the_cli_extra_installs_what_the_command_uses():
+    # Python 3.10 has no tomllib: the two lines are read as text.
+    text = (ROOT / "pyproject.toml").read_text()
+    assert re.search(r'^cli = \["skmultimodal\[skops,plot\]"\]$', text, re.M)
+    assert re.search(r'^all = \["skmultimodal\[skops,plot,dask\]"\]$', text, re.M)
+    assert "pip install 'skmultimodal[cli]'" in (ROOT / "README.md").read_text()
+
+
+def test_every_missing_package_is_named_in_one_error(monkeypatch):
+    real = importlib.util.find_spec
+    absent = {"skops", "matplotlib"}
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name in absent else real(name, *a)
+    )
+    with pytest.raises(cli.CommandError) as caught:
+        cli._require_optional(plots=True)
+    message = str(caught.value)
+    assert "skops (saving and loading models)" in message and "matplotlib (--plots)" in message
+    assert message.endswith("pip install 'skmultimodal[cli]'")
+    absent.discard("skops")
+    with pytest.raises(cli.CommandError, match=r"matplotlib, an optional package.*\[cli\]"):
+        cli._require_matplotlib()
+
+
+def test_fit_names_the_extra_before_reading_the_data(monkeypatch, tmp_path, capsys):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "skops" else real(name, *a)
+    )
+    csv = tmp_path / "t.csv"
+    pd.DataFrame({"x": [1.0, 2.0], "y": [0, 1]}).to_csv(csv, index=False)
+    assert cli.main(["fit", str(csv), "--target", "y", "-o", str(tmp_path / "m.skops")]) == 2
+    assert "pip install 'skmultimodal[cli]'" in capsys.readouterr().err
+
+
+# -- feature names of the dict ------------------------------------------------------------
+def _table(n=12):
+    rng = np.random.default_rng(0)
+    return pd.DataFrame(
+        {
+            "text": [f"word{i % 3} other" for i in range(n)],
+            "color": ["red", "blue", "green"] * (n // 3),
+            "price": rng.normal(size=n),
+            "size": rng.normal(size=n),
+        }
+    )
+
+
+def test_feature_names_per_entry():
+    X, y = _table(), np.array([0, 1] * 6)
+    prep = MultiInputTransformer(
+        [
+            ("text", TextTokenizer(max_len=4), "text"),
+            ("words", TextTfidfVectorizer(), "text"),
+            ("scores", TextLinearScores(cv=2, random_state=0), "text"),
+            ("color", OneHotEncoder(), ["color"]),
+            ("numbers", MaskMissingRows(StandardScaler()), ["price", "size"]),
+            ("raw", "passthrough", ["size"]),
+        ]
+    ).fit(X, y)
+    names = prep.get_feature_names_out()
+    inputs = prep.transform(X)
+    assert list(names) == list(inputs)
+    assert names["text"] is None  # token positions, not named features
+    assert names["words"].tolist() == ["other", "word0", "word1", "word2"]
+    assert names["scores"].tolist() == ["score"]
+    assert names["color"].tolist() == ["color_blue", "color_green", "color_red"]
+    assert names["numbers"].tolist() == ["price", "size"]
+    assert names["numbers__present"].tolist() == ["numbers__present"]
+    assert names["raw"].tolist() == ["size"]
+    for key, value in names.items():
+        if value is not None and not key.endswith("__present"):
+            assert inputs[key].shape[1] == len(value), key
+    assert prep.get_feature_names_out(list(X.columns))["raw"].tolist() == ["size"]
+    with pytest.raises(ValueError, match="input_features must be None or the columns"):
+        prep.get_feature_names_out(["a", "b"])
+
+
+def test_feature_names_need_a_fit_and_passthrough_of_arrays_is_named_by_position():
+    from sklearn.exceptions import NotFittedError
+
+    prep = MultiInputTransformer([("all", SimpleImputer(), [0, 1]), ("b", "passthrough", [1])])
+    with pytest.raises(NotFittedError):
+        prep.get_feature_names_out()
+    prep.fit(np.arange(8.0).reshape(4, 2))
+    names = prep.get_feature_names_out()
+    assert names["all"].tolist() == ["x0", "x1"] and names["b"].tolist() == ["x1"]
+
+
+# -- plot_model's note --------------------------------------------------------------------
+def test_the_graphviz_note_names_only_what_is_missing(monkeypatch, tmp_path):
+    from skmultimodal import MultiInputKerasClassifier, plotting
+
+    X = {"x": np.random.default_rng(0).normal(size=(20, 2)).astype(np.float32)}
+    clf = MultiInputKerasClassifier(tabular_units=2, epochs=1, verbose=0, random_state=0)
+    clf.fit(X, [0, 1] * 10)
+    monkeypatch.setattr(plotting, "_graphviz_problem", lambda: plotting._GRAPHVIZ_HINT)
+    with pytest.warns(UserWarning) as caught:
+        plotting.plot_model(clf, tmp_path / "m.png")
+    message = str(caught[0].message)
+    assert message.count("Graphviz") == 1 and "skmultimodal[plot]" not in message
