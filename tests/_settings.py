@@ -56,3 +56,14 @@ def text_image_numbers(n, n_words, text_length, n_numbers, lowest_id=0, seed=0):
         "num": rng.rand(n, n_numbers).astype("float32"),
     }
     return X, (X["num"][:, 0] > 0.5).astype(int)
+
+
+def ragged_series(n=60, seed=0, features=2, low=4, high=12):
+    """``(series, y)``: ``n`` series of ``low``-``high`` steps whose level follows a 0/1 label."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    series = [
+        rng.normal(loc=0.8 * label - 0.4, size=(length, features))
+        for label, length in zip(y, rng.integers(low, high + 1, n), strict=True)
+    ]
+    return series, y

@@ -4,21 +4,14 @@ ragged array columns in the automatic pipeline."""
 import numpy as np
 import pandas as pd
 import pytest
+from _settings import ragged_series
 from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmultimodal import MultiInputKerasClassifier
 from skmultimodal.sequence import SequencePadder
 
-
-def _ragged(n=60, seed=0, features=2, low=4, high=12):
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 2, n)
-    series = [
-        rng.normal(loc=0.8 * label - 0.4, size=(length, features))
-        for label, length in zip(y, rng.integers(low, high + 1, n), strict=True)
-    ]
-    return series, y
+_ragged = ragged_series
 
 
 # -- SequencePadder ----------------------------------------------------------------------

@@ -5,6 +5,7 @@ training budget that grows as the table shrinks (epochs="auto")."""
 import numpy as np
 import pandas as pd
 import pytest
+from _settings import ragged_series
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_predict
@@ -15,15 +16,7 @@ from skmultimodal import MultiInputKerasClassifier, MultiInputKerasRegressor
 from skmultimodal.architecture import SequenceSummary
 from skmultimodal.sequence import SequenceLinearScores, SequencePadder, sequence_statistics
 
-
-def _ragged(n=60, seed=0, features=2, low=4, high=12):
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 2, n)
-    series = [
-        rng.normal(loc=0.8 * label - 0.4, size=(length, features))
-        for label, length in zip(y, rng.integers(low, high + 1, n), strict=True)
-    ]
-    return series, y
+_ragged = ragged_series
 
 
 # -- the statistics -----------------------------------------------------------------------
