@@ -146,6 +146,19 @@ def test_fit_then_predict_from_another_folder(csv_data, tmp_path, capsys):
     assert cli.main(["predict", str(model), str(new_csv)]) == 0
     assert capsys.readouterr().out.replace("\r\n", "\n") == predictions.read_text()
 
+    # --id copies key columns first, so the rows can be joined back by key.
+    keyed = tmp_path / "keyed.csv"
+    args = ["predict", str(model), str(new_csv), "-o", str(keyed), "--id", "category"]
+    assert cli.main(args) == 0
+    capsys.readouterr()
+    with_ids = pd.read_csv(keyed)
+    assert with_ids.columns.tolist() == ["category", "prediction", "proba_bad", "proba_good"]
+    assert with_ids["category"].tolist() == pd.read_csv(new_csv)["category"].tolist()
+    pd.testing.assert_frame_equal(with_ids.drop(columns="category"), result)
+    assert cli.main(["predict", str(model), str(new_csv), "--id", "nope"]) == 2
+    assert "--id 'nope':" in capsys.readouterr().err
+    assert cli.main(["predict", str(model), str(new_csv), "--id", "prediction"]) == 2
+
 
 def test_fit_writes_plots(csv_data, tmp_path, capsys):
     pytest.importorskip("matplotlib")

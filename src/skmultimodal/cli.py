@@ -913,6 +913,7 @@ def run_predict(
     out=None,
     allow_any_path: bool = False,
     image_formats: str | Sequence[str] | None = None,
+    id_columns: Sequence[str] = (),
 ):
     """Predict every row of a CSV file with a pipeline saved by :func:`run_fit`.
 
@@ -930,12 +931,16 @@ def run_predict(
         Where progress is printed (None: ``sys.stdout`` at call time).
     allow_any_path, image_formats
         As for :func:`run_cv`; they replace the settings saved with the model.
+    id_columns : sequence of str, default=()
+        Columns of ``csv`` copied to the output first, unchanged (``--id``), so that the
+        predictions can be joined back by key rather than by row order.
 
     Returns
     -------
     pandas.DataFrame
-        Column ``prediction`` (``prediction_<j>`` for several targets) and, for a
-        classifier, ``proba_<class>`` per class, one row per input row, in order.
+        The ``id_columns``, then ``prediction`` (``prediction_<j>`` for several targets)
+        and, for a classifier, ``proba_<class>`` per class, one row per input row, in
+        order.
     """
     import pandas as pd
     from sklearn.base import is_classifier
@@ -949,6 +954,13 @@ def run_predict(
     formats = _image_formats(image_formats)
     model = _load_model(model_path)
     frame = _read_csv(csv)
+    absent = [str(c) for c in id_columns if c not in frame.columns]
+    if absent:
+        raise CommandError(
+            f"--id {absent[0]!r}: {str(csv)!r} has no such column; its columns are "
+            f"{[str(c) for c in frame.columns]}."
+        )
+    ids = frame[list(id_columns)].reset_index(drop=True)
     # Paths in the new file are relative to its own folder, not to the training file's.
     base_dir = Path(csv).resolve().parent
     _secure_image_loaders(model, base_dir, allow_any_path=allow_any_path, formats=formats)
@@ -972,6 +984,10 @@ def run_predict(
         proba = model.predict_proba(frame)
         for j, label in enumerate(classes):
             result[f"proba_{label}"] = proba[:, j]
+    clash = [str(c) for c in ids.columns if c in result.columns]
+    if clash:
+        raise CommandError(f"--id {clash[0]!r} is also the name of an output column.")
+    result = pd.concat([ids, result], axis=1)
     if output is None:
         result.to_csv(out, index=False)
     else:
@@ -983,7 +999,13 @@ def run_predict(
 def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("csv", help="CSV file; image paths relative to its folder")
     parser.add_argument("--target", required=True, help="name of the target column")
-    parser.add_argument("--epochs", type=int, default=None, help="training epochs (default 20)")
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help="training epochs (default: enough for about 1,000 gradient updates, 20-300; "
+        "60 for a regression)",
+    )
     parser.add_argument(
         "--task",
         choices=("auto", "classification", "regression"),
@@ -1129,6 +1151,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     predict.add_argument("model", help="file written by 'fit'")
     predict.add_argument("csv", help="CSV file with the feature columns")
     predict.add_argument("-o", "--output", default=None, help="CSV file (default: stdout)")
+    predict.add_argument(
+        "--id",
+        action="append",
+        default=[],
+        metavar="COLUMN",
+        dest="id_columns",
+        help="a column of the CSV file copied to the output first (repeatable), to join "
+        "the predictions back by key",
+    )
     _add_image_safety_arguments(predict)
 
     args = parser.parse_args(argv)
@@ -1175,6 +1206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.output,
                 allow_any_path=args.allow_any_path,
                 image_formats=args.image_formats,
+                id_columns=args.id_columns,
             )
     except (CommandError, OSError, ValueError, TypeError) as exc:
         print(f"skmultimodal {args.command}: error: {_one_line(exc)}", file=sys.stderr)
