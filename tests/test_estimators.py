@@ -56,10 +56,13 @@ def _expected_failures(estimator):
 
 
 # With routed constructor parameters, as the user guide advises for the learning rate.
+# epochs=10 (the default before epochs="auto"): the checks fit dozens of tables of 20-60
+# rows, where "auto" would run 300 epochs each; tests/test_sequence_summary.py covers
+# "auto" itself.
 @parametrize_with_checks(
     [
-        MultiInputKerasClassifier(optimizer__learning_rate=0.01),
-        MultiInputKerasRegressor(optimizer__learning_rate=0.01),
+        MultiInputKerasClassifier(optimizer__learning_rate=0.01, epochs=10),
+        MultiInputKerasRegressor(optimizer__learning_rate=0.01, epochs=10),
     ],
     expected_failed_checks=_expected_failures,
 )
