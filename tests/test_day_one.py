@@ -1,6 +1,7 @@
 """A new user's first day: optional packages named once with their extra, feature names
 of the dict of model inputs, plot_model's notes that name only what is missing."""
 
+import ast
 import importlib.util
 import re
 from pathlib import Path
@@ -120,3 +121,17 @@ def test_the_graphviz_note_names_only_what_is_missing(monkeypatch, tmp_path):
         plotting.plot_model(clf, tmp_path / "m.png")
     message = str(caught[0].message)
     assert message.count("Graphviz") == 1 and "skmultimodal[plot]" not in message
+
+
+# -- make_multimodal_pipeline's defaults on its page --------------------------------------
+def test_the_cli_page_lists_every_default_model_parameter():
+    from skmultimodal.auto import DEFAULT_MODEL_PARAMS, DEFAULT_REGRESSOR_PARAMS
+
+    page = (ROOT / "docs" / "user_guide" / "cli.md").read_text()
+    section = page.split("### The model parameters `make_multimodal_pipeline` sets")[1]
+    section = section.split("The TF-IDF input")[0]
+    tables = section.split("Regressors also get")
+    for params, table in zip((DEFAULT_MODEL_PARAMS, DEFAULT_REGRESSOR_PARAMS), tables, strict=True):
+        rows = re.findall(r"^\| `(\w+)` \| `([^`]+)` \|", table, re.M)
+        listed = {name: ast.literal_eval(value) for name, value in rows}
+        assert listed == params
