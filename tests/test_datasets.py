@@ -1,6 +1,6 @@
 """Tests for skmultimodal.datasets.make_multimodal_classification."""
 
-import shutil
+import re
 from pathlib import Path
 
 import numpy as np
@@ -181,18 +181,26 @@ def test_random_state_accepts_generator_and_randomstate(tmp_path):
     pd.testing.assert_frame_equal(X3.drop(columns="image"), X4.drop(columns="image"))
 
 
-def test_image_dir_none_creates_a_fresh_temporary_folder():
+def test_image_dir_none_shares_one_folder_with_files_named_by_content(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     X, _ = make_multimodal_classification(3, random_state=0)
     folder = Path(X.loc[0, "image"]).parent
-    try:
-        assert folder.name.startswith("skmultimodal_")
-        assert sorted(p.name for p in folder.iterdir()) == [
-            "image_0.png",
-            "image_1.png",
-            "image_2.png",
-        ]
-    finally:
-        shutil.rmtree(folder)
+    assert folder == (tmp_path / "skmultimodal_images").resolve()
+    names = sorted(p.name for p in folder.iterdir())
+    assert len(names) == 3 and all(re.fullmatch(r"image_[0-9a-f]{24}\.png", n) for n in names)
+    # The same data again: the same files, no new folder; other data: more files there.
+    again, _ = make_multimodal_classification(3, random_state=0)
+    assert again["image"].tolist() == X["image"].tolist()
+    other, _ = make_multimodal_classification(3, random_state=1)
+    assert {Path(p).parent for p in other["image"]} == {folder}
+    assert len(list(folder.iterdir())) == 6
+    assert [p.name for p in tmp_path.iterdir()] == ["skmultimodal_images"]
+    # The pixels are those of a folder of one's own.
+    own, _ = make_multimodal_classification(3, image_dir=tmp_path / "own", random_state=0)
+    for shared, mine in zip(X["image"], own["image"], strict=True):
+        assert Path(shared).read_bytes() == Path(mine).read_bytes()
 
 
 def test_image_dir_is_created_with_parents(tmp_path):

@@ -6,6 +6,7 @@ loading TensorFlow.
 
 from __future__ import annotations
 
+import hashlib
 import numbers
 import os
 import tempfile
@@ -117,9 +118,15 @@ def _check_random_state(random_state) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
+#: The folder shared by every call without ``image_dir``: files named by their pixels.
+SHARED_IMAGE_DIR_NAME = "skmultimodal_images"
+
+
 def _prepare_image_dir(image_dir) -> Path:
     if image_dir is None:
-        return Path(tempfile.mkdtemp(prefix="skmultimodal_")).resolve()
+        path = Path(tempfile.gettempdir(), SHARED_IMAGE_DIR_NAME).resolve()
+        path.mkdir(parents=True, exist_ok=True)
+        return path
     if not isinstance(image_dir, (str, os.PathLike)):
         raise TypeError(
             f"image_dir must be None, a str or an os.PathLike, got {type(image_dir).__name__}."
@@ -223,12 +230,28 @@ def _series_column_names(n_timesteps: int, n_series_features: int) -> list[str]:
     return [f"t{t}_f{f}" for t in range(n_timesteps) for f in range(n_series_features)]
 
 
-def _write_images(images: np.ndarray, image_dir: Path) -> list[str]:
+def _write_images(images: np.ndarray, image_dir: Path, by_content: bool = False) -> list[str]:
+    """Write one PNG per image: ``image_<i>.png``, or with ``by_content`` a name from a
+    hash of the pixels, written once (atomically: parallel calls share the folder)."""
     width = len(str(len(images) - 1))
     paths = []
     for i, pixels in enumerate(images):
-        path = image_dir / f"image_{i:0{width}d}.png"
-        Image.fromarray(pixels).save(path, format="PNG")
+        if not by_content:
+            path = image_dir / f"image_{i:0{width}d}.png"
+            Image.fromarray(pixels).save(path, format="PNG")
+            paths.append(str(path))
+            continue
+        digest = hashlib.sha256(pixels.tobytes() + repr(pixels.shape).encode()).hexdigest()
+        path = image_dir / f"image_{digest[:24]}.png"
+        if not path.exists():
+            handle, temporary = tempfile.mkstemp(dir=image_dir, suffix=".png.tmp")
+            try:
+                with os.fdopen(handle, "wb") as file:
+                    Image.fromarray(pixels).save(file, format="PNG")
+                os.replace(temporary, path)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
         paths.append(str(path))
     return paths
 
@@ -260,9 +283,10 @@ def make_multimodal_classification(
         Number of samples (rows and PNG files).
     image_dir : str, os.PathLike or None, default=None
         Folder the PNG files are written to; created if missing, and existing files named
-        ``image_<i>.png`` are overwritten. ``None`` creates a fresh folder with
-        :func:`tempfile.mkdtemp`; the caller owns it and deletes it when done (its path is
-        the parent folder of any ``X["image"]`` entry).
+        ``image_<i>.png`` are overwritten. ``None`` writes to one folder shared by every
+        call, ``skmultimodal_images`` in :func:`tempfile.gettempdir`, with file names from
+        a hash of the pixels: the same data written twice is one set of files, and no call
+        leaves a folder of its own behind.
     image_size : tuple of int, default=(16, 16)
         ``(height, width)`` of the RGB images, as ``ImageLoader``'s ``target_size``; each
         side must be at least 4.
@@ -334,7 +358,6 @@ default=None
 
     Examples
     --------
-    >>> import shutil
     >>> from pathlib import Path
     >>> from skmultimodal.datasets import make_multimodal_classification
     >>> X, y = make_multimodal_classification(n_samples=5, n_timesteps=3, random_state=0)
@@ -344,9 +367,8 @@ default=None
     array([1, 1, 1, 0, 1])
     >>> X.loc[0, "text"]
     'package one kitchen use disappointing poor after week'
-    >>> Path(X.loc[0, "image"]).name
-    'image_0.png'
-    >>> shutil.rmtree(Path(X.loc[0, "image"]).parent)  # the caller owns the folder
+    >>> Path(X.loc[0, "image"]).parent.name  # shared by every call without image_dir
+    'skmultimodal_images'
     """
     n_samples = _check_int(n_samples, "n_samples", 1)
     height, width = _check_image_size(image_size)
@@ -370,7 +392,7 @@ default=None
     flipped = rng.random(n_samples) < flip_y
     y[flipped] = 1 - y[flipped]
 
-    paths = _write_images(images, directory)
+    paths = _write_images(images, directory, by_content=image_dir is None)
     X = pd.DataFrame({"image": paths, "text": texts})
     series_frame = pd.DataFrame(
         series.reshape(n_samples, n_timesteps * n_series_features),
