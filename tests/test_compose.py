@@ -578,8 +578,9 @@ def test_set_output_pandas_is_refused_with_a_reason():
         )
 
 
-def test_no_feature_names_out_for_a_dict(fitted):
-    assert not hasattr(fitted, "get_feature_names_out")
+def test_feature_names_out_are_a_dict_by_entry(fitted):
+    names = fitted.get_feature_names_out()
+    assert isinstance(names, dict) and list(names) == list(fitted.output_shapes_)
 
 
 # --- tags and the scikit-learn estimator checks -------------------------------------------

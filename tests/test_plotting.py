@@ -111,7 +111,8 @@ def test_model_diagram_png(fitted, tmp_path):
 
 
 def test_model_falls_back_to_a_text_summary(fitted, tmp_path, monkeypatch):
-    monkeypatch.setattr(plotting, "_graphviz_problem", lambda: "pydot is not installed")
+    missing = f"the Python package pydot is not installed ({plotting._INSTALL_HINT})"
+    monkeypatch.setattr(plotting, "_graphviz_problem", lambda: missing)
     with pytest.warns(UserWarning, match=r"pydot is not installed.*skmultimodal\[plot\]"):
         written = plot_model(fitted, tmp_path / "model.png")
     assert written == tmp_path / "model.txt"

@@ -32,7 +32,10 @@ __all__ = ["MultiInputTransformer", "make_multi_input_transformer"]
 _SPECIAL_STEPS = ("drop", "passthrough")
 
 
-class MultiInputTransformer(TransformerMixin, _BaseComposition):
+# auto_wrap_output_keys=None: scikit-learn would otherwise wrap transform and
+# fit_transform (this class defines get_feature_names_out) to turn the dict into a table
+# under set_output / transform_output="pandas".
+class MultiInputTransformer(TransformerMixin, _BaseComposition, auto_wrap_output_keys=None):
     """Apply one transformer per group of columns and return a dict of arrays.
 
     Each step ``(name, transformer, columns)`` selects some columns of ``X``, fits a clone of
