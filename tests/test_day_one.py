@@ -135,3 +135,24 @@ def test_the_cli_page_lists_every_default_model_parameter():
         rows = re.findall(r"^\| `(\w+)` \| `([^`]+)` \|", table, re.M)
         listed = {name: ast.literal_eval(value) for name, value in rows}
         assert listed == params
+
+
+# -- quiet start-up -----------------------------------------------------------------------
+def test_the_command_imports_tensorflow_without_its_cpp_start_up_lines():
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'\n"
+        "from skmultimodal.cli import _import_tensorflow_quietly\n"
+        "_import_tensorflow_quietly()\n"
+        "assert 'tensorflow' in sys.modules\n"
+        "print('after', file=sys.stderr)\n"
+    )
+    env = {k: v for k, v in __import__("os").environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    # stderr works again after the import, and nothing of TensorFlow's C++ start-up is left.
+    assert result.stderr.strip().splitlines() == ["after"], result.stderr

@@ -698,6 +698,30 @@ def run_cv(
 _CLI_EXTRA = "pip install 'skmultimodal[cli]'"
 
 
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow with the process's stderr closed for the time of the import.
+
+    TensorFlow's C++ start-up lines ("Could not find cuda drivers", "All log messages
+    before absl::InitializeLog() ...") are written before ``TF_CPP_MIN_LOG_LEVEL`` is
+    read, straight to file descriptor 2; on a machine without a GPU they read like
+    errors. An import that fails still raises its Python exception, after stderr is back.
+    """
+    if "tensorflow" in sys.modules or os.environ.get("TF_CPP_MIN_LOG_LEVEL") != "3":
+        return
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no file descriptor 2 (an embedded interpreter): import as is
+        return
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def _require_optional(plots: bool = False):
     """``skops.io``, after checking that every optional package this command needs is
     installed; one ``CommandError`` names all the missing ones and the extra."""
@@ -1164,6 +1188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    _import_tensorflow_quietly()
     try:
         if args.command == "demo":
             # Checked first: a missing matplotlib should not surface after the whole demo.
