@@ -24,7 +24,7 @@ LOG_PROBA_FLOOR = float(np.log(1e-7))
 
 @contextmanager
 def _inner_fits():
-    """The context of the inner models' fits and folds.
+    """The context of the inner models' fits, folds and scores.
 
     Their steps' outputs stay NumPy / sparse whatever ``set_output`` says globally, and
     scikit-learn's warning about a class with fewer rows than folds is silenced: that
@@ -100,7 +100,7 @@ class CrossFittedScores(TransformerMixin, BaseEstimator):
         scores : ndarray of shape (n_samples, n_scores), dtype float32
         """
         check_is_fitted(self, "model_")
-        with config_context(transform_output="default"):
+        with _inner_fits():
             return self._scores_of(self.model_, self._inputs(X, reset=False))
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:

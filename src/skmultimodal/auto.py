@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
@@ -807,8 +808,6 @@ def _prep_steps(
 
 def _sequence_scores_step(name: str, reader: Any, columns: Any, task: str, random_state: Any):
     """``("<name>_scores", reader -> SequenceLinearScores, columns)``."""
-    from sklearn.base import clone
-
     scores = SequenceLinearScores(task=task, random_state=random_state)
     columns = list(columns) if isinstance(columns, (list, tuple)) else columns
     return (f"{name}_scores", make_pipeline(clone(reader), scores), columns)
