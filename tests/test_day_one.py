@@ -156,3 +156,29 @@ def test_the_command_imports_tensorflow_without_its_cpp_start_up_lines():
     assert result.returncode == 0, result.stderr
     # stderr works again after the import, and nothing of TensorFlow's C++ start-up is left.
     assert result.stderr.strip().splitlines() == ["after"], result.stderr
+
+
+# -- no retracing warning across folds ----------------------------------------------------
+def test_cross_validation_predicts_without_a_retracing_warning(caplog):
+    """Every fold's model traces its predict step once; TensorFlow counts traces per Python
+    code object, so without a predict function of our own per model the sixth fold warned
+    "triggered tf.function retracing" (Keras' predict step is one code object for all)."""
+    import logging
+
+    from _settings import TINY
+    from sklearn.model_selection import cross_val_score
+
+    from skmultimodal import MultiInputKerasClassifier
+
+    X = np.random.default_rng(0).random((60, 4)).astype("float32")
+    y = (X[:, 0] > 0.5).astype(int)
+    clf = MultiInputKerasClassifier(**{**TINY, "epochs": 1, "batch_size": 16})
+    with caplog.at_level(logging.WARNING, logger="tensorflow"):
+        cross_val_score(clf, X, y, cv=6)
+    traced = [r.getMessage() for r in caplog.records if "retracing" in r.getMessage()]
+    assert traced == []
+    model = clf.fit(X, y).model_
+    model.predict_function = None  # the compiled function of Keras' own, as before the fix
+    with caplog.at_level(logging.WARNING, logger="tensorflow"):
+        clf.predict(X)
+    assert "_PredictStep" in repr(model.predict_function.python_function)

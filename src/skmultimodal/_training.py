@@ -383,6 +383,7 @@ class _Training:
         batch_size = predict_args.get("batch_size") or 32
         if batch_size == -1:
             batch_size = self._n_samples(X)
+        own_predict_function(self.model_)
         if not self._predict_callbacks:
             # ``Model.predict``'s set-up per call costs far more than the compiled predict
             # step it runs for a small batch (benchmarks/bench_predict.py): call that directly.
@@ -424,6 +425,38 @@ class _Training:
             # A multi-head model: one list of arrays per batch, joined output by output.
             return [np.concatenate(parts) for parts in zip(*outputs, strict=True)]
         return np.concatenate(outputs)
+
+
+class _PredictStep:
+    """Keras' predict step of one model, as a callable object.
+
+    TensorFlow's "triggered tf.function retracing" warning counts traces per Python code
+    object, so every Keras model's predict function shares one count: each newly fitted
+    model traces its predict step once (the batches are padded to one shape), and a
+    cross-validation or a search, which fits a model and predicts one fold with it, looks
+    like a function retraced at every call. An object without ``__code__`` is its own key:
+    the count is per model, and a model whose predict step really retraces still warns.
+    """
+
+    def __init__(self, step):
+        self.step = step
+
+    def __call__(self, data):
+        return self.step(data)
+
+
+def own_predict_function(model) -> None:
+    """Give ``model`` a compiled predict function whose retracing is counted per model."""
+    import tensorflow as tf
+
+    if model.run_eagerly:
+        return
+    model.make_predict_function()
+    function = model.predict_function
+    python_function = getattr(function, "python_function", None)
+    if python_function is None or isinstance(python_function, _PredictStep):
+        return
+    model.predict_function = tf.function(_PredictStep(python_function), reduce_retracing=True)
 
 
 def _calibration_step(model, variables, optimizer):
