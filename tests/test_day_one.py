@@ -182,3 +182,83 @@ def test_cross_validation_predicts_without_a_retracing_warning(caplog):
     with caplog.at_level(logging.WARNING, logger="tensorflow"):
         clf.predict(X)
     assert "_PredictStep" in repr(model.predict_function.python_function)
+
+
+# -- your own Keras model: loss=None chooses the loss from the target -----------------------
+def _own_model(meta, units=1, activation="sigmoid"):
+    import keras
+
+    inputs = {
+        key: keras.Input(meta["input_shapes_"][key], name=key) for key in meta["input_names_"]
+    }
+    features = keras.layers.concatenate(list(inputs.values()))
+    return keras.Model(inputs, keras.layers.Dense(units, activation=activation)(features))
+
+
+def _two_inputs(n=40):
+    rng = np.random.default_rng(0)
+    X = {"a": rng.random((n, 3)).astype("float32"), "b": rng.random((n, 2)).astype("float32")}
+    return X, X["a"][:, 0]
+
+
+@pytest.mark.parametrize(
+    "units, activation, classes, loss",
+    [
+        (1, "sigmoid", 2, "binary_crossentropy"),
+        (2, "softmax", 2, "sparse_categorical_crossentropy"),
+        (3, "softmax", 3, "sparse_categorical_crossentropy"),
+    ],
+)
+def test_an_uncompiled_model_of_the_user_gets_the_loss_of_the_target(
+    units, activation, classes, loss
+):
+    from skmultimodal import MultiInputKerasClassifier
+
+    X, signal = _two_inputs()
+    y = np.minimum((signal * classes).astype(int), classes - 1)
+    clf = MultiInputKerasClassifier(
+        _own_model, model__units=units, model__activation=activation, epochs=2, random_state=0
+    ).fit(X, y)
+    assert clf.model_.loss == loss
+    proba = clf.predict_proba(X)
+    assert proba.shape == (40, classes)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_an_uncompiled_regression_model_gets_the_squared_error():
+    from skmultimodal import MultiInputKerasRegressor
+
+    X, signal = _two_inputs()
+    reg = MultiInputKerasRegressor(_own_model, model__activation=None, epochs=2).fit(X, signal)
+    assert reg.model_.loss == "mean_squared_error"
+    assert reg.predict(X).shape == (40,)
+
+
+def test_an_output_of_the_wrong_width_is_named_with_the_width_needed():
+    from skmultimodal import MultiInputKerasClassifier
+
+    X, signal = _two_inputs()
+    y = (signal * 3).astype(int)
+    with pytest.raises(
+        ValueError, match=r"has 1 unit\(s\).*needs Dense\(3, activation='softmax'\)"
+    ):
+        MultiInputKerasClassifier(_own_model, epochs=1).fit(X, y)
+
+
+def test_a_compiled_model_or_an_explicit_loss_is_kept():
+    import keras
+
+    from skmultimodal import MultiInputKerasClassifier
+
+    X, signal = _two_inputs()
+    y = (signal > 0.5).astype(int)
+    clf = MultiInputKerasClassifier(_own_model, loss="mse", epochs=1).fit(X, y)
+    assert getattr(clf.model_.loss, "__name__", None) == "mean_squared_error"
+
+    def compiled(meta):
+        model = _own_model(meta)
+        model.compile("sgd", keras.losses.Hinge())
+        return model
+
+    clf = MultiInputKerasClassifier(compiled, epochs=1).fit(X, y)
+    assert isinstance(clf.model_.loss, keras.losses.Hinge)

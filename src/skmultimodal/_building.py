@@ -82,6 +82,53 @@ class _ModelBuilding:
         """``[(units, activation, layer name, loss), ...]`` for a multi-head model, else None."""
         return None
 
+    def _ensure_compiled_model(self) -> None:
+        """Compile a user's uncompiled ``model`` with the loss the default model would get.
+
+        ``loss=None`` chooses the loss from the target for every model, the user's too
+        (SciKeras asks for a loss there); the model's outputs must have the widths that
+        target needs.
+        """
+        if not self.model_.compiled and self.loss is None:
+            compile_kwargs = self._get_compile_kwargs()
+            compile_kwargs["loss"] = self._loss_of_user_model(self.model_)
+            self.model_.compile(**compile_kwargs)
+        super()._ensure_compiled_model()
+
+    def _loss_of_user_model(self, model):
+        """The loss (one per output) of the default model for the same target, after
+        checking that ``model``'s outputs can take it."""
+        heads = self._output_heads()
+        if heads is None:
+            units, activation, loss = self._output_layer()
+            heads = [(units, activation, "the output", loss)]
+        outputs = list(model.outputs)
+        if len(outputs) != len(heads):
+            raise ValueError(
+                f"The model has {len(outputs)} output(s) and the target needs {len(heads)} "
+                "(one per column of labels); compile the model with its own loss, or pass "
+                "`loss=`."
+            )
+        losses = []
+        for output, (units, activation, name, loss) in zip(outputs, heads, strict=True):
+            width = output.shape[-1]
+            if width == units:
+                losses.append(loss)
+            elif loss == "binary_crossentropy" and units == 1 and width == 2:
+                losses.append("sparse_categorical_crossentropy")  # two softmax units
+            else:
+                needs = (
+                    f"Dense({units}, activation={activation!r})"
+                    if activation
+                    else (f"Dense({units})")
+                )
+                raise ValueError(
+                    f"The model's output {output.name!r} has {width} unit(s); with loss=None "
+                    f"the target ({self.target_type_}) needs {needs}, as {name} of the default "
+                    "model. Change that layer, compile the model, or pass `loss=`."
+                )
+        return losses[0] if len(losses) == 1 else losses
+
     def _input_spec(self, key: str) -> InputSpec:
         return InputSpec(
             shape=self.input_shapes_[key],

@@ -58,6 +58,8 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
     ----------
     model : None, callable or keras.Model, default=None
         None builds the default multi-input model. A callable is used as in SciKeras;
+        an uncompiled model gets the loss of the default model for the target when
+        ``loss=None`` (docs/user_guide/own_model.md);
         it may take ``meta``, which holds ``input_names_``, ``input_shapes_``,
         ``input_kinds_``, ``input_dtypes_``, ``vocabulary_sizes_``, ``classes_``,
         ``n_classes_``, ``target_type_``...
