@@ -172,7 +172,7 @@ def test_cross_validation_predicts_without_a_retracing_warning(caplog):
 
     X = np.random.default_rng(0).random((60, 4)).astype("float32")
     y = (X[:, 0] > 0.5).astype(int)
-    clf = MultiInputKerasClassifier(**{**TINY, "epochs": 1, "batch_size": 16})
+    clf = MultiInputKerasClassifier(**{**TINY, "epochs": 3, "batch_size": 16})
     with caplog.at_level(logging.WARNING, logger="tensorflow"):
         cross_val_score(clf, X, y, cv=6)
     traced = [r.getMessage() for r in caplog.records if "retracing" in r.getMessage()]

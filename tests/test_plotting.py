@@ -126,3 +126,22 @@ def test_model_falls_back_to_a_text_summary(fitted, tmp_path, monkeypatch):
             plot_model(fitted, tmp_path / "other.png", fallback=False)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         plot_model(fitted, tmp_path / "no" / "model.png")
+
+
+def test_a_default_classifier_records_its_accuracy_and_a_regressor_its_loss():
+    """metrics=None: the history of a classifier has the accuracy (and its validation curve
+    when rows are held out); a regressor's loss is its metric."""
+    from skmultimodal.estimators import MultiInputKerasRegressor
+
+    rng = np.random.RandomState(0)
+    X = rng.rand(40, 3)
+    y = (X[:, 0] > 0.5).astype(int)
+    clf = MultiInputKerasClassifier(tabular_units=2, epochs=2, random_state=0).fit(X, y)
+    assert sorted(clf.history_) == ["accuracy", "loss"]
+    assert [ax.get_title() for ax in plot_history(clf).axes] == ["loss", "accuracy"]
+    held_out = MultiInputKerasClassifier(
+        tabular_units=2, epochs=2, validation_split=0.25, random_state=0
+    ).fit(X, y)
+    assert sorted(held_out.history_) == ["accuracy", "loss", "val_accuracy", "val_loss"]
+    reg = MultiInputKerasRegressor(tabular_units=2, epochs=2, random_state=0).fit(X, X[:, 0])
+    assert sorted(reg.history_) == ["loss"]

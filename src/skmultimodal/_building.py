@@ -75,8 +75,16 @@ class _ModelBuilding:
         compile_kwargs = self._get_compile_kwargs()
         if compile_kwargs.get("loss") is None:
             compile_kwargs["loss"] = loss
+        if compile_kwargs.get("metrics") is None:
+            names = None if heads is None else [name for _, _, name, _ in heads]
+            compile_kwargs["metrics"] = self._default_metrics(names)
         model.compile(**compile_kwargs)
         return model
+
+    def _default_metrics(self, output_names: list | None):
+        """``metrics=None``: what ``history_`` records besides the loss (classifiers: the
+        accuracy of each output; regressors: nothing, their loss is the metric)."""
+        return None
 
     def _output_heads(self) -> list | None:
         """``[(units, activation, layer name, loss), ...]`` for a multi-head model, else None."""
@@ -92,6 +100,12 @@ class _ModelBuilding:
         if not self.model_.compiled and self.loss is None:
             compile_kwargs = self._get_compile_kwargs()
             compile_kwargs["loss"] = self._loss_of_user_model(self.model_)
+            if compile_kwargs.get("metrics") is None:
+                metrics = self._default_metrics(None)
+                outputs = len(self.model_.outputs)
+                if metrics is not None and outputs > 1:
+                    metrics = [list(metrics) for _ in range(outputs)]
+                compile_kwargs["metrics"] = metrics
             self.model_.compile(**compile_kwargs)
         super()._ensure_compiled_model()
 

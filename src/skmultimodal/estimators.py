@@ -195,6 +195,9 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
     loss : str, keras loss or None, default=None
         None chooses the loss from the target, as described above.
     metrics : list, default=None
+        None records the accuracy of each output in ``history_`` (``"accuracy"``, and
+        ``"val_accuracy"`` when there is a hold-out) beside the loss; a regressor records
+        its loss only.
     batch_size : int, default=32
         ``-1`` uses the whole data set as one batch.
     validation_batch_size : int, default=None
@@ -314,6 +317,11 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
 
     def _output_layer(self):
         return classifier_output_layer(self.target_type_, self.n_classes_, self.loss)
+
+    def _default_metrics(self, output_names: list | None):
+        if output_names is None:
+            return ["accuracy"]
+        return {name: ["accuracy"] for name in output_names}
 
     def _validate_target(self, y, reset: bool, y_numeric: bool):
         if reset:

@@ -78,9 +78,10 @@ def _history_panels(history: dict, metrics: list[str] | None) -> list[str]:
 def plot_history(estimator_or_pipeline: Any, ax: Any = None, *, metrics: list[str] | None = None):
     """Plot the loss and metrics per epoch of a fitted Keras estimator.
 
-    One panel per quantity (``loss`` first, then each metric), with the training curve
-    and, when Keras computed one (``validation_split`` or ``early_stopping``), the
-    validation curve. Epochs are numbered from 1.
+    One panel per quantity (``loss`` first, then each metric: a classifier records its
+    accuracy by default), with the training curve and, when Keras computed one
+    (``validation_split``, or ``early_stopping``, which holds out rows from 500 rows on),
+    the validation curve. Epochs are numbered from 1.
 
     Parameters
     ----------
@@ -113,8 +114,8 @@ def plot_history(estimator_or_pipeline: Any, ax: Any = None, *, metrics: list[st
     >>> rng = np.random.RandomState(0)
     >>> X = rng.rand(40, 3)
     >>> y = (X[:, 0] > 0.5).astype(int)
-    >>> clf = MultiInputKerasClassifier(tabular_units=4, epochs=3, metrics=["accuracy"],
-    ...                                 validation_split=0.25, random_state=0).fit(X, y)
+    >>> clf = MultiInputKerasClassifier(tabular_units=4, epochs=3, validation_split=0.25,
+    ...                                 random_state=0).fit(X, y)
     >>> fig = plot_history(clf)
     >>> [a.get_title() for a in fig.axes]
     ['loss', 'accuracy']
