@@ -445,3 +445,38 @@ def test_fit_ensemble_reports_members_confines_loaders_and_predicts_elsewhere(
     assert len(capsys.readouterr().out.strip().splitlines()) == 41
     assert cli.main([*args, "--ensemble", "--plots", str(tmp_path / "p")]) == 2
     assert "--plots draws one network's training history" in capsys.readouterr().err
+
+
+def test_set_reads_literals_text_and_routed_parameters():
+    settings = cli.parse_settings(
+        ["dropout=0.3", "image_pooling=avg", "head_units=(32,)", "optimizer__learning_rate=3e-3"]
+    )
+    assert settings == {
+        "dropout": 0.3,
+        "image_pooling": "avg",
+        "head_units": (32,),
+        "optimizer__learning_rate": 0.003,
+    }
+    with pytest.raises(cli.CommandError, match=r"'dropuot' is not a parameter.*mean dropout\?"):
+        cli.parse_settings(["dropuot=0.3"])
+    with pytest.raises(cli.CommandError, match="expected NAME=VALUE"):
+        cli.parse_settings(["dropout"])
+
+
+def test_cv_passes_set_to_the_network(csv_data, monkeypatch, capsys):
+    from skmultimodal import auto
+
+    seen = {}
+
+    original = auto.make_multimodal_pipeline
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs["model_params"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(auto, "make_multimodal_pipeline", spy)  # cli imports it per call
+    argv = ["cv", str(csv_data / "data.csv"), "--target", "label", "--cv", "2", *ONE_EPOCH]
+    assert cli.main([*argv, "--set", "tabular_units=3", "--set", "head_units=()"]) == 0
+    assert seen["tabular_units"] == 3 and seen["head_units"] == ()
+    assert cli.main([*argv, "--set", "tabular_unit=3"]) == 2
+    assert "Did you mean tabular_units?" in capsys.readouterr().err

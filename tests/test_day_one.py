@@ -262,3 +262,55 @@ def test_a_compiled_model_or_an_explicit_loss_is_kept():
 
     clf = MultiInputKerasClassifier(compiled, epochs=1).fit(X, y)
     assert isinstance(clf.model_.loss, keras.losses.Hinge)
+
+
+# -- verbose="auto": progress for one interactive fit, silence in searches ------------------
+class _Terminal:
+    """Standard error as a terminal: what the progress line is written to."""
+
+    def __init__(self):
+        self.text = ""
+
+    def isatty(self):
+        return True
+
+    def write(self, text):
+        self.text += text
+
+    def flush(self):
+        pass
+
+
+def _numbers(n=40):
+    X = np.random.default_rng(0).random((n, 3)).astype("float32")
+    return X, (X[:, 0] > 0.5).astype(int)
+
+
+def test_a_fit_from_a_terminal_shows_one_progress_line(monkeypatch):
+    from skmultimodal import MultiInputKerasClassifier
+
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    X, y = _numbers()
+    MultiInputKerasClassifier(tabular_units=2, epochs=3, random_state=0).fit(X, y)
+    updates = terminal.text.split("\r")[1:]
+    assert len(updates) == 3 and terminal.text.endswith("\n")
+    assert re.match(r"epoch 1/3 - \d+ s - loss \d\.\d{4} - accuracy \d\.\d{4}", updates[0])
+    assert updates[-1].startswith("epoch 3/3")
+
+
+def test_no_progress_in_a_search_when_silent_or_without_a_terminal(monkeypatch, capsys):
+    from sklearn.model_selection import cross_val_score
+
+    from skmultimodal import MultiInputKerasClassifier
+
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    X, y = _numbers()
+    clf = MultiInputKerasClassifier(tabular_units=2, epochs=2, random_state=0)
+    cross_val_score(clf, X, y, cv=2)
+    clf.set_params(verbose=0).fit(X, y)
+    assert terminal.text == ""
+    monkeypatch.undo()
+    clf.set_params(verbose="auto").fit(X, y)  # pytest's captured stderr is no terminal
+    assert capsys.readouterr().err == ""

@@ -8,6 +8,8 @@ batch, a failed fit undone, and ``predict`` through the compiled ``predict_on_ba
 
 from __future__ import annotations
 
+import sys
+import time
 from collections.abc import Mapping
 from contextlib import contextmanager
 
@@ -75,6 +77,66 @@ class _EarlyStoppingAfter(keras.callbacks.EarlyStopping):
         if self.model.stop_training and epoch + 1 < self.min_epochs:
             self.model.stop_training = False
             self.stopped_epoch = 0
+
+
+# Callers whose fits are many and short (cross-validation, searches, the ensemble's and
+# the importance's refits): ``verbose="auto"`` keeps them silent.
+_QUIET_CALLERS = (
+    "sklearn.model_selection._validation",
+    "sklearn.model_selection._search",
+    "skmultimodal.ensemble",
+    "skmultimodal.inspection",
+)
+
+
+def shows_progress() -> bool:
+    """``verbose="auto"``: a progress line for a fit run from a terminal or a notebook,
+    not for one inside a cross-validation, a search or an ensemble (nor in a worker
+    process, whose output is not a terminal)."""
+    stream = sys.stderr
+    interactive = getattr(stream, "isatty", lambda: False)() or "ipykernel" in sys.modules
+    if not interactive:
+        return False
+    frame = sys._getframe(1)
+    while frame is not None:
+        if str(frame.f_globals.get("__name__", "")).startswith(_QUIET_CALLERS):
+            return False
+        frame = frame.f_back
+    return True
+
+
+class EpochProgress(keras.callbacks.Callback):
+    """One line on standard error, rewritten after every epoch: the epoch, the elapsed
+    time, the loss and accuracy (and their validation values); a final newline."""
+
+    QUANTITIES = ("loss", "accuracy", "val_loss", "val_accuracy")
+
+    def __init__(self, epochs: int, stream=None):
+        super().__init__()
+        self.epochs = epochs
+        self.stream = stream
+        self._start = None
+        self._width = 0
+
+    def on_train_begin(self, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        parts = [f"epoch {epoch + 1}/{self.epochs}", f"{time.perf_counter() - self._start:.0f} s"]
+        parts += [f"{name} {logs[name]:.4f}" for name in self.QUANTITIES if name in logs]
+        line = " - ".join(parts)
+        self._write("\r" + line.ljust(self._width))
+        self._width = len(line)
+
+    def on_train_end(self, logs=None):
+        if self._width:
+            self._write("\n")
+
+    def _write(self, text: str) -> None:
+        stream = self.stream or sys.stderr
+        stream.write(text)
+        stream.flush()
 
 
 class _StopOnNonFiniteLoss(keras.callbacks.Callback):
@@ -213,6 +275,10 @@ class _Training:
         ]
         epochs = self._resolved_epochs(X, epochs, kwargs)
         self.epochs_ = epochs
+        if self.verbose == "auto":
+            kwargs["verbose"] = 0
+            if shows_progress():
+                self._fit_callbacks.append(EpochProgress(epochs))
         if self._stops_early(X):
             X, y, sample_weight = self._add_early_stopping(X, y, sample_weight, epochs, kwargs)
         if has_lazy_input(X):
@@ -380,6 +446,8 @@ class _Training:
             strict=True,
         )
         predict_args.update(kwargs)
+        if predict_args.get("verbose") == "auto":
+            predict_args["verbose"] = 0
         batch_size = predict_args.get("batch_size") or 32
         if batch_size == -1:
             batch_size = self._n_samples(X)

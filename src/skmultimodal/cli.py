@@ -25,14 +25,17 @@ command with exit status 2 and one line on stderr, before any training.
 from __future__ import annotations
 
 import argparse
+import ast
+import difflib
 import math
 import os
 import re
 import shutil
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 MODALITIES = ("image", "text", "series", "category")
 
@@ -421,9 +424,52 @@ def _prepare(
     return X, y, base_dir, column_roles, task, target_transform
 
 
+_ROUTED_PREFIXES = ("optimizer__", "loss__", "metrics__", "callbacks__", "fit__", "predict__")
+
+
+def parse_settings(items: Sequence[str] | None) -> dict:
+    """``["NAME=VALUE", ...]`` (``--set``) as estimator parameters.
+
+    A value is read as a Python literal when it is one (``3``, ``0.5``, ``None``,
+    ``(16, 32)``, ``'avg'``), else kept as text (``avg``). A name must be a parameter of
+    the network estimators, or routed to the optimizer, loss, metrics, callbacks, fit or
+    predict (``optimizer__learning_rate=0.003``).
+
+    Examples
+    --------
+    >>> parse_settings(["dropout=0.3", "image_pooling=avg", "head_units=(32,)"])
+    {'dropout': 0.3, 'image_pooling': 'avg', 'head_units': (32,)}
+    """
+    from .estimators import MultiInputKerasClassifier, MultiInputKerasRegressor
+
+    known = set(MultiInputKerasClassifier().get_params()) | set(
+        MultiInputKerasRegressor().get_params()
+    )
+    settings = {}
+    for item in items or ():
+        name, equals, text = item.partition("=")
+        name = name.strip()
+        if not equals or not name:
+            raise CommandError(f"--set {item!r}: expected NAME=VALUE, e.g. --set dropout=0.3.")
+        if name not in known and not name.startswith(_ROUTED_PREFIXES):
+            close = difflib.get_close_matches(name, sorted(known), n=3)
+            hint = f" Did you mean {', '.join(close)}?" if close else ""
+            raise CommandError(
+                f"--set {item!r}: {name!r} is not a parameter of the network estimators "
+                f"(docs/user_guide/api.md lists them).{hint}"
+            )
+        try:
+            settings[name] = ast.literal_eval(text.strip())
+        except (ValueError, SyntaxError):
+            settings[name] = text.strip()
+    return settings
+
+
 def _model_params(epochs: int | None, verbose: int) -> dict:
-    """The estimator parameters the commands set: Keras' verbosity, and epochs if given."""
-    return {"verbose": verbose} if epochs is None else {"verbose": verbose, "epochs": epochs}
+    """The estimator parameters the commands set: the verbosity (0: the estimator's
+    ``"auto"``, a progress line per fit on a terminal), and epochs if given."""
+    params = {"verbose": verbose or "auto"}
+    return params if epochs is None else {**params, "epochs": epochs}
 
 
 def _pipeline_from_csv(
@@ -568,6 +614,7 @@ def run_cv(
     image_formats: str | Sequence[str] | None = None,
     missing: str = "error",
     ensemble: bool = False,
+    settings: Mapping[str, Any] | None = None,
 ) -> dict:
     """Cross-validate the auto-detected pipeline on a CSV file, printing one line per fold.
 
@@ -601,7 +648,8 @@ def run_cv(
     random_state : int, default=0
         Seeds the folds and the models.
     verbose : int, default=0
-        Keras' ``verbose`` (1: progress bar per epoch, 2: one line per epoch).
+        0: a progress line per fit when standard error is a terminal (the estimator's
+        ``verbose="auto"``); 1 and 2: Keras' progress bar, one line per epoch.
     out : file-like, default=None
         Where progress is printed (None: ``sys.stdout`` at call time).
     image_errors : {"raise", "zeros"}, default="raise"
@@ -620,6 +668,9 @@ def run_cv(
         ``ensemble`` of :func:`~skmultimodal.auto.make_multimodal_pipeline`: the bagged
         ensemble of the network and the classical models instead of the network alone
         (needs ``image_errors="raise"``).
+    settings : dict, default=None
+        Parameters of the network (``--set NAME=VALUE``, see :func:`parse_settings`),
+        over the defaults and ``epochs``.
 
     Returns
     -------
@@ -646,7 +697,7 @@ def run_cv(
     }
     X, y, pipe, task, target_transform = _pipeline_from_csv(
         csv, target, roles, task, target_transform, out=out, random_state=random_state,
-        model_params=_model_params(epochs, verbose), images=images,
+        model_params={**_model_params(epochs, verbose), **(settings or {})}, images=images,
     )  # fmt: skip
     classifier = is_classifier(pipe)
     scoring = scoring or ("accuracy" if classifier else "r2")
@@ -821,6 +872,7 @@ def run_fit(
     image_formats: str | Sequence[str] | None = None,
     missing: str = "error",
     ensemble: bool = False,
+    settings: Mapping[str, Any] | None = None,
 ):
     """Fit the auto-detected pipeline on every row of a CSV file and save it with skops.
 
@@ -828,7 +880,7 @@ def run_fit(
     ----------
     csv, target, epochs, task, target_transform, roles, random_state, verbose, out
         As for :func:`run_cv`.
-    image_errors, allow_any_path, image_formats, missing, ensemble
+    image_errors, allow_any_path, image_formats, missing, ensemble, settings
         As for :func:`run_cv`; the saved model keeps them for ``predict``. With
         ``ensemble``, the members' weights and out-of-fold scores are printed and
         ``plots`` is refused (an ensemble has no single training history).
@@ -867,7 +919,11 @@ def run_fit(
         "on_missing": missing,
         "ensemble": ensemble,
     }
-    model_params = {**_model_params(epochs, verbose), "validation_split": validation_split}
+    model_params = {
+        **_model_params(epochs, verbose),
+        "validation_split": validation_split,
+        **(settings or {}),
+    }
     X, y, pipe, _, _ = _pipeline_from_csv(
         csv, target, roles, task, target_transform, out=out, random_state=random_state,
         model_params=model_params, images=images,
@@ -1072,6 +1128,15 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
         "model per text, pixels + linear model per image, gradient boosting on the table), "
         "weighted on out-of-fold predictions: best quality, 1.5-4x the time",
     )
+    parser.add_argument(
+        "--set",
+        dest="settings",
+        action="append",
+        metavar="NAME=VALUE",
+        help="set a parameter of the network, e.g. --set dropout=0.3 --set "
+        "image_pooling=avg --set optimizer__learning_rate=0.003 (repeatable; values are "
+        "Python literals or text)",
+    )
     _add_image_safety_arguments(parser)
     parser.add_argument(
         "--random-state",
@@ -1080,7 +1145,12 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
         help="seed of the folds, the validation split and the model's weights (default 0)",
     )
     parser.add_argument(
-        "-v", "--verbose", action="count", default=0, help="Keras progress (-v bar, -vv lines)"
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="Keras' progress: -v a bar, -vv a line per epoch (default: one line per fit, "
+        "rewritten after each epoch, on a terminal)",
     )
 
 
@@ -1207,6 +1277,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 roles=args.role,
                 random_state=args.random_state,
                 verbose=args.verbose,
+                settings=parse_settings(args.settings),
                 **_image_options(args),
             )
         elif args.command == "fit":
@@ -1222,6 +1293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 random_state=args.random_state,
                 verbose=args.verbose,
                 plots=args.plots,
+                settings=parse_settings(args.settings),
                 **_image_options(args),
             )
         else:

@@ -206,7 +206,13 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         updates (``ceil(1000 / batches per epoch)``), at least 20 and at most 300; a
         table of a few hundred rows gets 100 or more epochs, one of 1,600 rows or more
         gets 20. The number used is ``epochs_`` after fit.
-    verbose : int, default=0
+    verbose : int or "auto", default="auto"
+        ``"auto"``: one progress line on standard error, rewritten after each epoch
+        (epoch, seconds, loss and accuracy), when ``fit`` is called from a terminal or a
+        notebook; nothing inside scikit-learn's cross-validation and searches, the
+        ensemble or the modality importance, nor where standard error is not a terminal
+        (scripts piped to a file, tests). 0: silent; 1 and 2: Keras' progress bar and
+        one line per epoch.
     callbacks : list of keras callbacks, default=None
     validation_split : float, default=0.0
         Fraction of the training data, taken from its end, that Keras holds out.
