@@ -19,11 +19,18 @@ RESULTS = Path(__file__).with_name("RESULTS.md")
 
 # -- options ------------------------------------------------------------------------------
 def add_results_options(parser: argparse.ArgumentParser, results: bool = True) -> None:
-    """``--results PATH`` (where to append; off with ``results=False``) and
-    ``--no-append``."""
+    """``--results PATH`` (where to append; off with ``results=False``) and ``--record``:
+    a run writes nothing unless asked. ``--no-append``, the former opposite, is accepted
+    and changes nothing, so that the commands recorded in RESULTS.md still run."""
     if results:
         parser.add_argument("--results", type=Path, default=RESULTS, help="append here")
-    parser.add_argument("--no-append", action="store_true", help="do not write RESULTS.md")
+    add_record_option(parser)
+
+
+def add_record_option(parser: argparse.ArgumentParser) -> None:
+    """``--record`` (append the tables to RESULTS.md) and the no-op ``--no-append``."""
+    parser.add_argument("--record", action="store_true", help="append the tables to RESULTS.md")
+    parser.add_argument("--no-append", action="store_true", help=argparse.SUPPRESS)
 
 
 # -- timing -------------------------------------------------------------------------------
@@ -141,9 +148,9 @@ def append_section(path: Path | str, title: str, command: str, body: list[str]) 
 
 
 def record(args, script: str, argv: list[str] | None, title: str, body: list[str]) -> None:
-    """append_section to ``args.results`` with the command that ran ``script``, unless
-    ``--no-append`` was given."""
-    if not args.no_append:
+    """append_section to ``args.results`` with the command that ran ``script``, when
+    ``--record`` was given."""
+    if args.record:
         append_section(args.results, title, command_line(script, argv), body)
 
 

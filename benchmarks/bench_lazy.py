@@ -225,7 +225,7 @@ def main() -> None:
     table_lines = [*header, *rows]
     print("\n".join(table_lines))
     print(f"wall time {time.perf_counter() - wall:.0f} s")
-    if args.no_append:
+    if not args.record:
         return
     harness.append_section(
         args.results,

@@ -39,7 +39,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import _harness as harness  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from bench_quality import REPO, SUITE_CASES, parse_overrides, subsample, suite_data  # noqa: E402
+from _harness import parse_overrides  # noqa: E402
+from bench_quality import REPO, SUITE_CASES, subsample, suite_data  # noqa: E402
 from sklearn.metrics import accuracy_score  # noqa: E402
 from sklearn.model_selection import StratifiedKFold  # noqa: E402
 

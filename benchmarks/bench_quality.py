@@ -818,7 +818,9 @@ def main(argv=None):
         default=None,
         help="suite: comma-separated subset of the models to run (fused and modality names)",
     )
-    parser.add_argument("--no-record", action="store_true", help="do not append to RESULTS.md")
+    parser.add_argument("--record", action="store_true", help="append the table to RESULTS.md")
+    # The former opposite of --record: accepted, so that the recorded commands still run.
+    parser.add_argument("--no-record", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     PIPELINE_PARAMS.update(harness.parse_overrides(args.pipeline))
@@ -838,7 +840,7 @@ def main(argv=None):
         notes, rows = run_case(args)
     wall = time.perf_counter() - start
     print(f"wall time {wall:.0f} s")
-    if args.no_record:
+    if not args.record:
         return
     harness.append_section(
         harness.RESULTS,

@@ -263,7 +263,9 @@ def markdown_section(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="markdown file")
-    parser.add_argument("--no-append", action="store_true", help="print only")
+    parser.add_argument("--record", action="store_true", help="append the tables to --results")
+    # The former opposite of --record: accepted, so that the recorded commands still run.
+    parser.add_argument("--no-append", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--worker", choices=[*ESTIMATORS, *SEED_SEQUENCES], help=argparse.SUPPRESS)
     parser.add_argument("--json-out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -303,7 +305,7 @@ def main() -> None:
     print("\n".join(f"  {line}" for line in failures if line.startswith("MultiInput")) or "  none")
     print(f"\nWall time: {total_seconds:.0f} s")
 
-    if not args.no_append:
+    if args.record:
         command = " ".join(
             ["TF_CPP_MIN_LOG_LEVEL=3 python", "benchmarks/" + Path(__file__).name, *sys.argv[1:]]
         )
