@@ -16,7 +16,8 @@ defined here, never in SciKeras' own (see docs/design.md, "SciKeras repairs"):
 The private SciKeras methods this module and its mixins override (``_validate_data``,
 ``_initialize``, ``_build_keras_model``, ``_get_metadata``, ``_fit``,
 ``_fit_keras_model``, ``_predict_raw``, ``_validate_sample_weight``,
-``_ensure_compiled_model``, ``_type_of_target``, ``__getstate__``) are why ``scikeras`` is pinned to 0.13.x.
+``_ensure_compiled_model``, ``_type_of_target``, ``__getstate__``) are why ``scikeras`` is
+pinned to 0.13.x.
 """
 
 from __future__ import annotations
