@@ -103,6 +103,9 @@ def make_estimator(name: str, **params):
         return KerasRegressor(model=build_regressor, verbose=0, **params)
     from skmultimodal.estimators import MultiInputKerasClassifier, MultiInputKerasRegressor
 
+    # --epochs: ``epochs="auto"`` gives the checks' tiny data sets 250-300 epochs a fit.
+    if os.environ.get("SKMULTIMODAL_CHECK_EPOCHS"):
+        params.setdefault("epochs", int(os.environ["SKMULTIMODAL_CHECK_EPOCHS"]))
     if name == "ours-classifier":
         return MultiInputKerasClassifier(**params)
     return MultiInputKerasRegressor(**params)
@@ -162,9 +165,11 @@ def versions() -> dict[str, str]:
     return found
 
 
-def run_task(task: str, workdir: Path) -> tuple[object, float]:
+def run_task(task: str, workdir: Path, epochs: int | None = None) -> tuple[object, float]:
     json_out = workdir / f"{task}.json"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3")}
+    if epochs is not None:
+        env["SKMULTIMODAL_CHECK_EPOCHS"] = str(epochs)
     command = [sys.executable, __file__, "--worker", task, "--json-out", str(json_out)]
     start = time.perf_counter()
     done = subprocess.run(command, env=env, capture_output=True, text=True)
@@ -268,6 +273,12 @@ def main() -> None:
     parser.add_argument("--no-append", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--worker", choices=[*ESTIMATORS, *SEED_SEQUENCES], help=argparse.SUPPRESS)
     parser.add_argument("--json-out", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help="epochs of our estimators (default: theirs, 'auto', 250-300 on the checks' data)",
+    )
     args = parser.parse_args()
     if args.worker:
         worker(args.worker, args.json_out)
@@ -279,7 +290,7 @@ def main() -> None:
     results, seed = {}, {}
     with tempfile.TemporaryDirectory() as workdir:
         for task in [*ESTIMATORS, *SEED_SEQUENCES]:
-            payload, seconds = run_task(task, Path(workdir))
+            payload, seconds = run_task(task, Path(workdir), args.epochs)
             print(f"  {task}: {seconds:.0f} s", flush=True)
             if task in ESTIMATORS:
                 results[task] = payload
