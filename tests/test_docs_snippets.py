@@ -40,8 +40,20 @@ X, y = make_multimodal_classification(60, image_size=(8, 8), random_state=0)
 _FITTED = (
     _TABLE
     + """
-from skmultimodal.auto import make_multimodal_pipeline
-pipe = make_multimodal_pipeline(X, y, model_params={"epochs": 1}).fit(X, y)
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from skmultimodal import (ImageLoader, MultiInputKerasClassifier, MultiInputTransformer,
+                          TextTokenizer)
+pipe = Pipeline([
+    ("prep", MultiInputTransformer([
+        ("image", ImageLoader(target_size=(8, 8)), "image"),
+        ("text", TextTokenizer(max_words=20, max_len=6), "text"),
+        ("series", StandardScaler(), [f"t{i}" for i in range(8)]),
+        ("meta", OneHotEncoder(sparse_output=False, handle_unknown="ignore"), ["category"]),
+    ])),
+    ("clf", MultiInputKerasClassifier(image_filters=(2,), text_embedding_dim=2, text_units=2,
+                                      tabular_units=2, epochs=2, random_state=0)),
+]).fit(X, y)
 """
 )
 _REVIEWS = """
@@ -96,13 +108,9 @@ SETUP = {
     "docs/user_guide/distributed.md#1": _DISTRIBUTED_PIPELINE,
     "docs/user_guide/distributed.md#2": _DISTRIBUTED_PIPELINE,
     "docs/user_guide/lazy_images.md#0": "from skmultimodal import ImageLoader\n",
-    "docs/user_guide/performance.md#0": _TABLE
-    + """
-from sklearn.model_selection import GridSearchCV
-from skmultimodal.auto import make_multimodal_pipeline
-pipe = make_multimodal_pipeline(X, y, model_params={"epochs": 1})
-grid = {"clf__head_units": [(8,)]}
-""",
+    "docs/user_guide/performance.md#0": _FITTED
+    + "from sklearn.model_selection import GridSearchCV\n"
+    + "grid = {'clf__head_units': [(8,)]}\n",
     "docs/user_guide/performance.md#1": "from skmultimodal import ImageLoader\n",
     "docs/user_guide/persistence.md#0": _FITTED,
     "docs/user_guide/regression.md#0": _IMAGES

@@ -130,7 +130,9 @@ def test_early_stopping_restores_the_best_epoch(tiny_data):
     # Keras' validation_split holds out the last 25% of the rows; the restored model's
     # loss on them is the best epoch's validation loss.
     held_out = {key: array[45:] for key, array in X.items()}
-    loss = clf.model_.evaluate(held_out, y_noise[45:].reshape(-1, 1), verbose=0)
+    loss = clf.model_.evaluate(held_out, y_noise[45:].reshape(-1, 1), verbose=0, return_dict=True)[
+        "loss"
+    ]
     np.testing.assert_allclose(loss, val_loss[best], rtol=1e-4)
 
 
@@ -160,7 +162,9 @@ def test_early_stopping_ends_no_fit_before_min_epochs_and_restores_the_best(
     assert len(val_loss) == expected_epochs  # ...and the fit went on up to it ("auto": 12 * 3 / 4)
     # The weights restored are the best epoch's, although it came before min_epochs.
     held_out = {key: array[45:] for key, array in X.items()}
-    loss = clf.model_.evaluate(held_out, y_noise[45:].reshape(-1, 1), verbose=0)
+    loss = clf.model_.evaluate(held_out, y_noise[45:].reshape(-1, 1), verbose=0, return_dict=True)[
+        "loss"
+    ]
     np.testing.assert_allclose(loss, val_loss[best], rtol=1e-4)
 
 
