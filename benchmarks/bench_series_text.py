@@ -79,7 +79,7 @@ def tables(name: str, source) -> tuple:
         split = splits[part]
         notes, failure = notes_and_failures(np.asarray(split.labels), classes, rng)
         frame = ragged_frame(split.series).assign(note=notes)
-        out[part] = (frame, failure, split.series)
+        out[part] = (frame, failure)
     return out
 
 
@@ -141,7 +141,7 @@ def main(argv=None):
     harness.add_results_options(parser)
     args = parser.parse_args(argv)
     data = tables(args.dataset, args.source)
-    (train, y_train, _), (test, y_test, _) = data["TRAIN"], data["TEST"]
+    (train, y_train), (test, y_test) = data["TRAIN"], data["TEST"]
     chosen = models()
     if args.models:
         chosen = {name: chosen[name] for name in args.models.split(",")}

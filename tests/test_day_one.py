@@ -175,8 +175,10 @@ def test_cross_validation_predicts_without_a_retracing_warning(caplog):
     clf = MultiInputKerasClassifier(**{**TINY, "epochs": 3, "batch_size": 16})
     with caplog.at_level(logging.WARNING, logger="tensorflow"):
         cross_val_score(clf, X, y, cv=6)
-    traced = [r.getMessage() for r in caplog.records if "retracing" in r.getMessage()]
-    assert traced == []
+    # Only the predict step: the train step's count is still shared by every model (a
+    # warning there depends on the short fits run before in this process, not on this one).
+    messages = [record.getMessage() for record in caplog.records]
+    assert [m for m in messages if "retracing" in m and "make_predict_function" in m] == []
     model = clf.fit(X, y).model_
     model.predict_function = None  # the compiled function of Keras' own, as before the fix
     with caplog.at_level(logging.WARNING, logger="tensorflow"):

@@ -134,7 +134,7 @@ class _ModelBuilding:
                 needs = (
                     f"Dense({units}, activation={activation!r})"
                     if activation
-                    else (f"Dense({units})")
+                    else f"Dense({units})"
                 )
                 raise ValueError(
                     f"The model's output {output.name!r} has {width} unit(s); with loss=None "

@@ -929,8 +929,10 @@ def run_fit(
         model_params=model_params, images=images,
     )  # fmt: skip
     if plots is not None:
-        # A metric besides the loss makes the history plot more telling.
-        pipe.set_params(clf__metrics=["accuracy"] if is_classifier(pipe) else ["mae"])
+        # A metric besides the loss makes the history plot more telling (a classifier
+        # records its accuracy by default).
+        if not is_classifier(pipe):
+            pipe.set_params(clf__metrics=["mae"])
     print(f"Fitting {_describe_estimator(pipe)} on {len(X)} rows...", file=out)
     start = time.perf_counter()
     pipe.fit(X, y)
