@@ -250,9 +250,13 @@ def test_a_pipeline_with_text_scores_exports(multimodal_data, tmp_path):
 
     X, y = multimodal_data
     columns = ["text", "t0"]
-    pipe = make_multimodal_pipeline(X[columns], y, model_params=SMALLEST, text_scores=True)
+    params = {**SMALLEST, "early_stopping": True}
+    pipe = make_multimodal_pipeline(X[columns], y, model_params=params, text_scores=True)
     pipe.fit(X[columns], y)
     assert "text_scores" in pipe["prep"].named_transformers_
+    # The blend of the network's and the scores' logits is part of the exported model.
+    assert pipe["clf"].blend_rows_ > 0
+    pipe["clf"].model_.get_layer("output_blend").blend_weights.assign([0.6, 0.8])
     serve = tf.saved_model.load(str(export(pipe, tmp_path / "model")))
     rows = X[columns].iloc[:60]
     proba = serve.signatures["serving_default"](

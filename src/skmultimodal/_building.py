@@ -63,6 +63,8 @@ class _ModelBuilding:
         params = {name: getattr(self, name) for name in self._model_param_names}
         params["image_filters"] = tuple(params["image_filters"])
         params["head_units"] = tuple(np.atleast_1d(params["head_units"]).tolist())
+        # The classifier's only: another model's logits blended with the network's.
+        params["blend_inputs"] = getattr(self, "blend_inputs", None)
         if heads is None:
             n_outputs, activation, loss = self._output_layer()
             model = build_multi_input_model(specs, n_outputs, activation, params)

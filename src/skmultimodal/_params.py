@@ -44,7 +44,7 @@ _BATCH_SIZE = [_POSITIVE_INT, Options(numbers.Integral, {-1}), None]
 _FRACTION = [Interval(numbers.Real, 0, 1, closed="left")]
 
 # scikit-learn constraints of every constructor parameter shared by the classifier and the
-# regressor (class_weight is the classifier's only). The hand-written checks of
+# regressor (class_weight and blend_inputs are the classifier's only). The hand-written checks of
 # ``_check_params`` run first: they keep their established messages and check what a
 # constraint cannot (the items of image_filters, text_bidirectional with text_cell...).
 _PARAMETER_CONSTRAINTS: dict = {
@@ -92,6 +92,7 @@ _PARAMETER_CONSTRAINTS: dict = {
     "warm_start": ["boolean"],
     "random_state": ["random_state"],
     "class_weight": [Mapping, StrOptions({"balanced"}), None],
+    "blend_inputs": ["array-like", None],
 }
 # Parameters routed with ``fit__`` / ``predict__`` get the constraint of the plain one.
 _ROUTED_CONSTRAINTS = {

@@ -22,7 +22,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._seeding import seed_from_random_state, tensorflow_seed
 from ._validation import _mean_one
-from .architecture import PRESENCE_KIND, AbsenceLogits, GateBranches
+from .architecture import (
+    PRESENCE_KIND,
+    AbsenceLogits,
+    BlendLogits,
+    GateBranches,
+    fit_blend_weights,
+)
 from .lazy import has_lazy_input, load_inputs, take_rows
 from .lazy_dataset import (
     lazy_fit_arguments,
@@ -279,8 +285,11 @@ class _Training:
             kwargs["verbose"] = 0
             if shows_progress():
                 self._fit_callbacks.append(EpochProgress(epochs))
+        held_out = None
         if self._stops_early(X):
+            given = kwargs.get("validation_data") is not None
             X, y, sample_weight = self._add_early_stopping(X, y, sample_weight, epochs, kwargs)
+            held_out = None if given else kwargs.get("validation_data")
         if has_lazy_input(X):
             # ImageLoader(lazy=True): Keras gets a PyDataset that decodes batch by batch.
             fit_args = route_params(
@@ -302,6 +311,40 @@ class _Training:
         if not warm_start:
             _release_training_steps(self.model_)
             self._calibrate_absence(*training)
+            self._fit_blend(held_out)
+
+    def _fit_blend(self, held_out) -> None:
+        """Weight the network's logits against the ``blend_inputs`` on the held-out rows.
+
+        ``blend_weights_`` gets one weight for ``"network"`` and one per blended input, and
+        ``blend_rows_`` the number of rows they were fitted on: 0 when no rows were held
+        out (no early stopping, or the caller's own ``validation_data`` /
+        ``validation_split``), the network then predicting alone (weights 1 and 0).
+        """
+        blends = [layer for layer in self.model_.layers if isinstance(layer, BlendLogits)]
+        names = list(getattr(self, "blend_inputs", None) or [])
+        if not blends or not names:
+            vars(self).pop("blend_weights_", None)
+            vars(self).pop("blend_rows_", None)
+            return
+        weights = np.r_[1.0, np.zeros(len(names))]
+        self.blend_rows_ = 0
+        if held_out is not None:
+            X_val, y_val = held_out[0], np.asarray(held_out[1])
+            sample_weight = held_out[2] if len(held_out) > 2 else None
+            proba = np.clip(np.asarray(self._predict_in_batches(X_val, 256), np.float64), 1e-7, 1)
+            sigmoid = proba.shape[1] == 1 or self.target_type_ == "multilabel-indicator"
+            if sigmoid:
+                logits, target = np.log(proba) - np.log1p(-np.minimum(proba, 1 - 1e-7)), y_val
+            else:
+                logits = np.log(proba)
+                target = y_val.argmax(axis=1) if y_val.ndim == 2 and y_val.shape[1] > 1 else y_val
+                target = np.asarray(target).ravel()
+            scores = [np.asarray(X_val[name]) for name in names]
+            weights = fit_blend_weights(logits, scores, target, sigmoid, sample_weight)
+            self.blend_rows_ = len(y_val)
+        blends[0].blend_weights.assign(weights.astype(np.float32))
+        self.blend_weights_ = dict(zip(["network", *names], weights.tolist(), strict=True))
 
     def _calibrate_absence(self, X, y) -> None:
         """Fit the stand-ins of absent branches with the rest of the model frozen.

@@ -495,6 +495,120 @@ class AbsenceLogits(layers.Layer):
         return config
 
 
+@keras.saving.register_keras_serializable(package="skmultimodal")
+class BlendLogits(layers.Layer):
+    """A log-linear blend: ``weights[0] * logits + sum of weights[k] * scores[k - 1]``.
+
+    The scores are another model's logits for the same outputs (class log-probabilities,
+    or the log-odds of a binary target), given to the network as inputs. The weights are
+    not trained by gradient descent: they start at ``[1, 0, ...]`` (the network alone, so
+    training is unchanged) and are set after the fit on held-out rows
+    (:func:`fit_blend_weights`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> layer = BlendLogits()
+    >>> logits, scores = np.array([[1.0, 2.0]], "float32"), np.array([[4.0, 0.0]], "float32")
+    >>> np.asarray(layer([logits, scores])).tolist()
+    [[1.0, 2.0]]
+    >>> _ = layer.blend_weights.assign([0.5, 1.0])
+    >>> np.asarray(layer([logits, scores])).tolist()
+    [[4.5, 1.0]]
+    """
+
+    def build(self, input_shape):
+        self.blend_weights = self.add_weight(
+            shape=(len(input_shape),),
+            initializer=keras.initializers.Constant([1.0] + [0.0] * (len(input_shape) - 1)),
+            trainable=False,
+            name="blend_weights",
+        )
+
+    def call(self, inputs):
+        blended = inputs[0] * self.blend_weights[0]
+        for k, scores in enumerate(inputs[1:], start=1):
+            blended = blended + ops.cast(scores, blended.dtype) * self.blend_weights[k]
+        return blended
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+
+def fit_blend_weights(
+    logits: np.ndarray,
+    scores: Sequence[np.ndarray],
+    y: np.ndarray,
+    sigmoid: bool,
+    sample_weight: np.ndarray | None = None,
+) -> np.ndarray:
+    """Non-negative weights of :class:`BlendLogits` that minimise the log-loss on ``y``.
+
+    The mean log-loss plus ``||w||² / (2 n_samples)``, a small ridge that keeps the
+    weights finite when the rows are separable. The start, ``[1, 0, ...]`` (the network
+    alone), is returned if the optimiser ends anywhere worse.
+
+    Parameters
+    ----------
+    logits : ndarray of shape (n_samples, n_outputs)
+        The network's logits (up to a constant per row for a softmax).
+    scores : sequence of ndarray of shape (n_samples, n_outputs)
+        The blended inputs' values on the same rows.
+    y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        Class indices (softmax) or 0/1 targets (sigmoid).
+    sigmoid : bool
+        A sigmoid output (binary or multi-label) rather than a softmax.
+    sample_weight : ndarray of shape (n_samples,), default=None
+
+    Returns
+    -------
+    weights : ndarray of shape (1 + len(scores),)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.integers(0, 2, 200)
+    >>> noise = rng.normal(size=(200, 1))
+    >>> signal = 2.0 * (2.0 * y - 1)[:, None] + rng.normal(size=(200, 1))
+    >>> fit_blend_weights(noise, [signal], y, sigmoid=True).round(1).tolist()
+    [0.3, 2.5]
+    """
+    from scipy.optimize import minimize
+    from scipy.special import log_expit, log_softmax
+
+    stacked = np.stack([np.asarray(part, np.float64) for part in (logits, *scores)])
+    y = np.asarray(y)
+    weight = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    weight = weight / weight.sum()
+    if sigmoid:
+        target = y.reshape(len(y), -1).astype(np.float64)
+    else:
+        target = np.zeros(stacked.shape[1:])
+        target[np.arange(len(y)), y.astype(np.intp)] = 1.0
+
+    def loss_and_gradient(w):
+        z = np.tensordot(w, stacked, axes=1)
+        if sigmoid:
+            loss = -(target * log_expit(z) + (1 - target) * log_expit(-z)).sum(axis=1)
+            residual = 1.0 / (1.0 + np.exp(-z)) - target
+        else:
+            log_p = log_softmax(z, axis=1)
+            loss = -(target * log_p).sum(axis=1)
+            residual = np.exp(log_p) - target
+        gradient = np.einsum("kij,ij,i->k", stacked, residual, weight)
+        # A small ridge keeps the weights finite on separable rows.
+        gradient = gradient + penalty * w
+        return float(weight @ loss) + 0.5 * penalty * float(w @ w), gradient
+
+    start = np.r_[1.0, np.zeros(len(scores))]
+    penalty = 1.0 / len(y)
+    result = minimize(
+        loss_and_gradient, start, jac=True, method="L-BFGS-B", bounds=[(0, None)] * len(start)
+    )
+    return result.x if loss_and_gradient(result.x)[0] <= loss_and_gradient(start)[0] else start
+
+
 def build_text_branch(
     inputs,
     vocabulary_size: int,
@@ -1007,6 +1121,7 @@ def build_output(
     name: str = "output",
     presence=None,
     late: Sequence = (),
+    blend: Sequence = (),
 ):
     """The output layer: ``Dense(n_outputs, activation)``, plus the wide path if any.
 
@@ -1036,6 +1151,9 @@ def build_output(
         Late fusion (:func:`late_logits`): per branch, its name and its own head's
         features; each gets ``Dense(n_outputs)`` logits, zeroed where ``presence`` says the
         branch is absent, added to the others.
+    blend : sequence of keras tensors of shape (batch, n_outputs), default=()
+        Other models' logits given as inputs: the logits above and these meet in a
+        :class:`BlendLogits` before the activation (weighted ``[1, 0, ...]`` until set).
 
     Returns
     -------
@@ -1049,7 +1167,7 @@ def build_output(
     >>> type(out._keras_history.operation).__name__, out.shape
     ('Activation', (None, 3))
     """
-    if not wide and presence is None and not late:
+    if not wide and presence is None and not late and not blend:
         return layers.Dense(n_outputs, activation=activation, name=name)(features)
     parts = [] if features is None else [layers.Dense(n_outputs, name=f"{name}_deep")(features)]
     parts += late_logits(late, n_outputs, presence, name)
@@ -1064,6 +1182,8 @@ def build_output(
         for i, tensor in enumerate(wide)
     ]
     logits = parts[0] if len(parts) == 1 else layers.Add(name=f"{name}_logits")(parts)
+    if blend:
+        logits = BlendLogits(name=f"{name}_blend")([logits, *blend])
     return layers.Activation(activation or "linear", name=name)(logits)
 
 
@@ -1100,6 +1220,49 @@ def late_logits(late: Sequence, n_outputs: int, presence=None, name: str = "outp
             )
         parts.append(logits)
     return parts
+
+
+def blend_inputs(specs, names: Sequence[str] | None, n_outputs: int | None, output_heads=None):
+    """Check the inputs named by ``blend_inputs`` and return their names.
+
+    Each must be a tabular input of the model of shape ``(n_outputs,)``: another model's
+    logits for the same outputs. A model with several output heads or a single array
+    input blends nothing.
+
+    Examples
+    --------
+    >>> specs = {"text": InputSpec((6,), "int32", "tokens", vocabulary_size=20),
+    ...          "text_scores": InputSpec((3,), "float32", "tabular")}
+    >>> blend_inputs(specs, ["text_scores"], 3)
+    ['text_scores']
+    >>> blend_inputs(specs, None, 3)
+    []
+    """
+    if not names:
+        return []
+    names = list(names)
+    if output_heads is not None or isinstance(specs, InputSpec):
+        raise ValueError(
+            f"blend_inputs={names} needs a model of named inputs with one output layer; "
+            "this one has " + ("several output heads." if output_heads else "a single input.")
+        )
+    unknown = [name for name in names if name not in specs]
+    if unknown:
+        raise ValueError(
+            f"blend_inputs names {unknown}, which are not inputs of the model; its inputs are "
+            f"{list(specs)}."
+        )
+    wrong = {
+        name: (specs[name].kind, specs[name].shape)
+        for name in names
+        if specs[name].kind != "tabular" or tuple(specs[name].shape) != (n_outputs,)
+    }
+    if wrong:
+        raise ValueError(
+            f"blend_inputs must be tabular inputs of shape ({n_outputs},), one logit per "
+            f"output unit, but got (kind, shape) {wrong}."
+        )
+    return names
 
 
 def presence_inputs(specs: Mapping[str, InputSpec]) -> dict[str, str]:
@@ -1278,9 +1441,17 @@ def build_multi_input_model(
     if features is not None:
         features = build_head(features, params["head_units"], params["batch_norm"])
     wide_l2 = params.get("wide_l2", 0.0)
+    blend = blend_inputs(specs, params.get("blend_inputs"), n_outputs, output_heads)
     if output_heads is None:
         outputs = build_output(
-            features, n_outputs, output_activation, wide, wide_l2, presence=presence, late=late
+            features,
+            n_outputs,
+            output_activation,
+            wide,
+            wide_l2,
+            presence=presence,
+            late=late,
+            blend=[inputs[name] for name in blend],
         )
     else:
         names = [name for _, _, name in output_heads]

@@ -1330,6 +1330,11 @@ def make_multimodal_pipeline(
             **DEFAULT_REGRESSOR_PARAMS,
             "target_transform": _target_transform_for(y, target_transform),
         }
+    if task == "classification" and on_missing == "error":
+        # The network's logits and the classical models' scores, weighted on held-out rows.
+        chosen["blend_inputs"] = [name for name, trans, _ in steps if _is_scores_step(trans)]
+        if not chosen["blend_inputs"]:
+            del chosen["blend_inputs"]
     params = {
         **DEFAULT_MODEL_PARAMS,
         "random_state": random_state,
@@ -1342,6 +1347,14 @@ def make_multimodal_pipeline(
             n_blocks = _conv_blocks_that_fit(min(min(size) for size in sizes))
             params["image_filters"] = tuple(params["image_filters"][:n_blocks])
     return Pipeline([("prep", MultiInputTransformer(steps)), ("clf", Estimator(**params))])
+
+
+def _is_scores_step(transformer) -> bool:
+    """A step whose output is a classical model's scores of the target (logits)."""
+    from ._scores import CrossFittedScores
+
+    last = transformer.steps[-1][1] if isinstance(transformer, Pipeline) else transformer
+    return isinstance(last, CrossFittedScores)
 
 
 def _ensemble_for(task, roles, model_params, *, fixed, **params):

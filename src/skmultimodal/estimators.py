@@ -239,6 +239,19 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         Python/NumPy/TensorFlow random state is restored afterwards.
     class_weight : dict, "balanced" or None, default=None
         Multiplies ``sample_weight`` (the caller's array is not modified).
+    blend_inputs : list of str or None, default=None
+        Inputs that hold another model's logits for the target, one per output unit
+        (class log-probabilities; the log-odds of the positive class for two classes), such
+        as the out-of-fold scores of :class:`~skmultimodal.text.TextLinearScores`. They
+        stay inputs of the network, and the output becomes a log-linear blend
+        ``activation(w_0 * network logits + sum of w_k * input_k)``, one
+        :class:`~skmultimodal.architecture.BlendLogits` layer of the model (so it exports).
+        After the fit the non-negative weights minimise the log-loss on the rows held out
+        for early stopping: a network that overfits a small table next to a strong
+        classical model gives way to it, and a useless input gets weight 0. Without
+        held-out rows (no early stopping, or the caller's own ``validation_data`` or
+        ``validation_split``) the network predicts alone. ``make_multimodal_pipeline``
+        sets it to its score steps.
     **kwargs
         Routed parameters as in SciKeras (``fit__*``, ``predict__*``, ``optimizer__*``,
         ``model__*`` ...), Keras ``fit``/``compile`` arguments that SciKeras passes on
@@ -261,6 +274,11 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         Number of target columns (1 for a 1-D or multi-label ``y``).
     output_names_ : list of str
         Only for several columns of labels: the output layer names, one per column.
+    blend_weights_ : dict of str to float
+        Only with ``blend_inputs``: the weight of ``"network"`` and of each blended input.
+    blend_rows_ : int
+        Only with ``blend_inputs``: the held-out rows the weights were fitted on (0: none,
+        the network alone).
     input_names_ : list of str or None
         Keys of the dict ``X`` seen in fit (None for a single array).
     input_kinds_, input_shapes_, input_dtypes_ : dict
@@ -285,10 +303,13 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
     """
 
     @_merged_signature
-    def __init__(self, model=None, *, branch_norm="batch", class_weight=None, **kwargs):
+    def __init__(
+        self, model=None, *, branch_norm="batch", class_weight=None, blend_inputs=None, **kwargs
+    ):
         super().__init__(model, **kwargs)
         self.branch_norm = branch_norm
         self.class_weight = class_weight
+        self.blend_inputs = blend_inputs
 
     def _multi_output_target(self) -> bool:
         return False
