@@ -103,6 +103,7 @@ def test_pickle_and_clone():
         "timesteps": 3,
         "on_missing": "error",
         "standardize": False,
+        "padding": "auto",
     }
     assert not hasattr(clone(reshaper), "output_shape_")
 
@@ -132,13 +133,19 @@ def _arrays_and_timesteps(draw):
 def test_values_are_preserved_in_c_order(data):
     values, timesteps = data
     n, f = values.shape
-    out = TimeStepReshaper(timesteps=timesteps).fit_transform(values)
+    out = TimeStepReshaper(timesteps=timesteps, padding=None).fit_transform(values)
     assert out.shape == (n, timesteps, f // timesteps)
     assert out.dtype == np.float32
     step = np.arange(f) // (f // timesteps)
     feature = np.arange(f) % (f // timesteps)
     np.testing.assert_array_equal(out[:, step, feature], values.astype(np.float32))
     np.testing.assert_array_equal(out.reshape(n, f), values.astype(np.float32))
+    # Found padding only hides whole trailing steps after the first; the rest is the input.
+    auto = TimeStepReshaper(timesteps=timesteps).fit_transform(values)
+    hidden = np.isnan(auto).all(axis=2)
+    assert not (np.isnan(auto).any(axis=2) & ~hidden).any() and not hidden[:, 0].any()
+    assert (np.cumprod(hidden[:, ::-1], axis=1)[:, ::-1] == hidden).all()
+    np.testing.assert_array_equal(auto[~hidden], out[~hidden])
 
 
 # ---------------------------------------------------------------------------------------

@@ -271,3 +271,103 @@ def test_sequence_forced_on_columns_without_a_grid_is_refused():
     X, y = _wide()
     with pytest.raises(ValueError, match=r"\['price'\] have the role 'sequence'.*time grid"):
         make_multimodal_pipeline(X, y, roles={"price": "sequence"})
+
+
+# -- padding in a wide table (TimeStepReshaper(padding="auto")) -----------------------------
+def _zero_padded_wide(n=60, timesteps=10, features=2, seed=0):
+    """Series of 3..timesteps steps, zero-padded at the end, one column per (step, feature)."""
+    rng = np.random.RandomState(seed)
+    series = rng.normal(size=(n, timesteps, features)).astype("float32") + 1.0
+    lengths = rng.randint(3, timesteps + 1, n)
+    for row, length in enumerate(lengths):
+        series[row, length:] = 0.0
+    return series.reshape(n, -1), lengths
+
+
+def _real_steps(out):
+    return (~np.isnan(out).all(axis=2)).sum(axis=1)
+
+
+def test_zero_padding_is_found_behind_a_standard_scaler():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skmultimodal.sequence import TimeStepReshaper
+
+    wide, lengths = _zero_padded_wide()
+    pipe = make_pipeline(StandardScaler(), TimeStepReshaper(10)).fit(wide)
+    reshaper = pipe[-1]
+    assert reshaper.padded_rows_ == int((lengths < 10).sum())
+    assert reshaper.pad_values_.shape == (10, 2)
+    out = pipe.transform(wide)
+    np.testing.assert_array_equal(_real_steps(out), lengths)
+    # The real steps are the scaler's values, untouched.
+    scaled = pipe[0].transform(wide).reshape(60, 10, 2)
+    real = ~np.isnan(out)
+    np.testing.assert_allclose(out[real], scaled[real], rtol=1e-6)
+    # New rows are read with the padding values found at fit.
+    np.testing.assert_array_equal(_real_steps(pipe.transform(wide[7:9])), lengths[7:9])
+    # padding=None keeps every step as data.
+    kept = make_pipeline(StandardScaler(), TimeStepReshaper(10, padding=None)).fit_transform(wide)
+    assert not np.isnan(kept).any()
+
+
+def test_standardize_leaves_the_padding_out_of_its_statistics():
+    from skmultimodal.sequence import TimeStepReshaper
+
+    wide, lengths = _zero_padded_wide()
+    reshaper = TimeStepReshaper(10, standardize=True).fit(wide)
+    real = np.concatenate(
+        [wide.reshape(60, 10, 2)[row, :length] for row, length in enumerate(lengths)]
+    )
+    np.testing.assert_allclose(reshaper.mean_, real.mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(reshaper.scale_, real.std(axis=0), rtol=1e-5)
+
+
+def test_nan_padding_is_read_and_a_stray_nan_names_its_row_and_step():
+    from skmultimodal.sequence import TimeStepReshaper
+
+    wide, lengths = _zero_padded_wide()
+    wide[wide == 0.0] = np.nan
+    reshaper = TimeStepReshaper(10)
+    np.testing.assert_array_equal(_real_steps(reshaper.fit_transform(wide)), lengths)
+    assert reshaper.pad_values_ is None
+    wide[4, 2] = np.nan  # step 1, feature 0 of row 4: inside the series
+    with pytest.raises(ValueError, match=r"row 4 has a missing value \(NaN\) at time step 1"):
+        TimeStepReshaper(10).fit(wide)
+    with pytest.raises(ValueError, match="NaN"):
+        TimeStepReshaper(10, padding=None).fit(np.where(np.isnan(wide), np.nan, 0.0))
+
+
+def test_series_without_padding_and_duplicated_rows_are_all_data():
+    from skmultimodal.sequence import TimeStepReshaper
+
+    rng = np.random.RandomState(1)
+    wide = rng.normal(size=(50, 20))
+    wide[1] = wide[2] = wide[0]  # three equal rows: equal values in every column
+    reshaper = TimeStepReshaper(10).fit(wide)
+    assert reshaper.pad_values_ is None and reshaper.padded_rows_ == 0
+    assert not np.isnan(reshaper.transform(wide)).any()
+
+
+def test_a_zero_padded_wide_table_predicts_as_its_unpadded_series():
+    """The same series padded to 10 or to 14 steps: the same probabilities."""
+    from sklearn.preprocessing import StandardScaler
+
+    from skmultimodal.sequence import TimeStepReshaper
+
+    wide, lengths = _zero_padded_wide(n=80)
+    y = (wide.reshape(80, 10, 2)[:, 0, 0] > 1.0).astype(int)
+    scaled = StandardScaler().fit_transform(wide)
+    short = TimeStepReshaper(10).fit_transform(scaled)
+    # Four more steps of the first step's padding values: found as padding too.
+    pad = TimeStepReshaper(10).fit(scaled).pad_values_
+    longer = np.hstack([scaled, np.tile(pad[-1], 4)[None].repeat(80, axis=0)])
+    long = TimeStepReshaper(14).fit_transform(longer)
+    np.testing.assert_array_equal(_real_steps(long), lengths)
+    params = dict(sequence_units=6, epochs=2, verbose=0, random_state=0)
+    a = MultiInputKerasClassifier(**params).fit({"s": short}, y)
+    b = MultiInputKerasClassifier(**params).fit({"s": long}, y)
+    proba = a.predict_proba({"s": short})
+    np.testing.assert_allclose(b.predict_proba({"s": long}), proba, atol=1e-5)
+    assert np.ptp(proba[:, 1]) > 0  # the model reads the series

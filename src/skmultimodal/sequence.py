@@ -57,6 +57,23 @@ class TimeStepReshaper(TransformerMixin, BaseEstimator):
         Centre and scale each feature by its mean and standard deviation over every time
         step of the fit data (one statistic per feature, so the series keeps its shape;
         a ``StandardScaler`` before this step scales every (step, feature) column alone).
+        Padding steps are left out of the statistics.
+    padding : {"auto"} or None, default="auto"
+        Series shorter than ``timesteps`` padded at the end, as a wide table holds them.
+        ``"auto"``: a trailing run of steps is padding when every feature of each step is
+        NaN, or equals the value that pads that (step, feature) column, found at fit: the
+        column's most frequent value, shared by at least ``max(2, 1%)`` of the rows (zero
+        padding stays a per-column constant after a ``StandardScaler``, so it is found
+        there too). Such values are taken for padding only if they end series of at least
+        two lengths and at least 90% of their occurrences after the first step are in
+        trailing runs (a series of small integers repeats its values inside too).
+        Padding steps become NaN in the output, which the network masks (see
+        :class:`~skmultimodal.architecture.PaddingSteps`), so the padding never reaches
+        the cell nor the summary statistics. The first step of a row is never padding, and
+        a row whose first step is made of padding values has none (a duplicated row). A
+        series whose real values end in its columns' most frequent values (a counter that
+        ends at 0) loses that tail too: use None there. None: every step is data, and a
+        NaN is refused.
 
     Attributes
     ----------
@@ -69,6 +86,12 @@ class TimeStepReshaper(TransformerMixin, BaseEstimator):
         i.e. the ``shape`` of the matching ``keras.Input``.
     mean_, scale_ : ndarray of shape (n_features_in_ // timesteps,)
         Per-feature statistics, with ``standardize=True``.
+    pad_values_ : ndarray of shape output_shape_, or None
+        With ``padding="auto"``: the value that pads each (step, feature) column (NaN
+        where none does), or None when no row of the fit data ends in padding other than
+        NaN.
+    padded_rows_ : int
+        With ``padding="auto"``: the rows of the fit data that end in padding.
 
     Notes
     -----
@@ -94,14 +117,20 @@ class TimeStepReshaper(TransformerMixin, BaseEstimator):
         "timesteps": [Interval(Integral, 1, None, closed="left")],
         "on_missing": [StrOptions({"error", "mask"})],
         "standardize": ["boolean"],
+        "padding": [StrOptions({"auto"}), None],
     }
 
     def __init__(
-        self, timesteps: int = 1, on_missing: str = "error", standardize: bool = False
+        self,
+        timesteps: int = 1,
+        on_missing: str = "error",
+        standardize: bool = False,
+        padding: str | None = "auto",
     ) -> None:
         self.timesteps = timesteps
         self.on_missing = on_missing
         self.standardize = standardize
+        self.padding = padding
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any = None) -> "TimeStepReshaper":
@@ -125,10 +154,11 @@ class TimeStepReshaper(TransformerMixin, BaseEstimator):
             X,
             reset=True,
             dtype="numeric",
-            ensure_all_finite="allow-nan" if self.on_missing == "mask" else True,
+            ensure_all_finite="allow-nan" if self._allows_nan() else True,
         )
+        absent = np.zeros(len(X), dtype=bool)
         if self.on_missing == "mask":
-            _missing_series_rows(self, X)
+            absent = _missing_series_rows(self, X, self.padding is not None)
         n_features = X.shape[1]
         if n_features % self.timesteps:
             raise ValueError(
@@ -137,7 +167,16 @@ class TimeStepReshaper(TransformerMixin, BaseEstimator):
                 "multiple of timesteps."
             )
         self.output_shape_ = (self.timesteps, n_features // self.timesteps)
-        steps = X.reshape(-1, self.output_shape_[1])
+        X_3d = X.astype(np.float32).reshape(len(X), *self.output_shape_)
+        if self.padding is not None:
+            self.pad_values_ = _pad_values(X_3d[~absent])
+            padded = _trailing_padding(self, X_3d, self.pad_values_, absent)
+            nan_padded = _trailing_padding(self, X_3d, None, absent)
+            if not _looks_like_padding(X_3d, self.pad_values_, padded & ~nan_padded, absent):
+                self.pad_values_, padded = None, nan_padded
+            self.padded_rows_ = int(padded.any(axis=1).sum())
+            X_3d[padded] = np.nan
+        steps = X_3d[~absent].reshape(-1, self.output_shape_[1])
         if self.standardize:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # a feature missing everywhere
@@ -170,17 +209,25 @@ class TimeStepReshaper(TransformerMixin, BaseEstimator):
             dtype=np.float32,
             order="C",
             copy=True,
-            ensure_all_finite="allow-nan" if mask else True,
+            ensure_all_finite="allow-nan" if self._allows_nan() else True,
         )
         X_3d = X.reshape(X.shape[0], *self.output_shape_)
+        absent = np.zeros(len(X), dtype=bool)
+        if mask:
+            absent = _missing_series_rows(self, X, self.padding is not None)
+        if self.padding is not None:
+            padded = _trailing_padding(self, X_3d, getattr(self, "pad_values_", None), absent)
+            X_3d[padded] = np.nan
         if self.standardize:
             X_3d -= self.mean_.astype(np.float32)
             X_3d /= self.scale_.astype(np.float32)
         if not mask:
             return X_3d
-        absent = _missing_series_rows(self, X)
         X_3d[absent] = 0.0
         return MaskedInput(X_3d, ~absent)
+
+    def _allows_nan(self) -> bool:
+        return self.on_missing == "mask" or self.padding is not None
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -188,12 +235,82 @@ class TimeStepReshaper(TransformerMixin, BaseEstimator):
         return tags
 
 
-def _missing_series_rows(owner: Any, X: np.ndarray) -> np.ndarray:
-    """Rows of ``X`` whose values are all NaN; refuse a row with only some of them NaN."""
+def _pad_values(X_3d: np.ndarray) -> np.ndarray:
+    """Per (step, feature) column, its most frequent value if ``max(2, 1%)`` of the rows
+    share it, else NaN (no padding value)."""
+    n_rows = len(X_3d)
+    least = max(2, int(np.ceil(0.01 * n_rows)))
+    columns = X_3d.reshape(n_rows, -1)
+    values = np.full(columns.shape[1], np.nan, dtype=np.float32)
+    for j in range(columns.shape[1]):
+        column = columns[:, j]
+        uniques, counts = np.unique(column[~np.isnan(column)], return_counts=True)
+        if len(counts) and counts.max() >= least:
+            values[j] = uniques[np.argmax(counts)]
+    return values.reshape(X_3d.shape[1:])
+
+
+def _looks_like_padding(
+    X_3d: np.ndarray, pad_values: np.ndarray, padded: np.ndarray, absent: np.ndarray
+) -> bool:
+    """Whether the steps ``padded`` by value are padding rather than repeated data values.
+
+    Padding ends series of several lengths (at least two distinct padded lengths), and its
+    values occur almost only there: of the steps after the first that equal their columns'
+    padding values, at least 90% must be trailing. Series of small integers, whose most
+    frequent values recur inside the series too, are data.
+    """
+    padded, X_3d = padded[~absent], X_3d[~absent]
+    if not padded.any():
+        return False
+    lengths = padded.shape[1] - padded.sum(axis=1)
+    if len(np.unique(lengths[padded.any(axis=1)])) < 2:
+        return False
+    equal = (X_3d == pad_values[None]).all(axis=2)[:, 1:]
+    return padded[:, 1:].sum() >= 0.9 * equal.sum()
+
+
+def _trailing_padding(
+    owner: Any, X_3d: np.ndarray, pad_values: np.ndarray | None, absent: np.ndarray
+) -> np.ndarray:
+    """Boolean ``(n, timesteps)``: the trailing steps that are padding (see ``padding``).
+
+    A step is padding when each feature is NaN, or each equals ``pad_values``, and every
+    later step is padding too; the first step never is, and a row whose first step equals
+    ``pad_values`` has no value padding (a duplicated row would otherwise be). Absent rows
+    (``on_missing``) are left to the caller. Raises a ValueError naming the row and step of
+    a NaN elsewhere.
+    """
+    nan = np.isnan(X_3d)
+    matches = nan.all(axis=2)
+    stray = nan.any(axis=2) & ~matches
+    if pad_values is not None:
+        values = (X_3d == pad_values[None]).all(axis=2)
+        # A row made of padding values from its first step on is data (a duplicated row).
+        values[values[:, 0]] = False
+        matches |= values
+    padded = np.cumprod(matches[:, ::-1], axis=1)[:, ::-1].astype(bool)
+    padded[:, 0] = False
+    padded[absent] = False
+    stray |= nan.all(axis=2) & ~padded
+    stray[absent] = False
+    if stray.any():
+        row, step = (int(i) for i in np.argwhere(stray)[0])
+        raise ValueError(
+            f"{type(owner).__name__}: row {row} has a missing value (NaN) at time step {step}, "
+            "which is not trailing padding (NaN in every feature of that step and of every "
+            "later one, after at least one real step). Impute it, or drop the row."
+        )
+    return padded
+
+
+def _missing_series_rows(owner: Any, X: np.ndarray, padding: bool = False) -> np.ndarray:
+    """Rows of ``X`` whose values are all NaN; refuse a row with only some of them NaN
+    (unless ``padding``: the reshaper then checks where they are)."""
     nan = np.isnan(X)
     absent = nan.all(axis=1) if X.shape[1] else np.zeros(len(X), dtype=bool)
     partial = np.flatnonzero(nan.any(axis=1) & ~absent)
-    if len(partial):
+    if len(partial) and not padding:
         row = int(partial[0])
         raise ValueError(
             f"{type(owner).__name__}: row {row} has {int(nan[row].sum())} missing value(s) "
