@@ -1226,8 +1226,9 @@ def blend_inputs(specs, names: Sequence[str] | None, n_outputs: int | None, outp
     """Check the inputs named by ``blend_inputs`` and return their names.
 
     Each must be a tabular input of the model of shape ``(n_outputs,)``: another model's
-    logits for the same outputs. A model with several output heads or a single array
-    input blends nothing.
+    logits for the same outputs, read by the blend only (no branch). A model with several
+    output heads or a single array input cannot blend, and at least one input must be
+    left to the network.
 
     Examples
     --------
@@ -1251,6 +1252,13 @@ def blend_inputs(specs, names: Sequence[str] | None, n_outputs: int | None, outp
         raise ValueError(
             f"blend_inputs names {unknown}, which are not inputs of the model; its inputs are "
             f"{list(specs)}."
+        )
+    if not [
+        name for name, spec in specs.items() if name not in names and spec.kind != PRESENCE_KIND
+    ]:
+        raise ValueError(
+            f"blend_inputs={names} names every input of the model; the network needs at least "
+            "one input of its own to blend with."
         )
     wrong = {
         name: (specs[name].kind, specs[name].shape)
@@ -1415,7 +1423,9 @@ def build_multi_input_model(
                 "which cannot mask them; leave them out of wide_inputs or drop their masks."
             )
         wide = [inputs[name] for name in wide_names]
-        deep = [name for name in data_specs if name not in wide_names]
+        # Another model's logits meet the network's only in the blend (BlendLogits).
+        blended = set(params.get("blend_inputs") or ())
+        deep = [name for name in data_specs if name not in wide_names and name not in blended]
         branches = []
         for name in deep:
             branch_input = inputs[name]

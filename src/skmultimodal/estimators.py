@@ -242,8 +242,8 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
     blend_inputs : list of str or None, default=None
         Inputs that hold another model's logits for the target, one per output unit
         (class log-probabilities; the log-odds of the positive class for two classes), such
-        as the out-of-fold scores of :class:`~skmultimodal.text.TextLinearScores`. They
-        stay inputs of the network, and the output becomes a log-linear blend
+        as the out-of-fold scores of :class:`~skmultimodal.text.TextLinearScores`. No
+        branch reads them: the output becomes a log-linear blend
         ``activation(w_0 * network logits + sum of w_k * input_k)``, one
         :class:`~skmultimodal.architecture.BlendLogits` layer of the model (so it exports).
         After the fit the non-negative weights minimise the log-loss on the rows held out
