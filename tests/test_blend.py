@@ -168,3 +168,16 @@ def test_make_multimodal_pipeline_blends_its_score_steps(multimodal_data):
     pipe.set_params(clf__early_stopping=True).fit(X[columns], y)
     assert pipe["clf"].blend_rows_ == 30
     assert set(pipe["clf"].blend_weights_) == {"network", "text_scores"}
+
+
+def test_a_blend_input_feeds_the_blend_only():
+    X, y = _noisy_oracle(n=60)
+    clf = MultiInputKerasClassifier(**FAST, blend_inputs=["numbers_scores"]).fit(X, y)
+    consumers = {
+        node.operation.name for node in clf.model_.get_layer("numbers_scores")._outbound_nodes
+    }
+    assert consumers == {"output_blend"}
+    with pytest.raises(ValueError, match="names every input of the model"):
+        MultiInputKerasClassifier(**FAST, blend_inputs=["numbers_scores"]).fit(
+            {"numbers_scores": X["numbers_scores"]}, y
+        )
