@@ -85,7 +85,7 @@ def test_time_step_reshaper_masks_rows_that_are_all_missing():
     assert masked.present.tolist() == [True, False, True]
     assert masked.values.shape == (3, 2, 2) and not masked.values[1].any()
     np.testing.assert_array_equal(masked.values[0], [[1, 2], [3, 4]])
-    with pytest.raises(ValueError, match="row 1 has 1 missing value"):
+    with pytest.raises(ValueError, match=r"row 1 has a missing value \(NaN\) at time step 0"):
         reshaper.transform(np.array([[1.0, 2, 3, 4], [1.0, np.nan, 3, 4]]))
     with pytest.raises(ValueError, match="NaN"):
         TimeStepReshaper(timesteps=2).fit(X)
