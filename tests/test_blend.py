@@ -163,6 +163,12 @@ def test_make_multimodal_pipeline_blends_its_score_steps(multimodal_data):
     assert off["clf"].blend_inputs is None
     no_scores = make_multimodal_pipeline(X[columns], y, text_scores=False)
     assert no_scores["clf"].get_params()["blend_inputs"] is None
+    # A series' scores stay a dense input of the network, not blended.
+    rng = np.random.default_rng(0)
+    grid = {f"t{step}": rng.normal(size=len(y)) for step in range(12)}
+    every = make_multimodal_pipeline(X[["text"]].assign(**grid), y)
+    assert "sequence_scores" in [name for name, _, _ in every["prep"].transformers]
+    assert every["clf"].blend_inputs == ["text_scores"]
     rating = pd.Series(np.linspace(0.0, 1.0, len(y)))
     assert "blend_inputs" not in make_multimodal_pipeline(X[columns], rating)["clf"].get_params()
     pipe.set_params(clf__early_stopping=True).fit(X[columns], y)

@@ -1331,8 +1331,12 @@ def make_multimodal_pipeline(
             "target_transform": _target_transform_for(y, target_transform),
         }
     if task == "classification" and on_missing == "error":
-        # The network's logits and the classical models' scores, weighted on held-out rows.
-        chosen["blend_inputs"] = [name for name, trans, _ in steps if _is_scores_step(trans)]
+        # The network's logits and the text models' scores, weighted on held-out rows. A
+        # series' scores stay a dense input (measured on real series, where most tables
+        # are too small to hold rows out for the blend).
+        chosen["blend_inputs"] = [
+            name for name, trans, _ in steps if isinstance(trans, TextLinearScores)
+        ]
         if not chosen["blend_inputs"]:
             del chosen["blend_inputs"]
     params = {
@@ -1347,14 +1351,6 @@ def make_multimodal_pipeline(
             n_blocks = _conv_blocks_that_fit(min(min(size) for size in sizes))
             params["image_filters"] = tuple(params["image_filters"][:n_blocks])
     return Pipeline([("prep", MultiInputTransformer(steps)), ("clf", Estimator(**params))])
-
-
-def _is_scores_step(transformer) -> bool:
-    """A step whose output is a classical model's scores of the target (logits)."""
-    from ._scores import CrossFittedScores
-
-    last = transformer.steps[-1][1] if isinstance(transformer, Pipeline) else transformer
-    return isinstance(last, CrossFittedScores)
 
 
 def _ensemble_for(task, roles, model_params, *, fixed, **params):

@@ -251,7 +251,7 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         classical model gives way to it, and a useless input gets weight 0. Without
         held-out rows (no early stopping, or the caller's own ``validation_data`` or
         ``validation_split``) the network predicts alone. ``make_multimodal_pipeline``
-        sets it to its score steps.
+        sets it to its text score steps (``"<text>_scores"``).
     **kwargs
         Routed parameters as in SciKeras (``fit__*``, ``predict__*``, ``optimizer__*``,
         ``model__*`` ...), Keras ``fit``/``compile`` arguments that SciKeras passes on
