@@ -26,6 +26,8 @@ Models (``--models``, default all):
   epochs=--epochs, random_state=0, verbose=0)`` (the default sequence branch).
 - ``wide+defaults-epochs``: the same with the estimator's default ``epochs`` ("auto"):
   what a new user gets.
+- ``wide+standardize``: the same without the ``StandardScaler``:
+  ``TimeStepReshaper(timesteps=T, standardize=True)`` (one mean and scale per dimension).
 - ``auto``: ``skmultimodal.auto.make_multimodal_pipeline(wide table, y, random_state=0)``:
   since commit 998e5d8 its time grid is one series input (before, the columns were
   numbers).
@@ -96,6 +98,7 @@ MODELS = (
     "stats+HGB",
     "wide+reshaper",
     "wide+defaults-epochs",
+    "wide+standardize",
     "auto",
     "auto-grid",
     "auto-grid-conv60",
@@ -215,8 +218,13 @@ def stats_hgb() -> Pipeline:
     )
 
 
-def wide_reshaper(timesteps: int, epochs: int | None, overrides: dict) -> Pipeline:
-    series = make_pipeline(StandardScaler(), TimeStepReshaper(timesteps=timesteps))
+def wide_reshaper(
+    timesteps: int, epochs: int | None, overrides: dict, scaler: bool = True
+) -> Pipeline:
+    if scaler:
+        series = make_pipeline(StandardScaler(), TimeStepReshaper(timesteps=timesteps))
+    else:
+        series = TimeStepReshaper(timesteps=timesteps, standardize=True)
     prep = MultiInputTransformer([("series", series, slice(None))])
     params = {} if epochs is None else {"epochs": epochs}
     clf = MultiInputKerasClassifier(random_state=0, verbose=0, **{**params, **overrides})
@@ -230,9 +238,9 @@ def model_inputs(name: str, data: Prepared, args) -> tuple:
         return stats_lr(y), data.train.series, data.test.series
     if name == "stats+HGB":
         return stats_hgb(), data.train.series, data.test.series
-    if name in ("wide+reshaper", "wide+defaults-epochs"):
+    if name in ("wide+reshaper", "wide+defaults-epochs", "wide+standardize"):
         epochs = args.epochs if name == "wide+reshaper" else None
-        model = wide_reshaper(data.timesteps, epochs, args.set)
+        model = wide_reshaper(data.timesteps, epochs, args.set, name != "wide+standardize")
         return model, data.wide_train, data.wide_test
     if name == "auto":
         model = make_multimodal_pipeline(
