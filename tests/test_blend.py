@@ -11,6 +11,7 @@ from sklearn.base import clone
 from sklearn.model_selection import train_test_split
 
 from skmultimodal import MultiInputKerasClassifier
+from skmultimodal._training import _PredictStep
 from skmultimodal.architecture import BlendLogits, InputSpec, blend_inputs, fit_blend_weights
 from skmultimodal.auto import make_multimodal_pipeline
 
@@ -95,6 +96,8 @@ def test_the_classifier_leans_on_strong_scores_held_out(n_classes):
     blended = MultiInputKerasClassifier(
         **FAST, early_stopping=True, blend_inputs=["numbers_scores"]
     ).fit(X_train, y_train)
+    # The weighting predicted through the model's own predict step (no retracing warning).
+    assert isinstance(blended.model_.predict_function.python_function, _PredictStep)
     assert "blend_weights_" not in vars(alone)
     assert set(blended.blend_weights_) == {"network", "numbers_scores"}
     assert blended.blend_rows_ == int(np.ceil(0.1 * len(y_train)))

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 import keras
 import numpy as np
 from scikeras._utils import route_params
+from scipy.special import logit
 from sklearn.base import is_classifier
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted
@@ -332,10 +333,12 @@ class _Training:
         if held_out is not None:
             X_val, y_val = held_out[0], np.asarray(held_out[1])
             sample_weight = held_out[2] if len(held_out) > 2 else None
-            proba = np.clip(np.asarray(self._predict_in_batches(X_val, 256), np.float64), 1e-7, 1)
+            # The usual predict path: its predict step is this model's own (no retracing).
+            proba = np.asarray(self._predict_validated(X_val), np.float64)
+            proba = np.clip(proba, 1e-7, 1 - 1e-7)
             sigmoid = proba.shape[1] == 1 or self.target_type_ == "multilabel-indicator"
             if sigmoid:
-                logits, target = np.log(proba) - np.log1p(-np.minimum(proba, 1 - 1e-7)), y_val
+                logits, target = logit(proba), y_val
             else:
                 logits = np.log(proba)
                 target = y_val.argmax(axis=1) if y_val.ndim == 2 and y_val.shape[1] > 1 else y_val
