@@ -56,7 +56,8 @@ def test_the_statistics_need_three_dimensions():
 def test_the_branch_can_leave_the_statistics_out():
     series, y = _ragged()
     X = {"s": SequencePadder().fit_transform(series)}
-    params = dict(sequence_units=4, epochs=1, verbose=0, random_state=0)
+    # sequence_linear=False: the linear start reads the statistics too.
+    params = dict(sequence_units=4, epochs=1, verbose=0, random_state=0, sequence_linear=False)
     with_stats = MultiInputKerasClassifier(**params).fit(X, y)
     without = MultiInputKerasClassifier(sequence_summary=False, **params).fit(X, y)
     layers_of = lambda clf: {type(layer).__name__ for layer in clf.model_.layers}  # noqa: E731

@@ -36,6 +36,7 @@ class _ModelBuilding:
         "sequence_cell",
         "sequence_bidirectional",
         "sequence_summary",
+        "sequence_linear",
         "tabular_units",
         "head_units",
         "dropout",
@@ -65,6 +66,7 @@ class _ModelBuilding:
         params["head_units"] = tuple(np.atleast_1d(params["head_units"]).tolist())
         # The classifier's only: another model's logits blended with the network's.
         params["blend_inputs"] = getattr(self, "blend_inputs", None)
+        params["sequence_linear"] = self.sequence_linear and self._linear_start_fits()
         if heads is None:
             n_outputs, activation, loss = self._output_layer()
             model = build_multi_input_model(specs, n_outputs, activation, params)
@@ -82,6 +84,11 @@ class _ModelBuilding:
             compile_kwargs["metrics"] = self._default_metrics(names)
         model.compile(**compile_kwargs)
         return model
+
+    def _linear_start_fits(self) -> bool:
+        """Whether a linear model can start this target's logits: one label per row
+        (classifier) or one target column (regressor)."""
+        return False
 
     def _default_metrics(self, output_names: list | None):
         """``metrics=None``: what ``history_`` records besides the loss (classifiers: the

@@ -117,6 +117,7 @@ class _MultiInputWrapper(_ParameterValidation, _InputValidation, _ModelBuilding,
         sequence_cell="conv",
         sequence_bidirectional=False,
         sequence_summary=True,
+        sequence_linear=True,
         tabular_units=32,
         head_units=(),
         dropout=0.5,
@@ -161,6 +162,7 @@ class _MultiInputWrapper(_ParameterValidation, _InputValidation, _ModelBuilding,
         self.sequence_cell = sequence_cell
         self.sequence_bidirectional = sequence_bidirectional
         self.sequence_summary = sequence_summary
+        self.sequence_linear = sequence_linear
         self.tabular_units = tabular_units
         self.head_units = head_units
         self.dropout = dropout

@@ -21,6 +21,7 @@ from sklearn.base import is_classifier
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted
 
+from ._linear_start import fit_linear_start, summary_statistics
 from ._seeding import seed_from_random_state, tensorflow_seed
 from ._validation import _mean_one
 from .architecture import (
@@ -28,6 +29,7 @@ from .architecture import (
     AbsenceLogits,
     BlendLogits,
     GateBranches,
+    LinearLogits,
     fit_blend_weights,
 )
 from .lazy import has_lazy_input, load_inputs, take_rows
@@ -291,6 +293,8 @@ class _Training:
             given = kwargs.get("validation_data") is not None
             X, y, sample_weight = self._add_early_stopping(X, y, sample_weight, epochs, kwargs)
             held_out = None if given else kwargs.get("validation_data")
+        if not (warm_start and getattr(self, "linear_start_", None)):
+            self._fit_linear_start(X, y, sample_weight)
         if has_lazy_input(X):
             # ImageLoader(lazy=True): Keras gets a PyDataset that decodes batch by batch.
             fit_args = route_params(
@@ -313,6 +317,38 @@ class _Training:
             _release_training_steps(self.model_)
             self._calibrate_absence(*training)
             self._fit_blend(held_out)
+
+    def _fit_linear_start(self, X, y, sample_weight) -> None:
+        """Fit the model's ``LinearLogits`` (``sequence_linear``) on the training rows.
+
+        ``linear_start_`` records the inputs it reads, the penalty chosen and the rows it
+        was fitted on; absent when the model has no linear start.
+        """
+        started = [layer for layer in self.model_.layers if isinstance(layer, LinearLogits)]
+        if not started:
+            vars(self).pop("linear_start_", None)
+            return
+        layer = started[0]
+        series = [X if not isinstance(X, Mapping) else X[name] for name in layer.sources]
+        target = np.asarray(y)
+        regression = not is_classifier(self)
+        if not regression and target.ndim == 2 and target.shape[1] > 1:
+            target = target.argmax(axis=1)  # one-hot labels
+        fitted = fit_linear_start(
+            summary_statistics(series),
+            target,
+            layer.units,
+            regression,
+            sample_weight,
+            seed_from_random_state(self.random_state),
+        )
+        if fitted is not None:
+            layer.set_linear_model(fitted.center, fitted.scale, fitted.kernel, fitted.bias)
+        self.linear_start_ = {
+            "inputs": list(layer.sources),
+            "penalty": None if fitted is None else fitted.penalty,
+            "rows": self._n_samples(X),
+        }
 
     def _fit_blend(self, held_out) -> None:
         """Weight the network's logits against the ``blend_inputs`` on the held-out rows.

@@ -40,6 +40,8 @@ BRANCH_NORMS = ("layer", "batch")
 #: How the branches meet: ``"joint"`` (one head over the concatenation), ``"late"`` (one
 #: head and logits per branch, summed) or ``"hybrid"`` (both, summed).
 FUSIONS = ("joint", "late", "hybrid")
+#: The key of a single-array model's input in :func:`linear_start_inputs`.
+SINGLE_INPUT_NAME = "input"
 # wide_inputs="sparse": every sparse input of a model that also has a dense input.
 WIDE_SPARSE = "sparse"
 # A Dropout layer after a branch's pooled features drops at the full rate only from this
@@ -831,6 +833,109 @@ def _step_at(values, index):
 
 
 @keras.saving.register_keras_serializable(package="skmultimodal")
+class LinearLogits(layers.Layer):
+    """A linear model fitted outside gradient descent, frozen in the graph.
+
+    ``((x - center) / scale) @ kernel + bias``, every weight non-trainable. Its weights
+    start at zero (no effect) and are set after the model is built
+    (:meth:`set_linear_model`): the sequence inputs' linear start
+    (:func:`linear_start_inputs`) sets them to a logistic or ridge regression on the
+    series' summary statistics, fitted on the training rows before the network trains.
+
+    Parameters
+    ----------
+    units : int
+        Outputs (logits).
+    sources : sequence of str, default=()
+        Names of the inputs its features come from (for the code that fits it).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> layer = LinearLogits(1)
+    >>> x = np.array([[1.0, 3.0]], "float32")
+    >>> np.asarray(layer(x)).tolist()
+    [[0.0]]
+    >>> layer.set_linear_model([1.0, 1.0], [2.0, 1.0], [[2.0], [1.0]], [0.5])
+    >>> np.asarray(layer(x)).tolist()
+    [[2.5]]
+    """
+
+    def __init__(self, units: int, sources: Sequence[str] = (), **kwargs):
+        super().__init__(**kwargs)
+        self.units = int(units)
+        self.sources = [str(name) for name in sources]
+
+    def build(self, input_shape):
+        width = input_shape[-1]
+        self.center = self.add_weight(
+            shape=(width,), initializer="zeros", trainable=False, name="center"
+        )
+        self.scale = self.add_weight(
+            shape=(width,), initializer="ones", trainable=False, name="scale"
+        )
+        self.kernel = self.add_weight(
+            shape=(width, self.units), initializer="zeros", trainable=False, name="kernel"
+        )
+        self.bias = self.add_weight(
+            shape=(self.units,), initializer="zeros", trainable=False, name="bias"
+        )
+
+    def set_linear_model(self, center, scale, kernel, bias) -> None:
+        """Set the standardisation and the linear model's coefficients."""
+        for variable, value in zip(
+            (self.center, self.scale, self.kernel, self.bias),
+            (center, scale, kernel, bias),
+            strict=True,
+        ):
+            variable.assign(np.asarray(value, np.float32).reshape(variable.shape))
+
+    def call(self, inputs):
+        return ops.matmul((inputs - self.center) / self.scale, self.kernel) + self.bias
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "sources": self.sources}
+
+
+def linear_start_inputs(specs, params: Mapping, output_heads=None) -> list[str]:
+    """The sequence inputs whose summary statistics start the logits (``sequence_linear``).
+
+    Every sequence input without a presence mask that no blend reads, when
+    ``params["sequence_linear"]`` is true and the model has one output; none otherwise.
+
+    Examples
+    --------
+    >>> specs = {"s": InputSpec((5, 2), "float32", "sequence"),
+    ...          "n": InputSpec((3,), "float32", "tabular")}
+    >>> linear_start_inputs(specs, {"sequence_linear": True})
+    ['s']
+    >>> linear_start_inputs(specs, {"sequence_linear": False})
+    []
+    """
+    if not params.get("sequence_linear", False) or output_heads is not None:
+        return []
+    if isinstance(specs, InputSpec):
+        return [SINGLE_INPUT_NAME] if specs.kind == "sequence" else []
+    masks = presence_inputs(specs)
+    blended = set(params.get("blend_inputs") or ())
+    return [
+        name
+        for name, spec in specs.items()
+        if spec.kind == "sequence" and name not in masks and name not in blended
+    ]
+
+
+def linear_start(inputs, names: Sequence[str], n_outputs: int, name: str = "output"):
+    """``LinearLogits`` over the concatenated :class:`SequenceSummary` of ``inputs[names]``."""
+    statistics = [SequenceSummary()(inputs[key]) for key in names]
+    joined = statistics[0] if len(statistics) == 1 else layers.Concatenate()(statistics)
+    return LinearLogits(n_outputs, sources=names, name=f"{name}_linear_start")(joined)
+
+
+@keras.saving.register_keras_serializable(package="skmultimodal")
 class PaddingSteps(layers.Layer):
     """The padding of a sequence input: the time steps whose every feature is NaN.
 
@@ -1122,6 +1227,7 @@ def build_output(
     presence=None,
     late: Sequence = (),
     blend: Sequence = (),
+    offset: Sequence = (),
 ):
     """The output layer: ``Dense(n_outputs, activation)``, plus the wide path if any.
 
@@ -1154,6 +1260,8 @@ def build_output(
     blend : sequence of keras tensors of shape (batch, n_outputs), default=()
         Other models' logits given as inputs: the logits above and these meet in a
         :class:`BlendLogits` before the activation (weighted ``[1, 0, ...]`` until set).
+    offset : sequence of keras tensors of shape (batch, n_outputs), default=()
+        Logits added to the network's as they are (:func:`linear_start`).
 
     Returns
     -------
@@ -1167,7 +1275,7 @@ def build_output(
     >>> type(out._keras_history.operation).__name__, out.shape
     ('Activation', (None, 3))
     """
-    if not wide and presence is None and not late and not blend:
+    if not wide and presence is None and not late and not blend and not offset:
         return layers.Dense(n_outputs, activation=activation, name=name)(features)
     parts = [] if features is None else [layers.Dense(n_outputs, name=f"{name}_deep")(features)]
     parts += late_logits(late, n_outputs, presence, name)
@@ -1181,6 +1289,7 @@ def build_output(
         )(tensor)
         for i, tensor in enumerate(wide)
     ]
+    parts += list(offset)
     logits = parts[0] if len(parts) == 1 else layers.Add(name=f"{name}_logits")(parts)
     if blend:
         logits = BlendLogits(name=f"{name}_blend")([logits, *blend])
@@ -1452,6 +1561,8 @@ def build_multi_input_model(
         features = build_head(features, params["head_units"], params["batch_norm"])
     wide_l2 = params.get("wide_l2", 0.0)
     blend = blend_inputs(specs, params.get("blend_inputs"), n_outputs, output_heads)
+    started = linear_start_inputs(specs, params, output_heads)
+    named_inputs = inputs if isinstance(inputs, dict) else {SINGLE_INPUT_NAME: inputs}
     if output_heads is None:
         outputs = build_output(
             features,
@@ -1462,6 +1573,7 @@ def build_multi_input_model(
             presence=presence,
             late=late,
             blend=[inputs[name] for name in blend],
+            offset=[linear_start(named_inputs, started, n_outputs)] if started else (),
         )
     else:
         names = [name for _, _, name in output_heads]

@@ -134,6 +134,18 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         a fitted line; and the length) to the fusion, see
         :class:`~skmultimodal.architecture.SequenceSummary`. On small real series sets
         a linear model on these statistics beat every cell trained from scratch.
+    sequence_linear : bool, default=True
+        Start the logits from a linear model of the series: a logistic regression on
+        the summary statistics of every sequence input, its penalty chosen by an inner
+        3-fold cross-validation, fitted on the training rows (less the early-stopping
+        hold-out) before the network trains, then frozen in the model
+        (:class:`~skmultimodal.architecture.LinearLogits`); its logits are added to the
+        network's, which learns what it misses. ``linear_start_`` says what was fitted.
+        Only for one label per row (the regressor: one target column), and for
+        sequence inputs without a presence mask. On real series sets of 36-537 training
+        rows a user's own ``TimeStepReshaper`` pipeline then reached that linear model's
+        accuracy where the network alone fell short (benchmarks/RESULTS.md, "Real
+        series, round 4").
     tabular_units : int, default=32
         Tabular branch ``Dense(units, relu)`` (0: features used as they are).
     head_units : tuple of int, default=()
@@ -345,6 +357,9 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
     def _output_layer(self):
         return classifier_output_layer(self.target_type_, self.n_classes_, self.loss)
 
+    def _linear_start_fits(self) -> bool:
+        return self.target_type_ in ("binary", "multiclass")
+
     def _default_metrics(self, output_names: list | None):
         if output_names is None:
             return ["accuracy"]
@@ -483,7 +498,7 @@ class MultiInputKerasRegressor(_MultiInputWrapper, KerasRegressor, metaclass=_Sk
 image_backbone_weights, image_backbone_trainable, text_embedding_trainable, \
 text_embedding_dim, text_units, \
 text_bidirectional, text_cell, sequence_units, sequence_cell, sequence_bidirectional, \
-sequence_summary, \
+sequence_summary, sequence_linear, \
 tabular_units, head_units, dropout, recurrent_dropout, batch_norm, wide_inputs, wide_l2, \
 modality_dropout, fusion, optimizer, loss, \
 metrics, batch_size, validation_batch_size, epochs, verbose, callbacks, validation_split, \
@@ -538,6 +553,10 @@ vocabulary_sizes_
 
     def _output_layer(self):
         return self.n_outputs_, None, "mean_squared_error"
+
+    def _linear_start_fits(self) -> bool:
+        # A ridge regression on the statistics, of the target as the network learns it.
+        return self.n_outputs_ == 1
 
     @property
     def target_encoder(self):
