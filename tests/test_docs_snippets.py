@@ -133,7 +133,7 @@ list_of_arrays = [rng.rand(rng.randint(5, 15), 2) for _ in range(30)]
 prices = rng.rand(30)
 y = np.arange(30) % 2
 """,
-    "docs/user_guide/sequences.md#1": _TABLE
+    "docs/user_guide/sequences.md#2": _TABLE
     + "import re\nfrom skmultimodal.auto import make_multimodal_pipeline\n",
     "docs/user_guide/transfer_learning.md#1": _IMAGES
     + "paths = write_images('pictures', 12)\nlabels = [0, 1] * 6\n",
@@ -221,7 +221,10 @@ CHECKS = {
         "import numpy as np\n"
         "np.testing.assert_array_equal(restored.predict_proba(X), pipe.predict_proba(X))"
     ),
-    "docs/user_guide/sequences.md#1": "assert len(grid) == 8",
+    "docs/user_guide/sequences.md#1": (
+        "assert samples['temp_series'][0].ravel().tolist() == [20.0, 21.5, 23.0]"
+    ),
+    "docs/user_guide/sequences.md#2": "assert len(grid) == 8",
     "docs/user_guide/transfer_learning.md#3": "assert proba.shape == (1, 2)",
 }
 

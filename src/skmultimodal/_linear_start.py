@@ -93,7 +93,7 @@ def fit_linear_start(
     >>> import numpy as np
     >>> rng = np.random.RandomState(0)
     >>> y = np.repeat([0, 1, 2], 20)
-    >>> stats = rng.normal(size=(60, 3)) + y[:, None]
+    >>> stats = rng.normal(size=(60, 3)) + 2.0 * y[:, None]
     >>> model = fit_linear_start(stats, y, 3, regression=False)
     >>> model.kernel.shape, model.bias.shape
     ((3, 3), (3,))

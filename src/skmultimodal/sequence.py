@@ -25,6 +25,7 @@ __all__ = [
     "SequencePadder",
     "TimeStepReshaper",
     "sequence_statistics",
+    "series_from_long",
 ]
 
 _ARRAY_CELL = (list, tuple, np.ndarray)
@@ -714,6 +715,123 @@ class SequencePadder(TransformerMixin, BaseEstimator):
         tags.input_tags.two_d_array = False
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
+
+
+def series_from_long(
+    frame: pd.DataFrame,
+    id_column: str,
+    time_column: str,
+    value_columns: list[str] | None = None,
+    index: Any = None,
+) -> pd.Series:
+    """One series per id from a long table (one row per id and time step).
+
+    Event logs, sensor readings and sessions often come as a long table: an id column, a
+    time column and the measurements. A scikit-learn pipeline keeps one row per sample, so
+    the long table is turned into one cell per sample first: a float64 array ``(steps,
+    len(value_columns))`` per id, its steps in time order. Put the result in a column of your
+    sample table and read it with :class:`SequencePadder` (``make_multimodal_pipeline``
+    does so by itself).
+
+    The time column only orders the steps: irregular intervals are not resampled. Nothing
+    is dropped or imputed: a missing value, a repeated ``(id, time)`` or a missing id is
+    an error naming it.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The long table.
+    id_column : str
+        The column naming the sample each row belongs to.
+    time_column : str
+        The column that orders a sample's rows (numbers or timestamps).
+    value_columns : list of str, default=None
+        The measurement columns, numeric; None: every column but the id and time columns.
+    index : array-like, default=None
+        The ids to return, in this order (e.g. your sample table's id column); each must
+        have rows in ``frame``. None: every id, in order of first appearance.
+
+    Returns
+    -------
+    Series of ndarray of shape (steps_i, len(value_columns)), indexed by id
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skmultimodal.sequence import series_from_long
+    >>> long = pd.DataFrame({"id": ["b", "a", "b", "a", "a"], "t": [2, 1, 1, 3, 2],
+    ...                      "temp": [5.0, 1.0, 4.0, 3.0, 2.0]})
+    >>> series = series_from_long(long, "id", "t", index=["a", "b"])
+    >>> series["a"].ravel().tolist(), series["b"].ravel().tolist()
+    ([1.0, 2.0, 3.0], [4.0, 5.0])
+    """
+    name = "series_from_long"
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"{name} needs a pandas DataFrame, got {type(frame).__name__}.")
+    id, time = id_column, time_column
+    values = (
+        [c for c in frame.columns if c not in (id, time)]
+        if value_columns is None
+        else list(value_columns)
+    )
+    absent = [c for c in [id, time, *values] if c not in frame.columns]
+    if absent:
+        raise ValueError(
+            f"{name}: no column {absent} in the table; its columns are {list(frame.columns)}."
+        )
+    if not values:
+        raise ValueError(f"{name}: no value column besides {id!r} and {time!r}.")
+    for column in values:
+        if not pd.api.types.is_numeric_dtype(frame[column]) or pd.api.types.is_bool_dtype(
+            frame[column]
+        ):
+            raise ValueError(
+                f"{name}: column {column!r} holds {frame[column].dtype} values; the "
+                "measurements must be numbers (encode or drop it)."
+            )
+    for column in (id, time):
+        blank = frame[column].isna().to_numpy()
+        if blank.any():
+            where = _plain(frame.index[blank.argmax()])
+            raise ValueError(f"{name}: column {column!r} is missing at row {where!r}.")
+    measured = frame[values].to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(measured)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        key, when = _plain(frame[id].iloc[row]), _plain(frame[time].iloc[row])
+        raise ValueError(
+            f"{name}: {values[col]!r} is {measured[row, col]} for id {key!r} at time "
+            f"{when!r}; impute it or drop the row first (a missing step would be read as "
+            "padding)."
+        )
+    repeated = frame.duplicated([id, time]).to_numpy()
+    if repeated.any():
+        row = int(repeated.argmax())
+        raise ValueError(
+            f"{name}: id {_plain(frame[id].iloc[row])!r} has several rows at time "
+            f"{_plain(frame[time].iloc[row])!r}; aggregate them first."
+        )
+    order = np.lexsort((frame[time].to_numpy(), pd.factorize(frame[id])[0]))
+    ordered = frame.iloc[order]
+    ids = pd.unique(frame[id])
+    cells = {
+        key: group.to_numpy(dtype=np.float64)
+        for key, group in ordered.groupby(id, sort=False)[values]
+    }
+    if index is not None:
+        wanted = list(index)
+        missing = [key for key in wanted if key not in cells]
+        if missing:
+            raise ValueError(
+                f"{name}: {len(missing)} id(s) have no row in the long table, e.g. {missing[:5]}."
+            )
+        ids = wanted
+    return pd.Series([cells[key] for key in ids], index=pd.Index(ids, name=id), dtype=object)
+
+
+def _plain(value: Any) -> Any:
+    """A NumPy scalar as the Python value it holds (for messages)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def sequence_statistics(X: Any) -> np.ndarray:
