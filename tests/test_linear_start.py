@@ -19,7 +19,12 @@ from skmultimodal.sequence import SequencePadder, sequence_statistics
 # One epoch at a learning rate that leaves the network's own logits near zero: what the
 # model predicts is then what its linear start predicts.
 FROZEN_NETWORK = dict(
-    sequence_units=4, epochs=1, optimizer__learning_rate=1e-7, verbose=0, random_state=0
+    sequence_units=4,
+    sequence_linear=True,
+    epochs=1,
+    optimizer__learning_rate=1e-7,
+    verbose=0,
+    random_state=0,
 )
 
 
@@ -131,7 +136,7 @@ def test_the_classifier_starts_from_the_linear_model_of_its_training_rows():
 def test_without_the_linear_start_the_frozen_network_knows_nothing():
     X, y = _level_series()
     X_test, y_test = _level_series(seed=1)
-    clf = MultiInputKerasClassifier(sequence_linear=False, **FROZEN_NETWORK)
+    clf = MultiInputKerasClassifier(**{**FROZEN_NETWORK, "sequence_linear": False})
     clf.fit({"s": X}, y)
     assert not hasattr(clf, "linear_start_")
     assert not [layer for layer in clf.model_.layers if isinstance(layer, LinearLogits)]
@@ -183,7 +188,7 @@ def test_padding_changes_no_prediction_with_the_linear_start():
     series, y = ragged_series()
     short = SequencePadder(standardize=False).fit(series)
     long = SequencePadder(max_len=short.max_len_ + 9, standardize=False).fit(series)
-    params = dict(sequence_units=4, epochs=2, verbose=0, random_state=0)
+    params = dict(sequence_units=4, sequence_linear=True, epochs=2, verbose=0, random_state=0)
     # Two fits on the same series padded to two lengths: the same model.
     a = MultiInputKerasClassifier(**params).fit({"s": short.transform(series)}, y)
     b = MultiInputKerasClassifier(**params).fit({"s": long.transform(series)}, y)
@@ -199,7 +204,9 @@ def test_padding_changes_no_prediction_with_the_linear_start():
 
 def test_the_linear_start_pickles_and_clones_with_identical_predictions():
     X, y = _level_series()
-    clf = MultiInputKerasClassifier(sequence_units=4, epochs=2, verbose=0, random_state=0)
+    clf = MultiInputKerasClassifier(
+        sequence_units=4, sequence_linear=True, epochs=2, verbose=0, random_state=0
+    )
     clf.fit({"s": X}, y)
     restored = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(restored.predict_proba({"s": X}), clf.predict_proba({"s": X}))
@@ -210,7 +217,24 @@ def test_the_linear_start_pickles_and_clones_with_identical_predictions():
     )
 
 
+def test_auto_fits_the_linear_start_from_100_training_rows_only():
+    params = {**FROZEN_NETWORK, "sequence_linear": "auto"}
+    X, y = _level_series(n=90)
+    small = MultiInputKerasClassifier(**params).fit({"s": X}, y)
+    assert small.linear_start_ == {"inputs": ["s"], "penalty": None, "rows": 90}
+    assert not np.asarray(_linear_layer(small).kernel).any()
+    # The zero layer changes nothing: the same predictions as without it.
+    without = MultiInputKerasClassifier(**{**params, "sequence_linear": False}).fit({"s": X}, y)
+    np.testing.assert_allclose(
+        small.predict_proba({"s": X}), without.predict_proba({"s": X}), rtol=1e-5, atol=1e-6
+    )
+    X, y = _level_series(n=120)
+    large = MultiInputKerasClassifier(**params).fit({"s": X}, y)
+    assert large.linear_start_["penalty"] is not None and large.linear_start_["rows"] == 120
+    assert np.asarray(_linear_layer(large).kernel).any()
+
+
 def test_sequence_linear_is_validated():
     X, y = _level_series(n=30)
     with pytest.raises(ValueError, match="sequence_linear"):
-        MultiInputKerasClassifier(sequence_linear="yes", **FROZEN_NETWORK).fit({"s": X}, y)
+        MultiInputKerasClassifier(**{**FROZEN_NETWORK, "sequence_linear": "yes"}).fit({"s": X}, y)

@@ -66,7 +66,8 @@ class _ModelBuilding:
         params["head_units"] = tuple(np.atleast_1d(params["head_units"]).tolist())
         # The classifier's only: another model's logits blended with the network's.
         params["blend_inputs"] = getattr(self, "blend_inputs", None)
-        params["sequence_linear"] = self.sequence_linear and self._linear_start_fits()
+        # "auto": the layer is built; below AUTO_MIN_ROWS training rows it stays at zero.
+        params["sequence_linear"] = bool(self.sequence_linear) and self._linear_start_fits()
         if heads is None:
             n_outputs, activation, loss = self._output_layer()
             model = build_multi_input_model(specs, n_outputs, activation, params)

@@ -60,7 +60,7 @@ _PARAMETER_CONSTRAINTS: dict = {
     "sequence_cell": [StrOptions(set(SEQUENCE_CELLS))],
     "sequence_bidirectional": ["boolean"],
     "sequence_summary": ["boolean"],
-    "sequence_linear": ["boolean"],
+    "sequence_linear": ["boolean", StrOptions({"auto"})],
     "sequence_units": [_POSITIVE_INT],
     "tabular_units": [Interval(numbers.Integral, 0, None, closed="left")],
     "head_units": ["array-like", _POSITIVE_INT],

@@ -21,7 +21,7 @@ from sklearn.base import is_classifier
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted
 
-from ._linear_start import fit_linear_start, summary_statistics
+from ._linear_start import AUTO_MIN_ROWS, fit_linear_start, summary_statistics
 from ._seeding import seed_from_random_state, tensorflow_seed
 from ._validation import _mean_one
 from .architecture import (
@@ -321,8 +321,10 @@ class _Training:
     def _fit_linear_start(self, X, y, sample_weight) -> None:
         """Fit the model's ``LinearLogits`` (``sequence_linear``) on the training rows.
 
-        ``linear_start_`` records the inputs it reads, the penalty chosen and the rows it
-        was fitted on; absent when the model has no linear start.
+        ``linear_start_`` records the inputs it reads, the penalty chosen and the training
+        rows; absent when the model has no linear start. ``penalty`` is None when nothing
+        was fitted (the layer then adds zeros): ``sequence_linear="auto"`` with fewer than
+        ``AUTO_MIN_ROWS`` training rows, or a single class among them.
         """
         started = [layer for layer in self.model_.layers if isinstance(layer, LinearLogits)]
         if not started:
@@ -334,20 +336,23 @@ class _Training:
         regression = not is_classifier(self)
         if not regression and target.ndim == 2 and target.shape[1] > 1:
             target = target.argmax(axis=1)  # one-hot labels
-        fitted = fit_linear_start(
-            summary_statistics(series),
-            target,
-            layer.units,
-            regression,
-            sample_weight,
-            seed_from_random_state(self.random_state),
-        )
+        rows = self._n_samples(X)
+        fitted = None
+        if self.sequence_linear != "auto" or rows >= AUTO_MIN_ROWS:
+            fitted = fit_linear_start(
+                summary_statistics(series),
+                target,
+                layer.units,
+                regression,
+                sample_weight,
+                seed_from_random_state(self.random_state),
+            )
         if fitted is not None:
             layer.set_linear_model(fitted.center, fitted.scale, fitted.kernel, fitted.bias)
         self.linear_start_ = {
             "inputs": list(layer.sources),
             "penalty": None if fitted is None else fitted.penalty,
-            "rows": self._n_samples(X),
+            "rows": rows,
         }
 
     def _fit_blend(self, held_out) -> None:
