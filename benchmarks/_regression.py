@@ -16,6 +16,9 @@ Cases:
   weakly in the photos (colour and contrast under noise), as in real listings.
 - ``houses-uninformative-photos``: the same table with photos drawn independently of the
   price: adding them must not make the model worse than the numbers alone.
+- ``houses-clipart-photos``: the same numbers and prices, each photo a real drawing drawn at
+  random from Debian's ``openclipart-png`` (``apt-get install openclipart-png``): real
+  images, varied and easy to memorise, that carry nothing about the price.
 - ``digits-value``: digit images written as PNG files; the target is ``100 + 20 * digit +
   noise`` (a positive number read off the image).
 - ``reviews-rating``: women's clothing reviews, ``Rating`` (1-5) from text + numbers +
@@ -48,6 +51,7 @@ from skmultimodal.image import ImageLoader
 REGRESSION_CASES = (
     "houses",
     "houses-uninformative-photos",
+    "houses-clipart-photos",
     "digits-value",
     "reviews-rating",
     "reviews-feedback",
@@ -57,11 +61,16 @@ HOUSE_NUMBERS = ["bedrooms", "bathrooms", "area", "zipcode"]
 
 
 def write_houses(
-    folder: Path, n: int = 362, seed: int = 0, photo_signal: float = 1.0
+    folder: Path,
+    n: int = 362,
+    seed: int = 0,
+    photo_signal: float = 1.0,
+    drawings: list[str] | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """A house table: 4 photo paths, bedrooms, bathrooms, area, zip code; integer prices.
 
-    ``photo_signal=0`` draws the photos independently of the price (they carry nothing).
+    ``photo_signal=0`` draws the photos independently of the price (they carry nothing);
+    ``drawings``: each photo is one of these files, drawn at random (no photo written).
     """
     rng = np.random.default_rng(seed)
     # Few zip codes with many houses each, as in a table cleaned of rare zip codes.
@@ -84,6 +93,9 @@ def write_houses(
     price = (np.round(np.exp(log_price) / 100) * 100).astype(np.int64)
     columns = {}
     for room in PHOTO_ROOMS:
+        if drawings is not None:
+            columns[f"{room}_photo"] = list(rng.choice(drawings, n))
+            continue
         paths = []
         for i in range(n):
             path = folder / f"house_{i:03d}_{room}.jpg"
@@ -131,6 +143,14 @@ def write_digit_values(folder: Path, seed: int = 0) -> tuple[pd.DataFrame, np.nd
 
 def regression_data(case: str, folder: Path, load_reviews, data_dir: Path):
     """``X, y, subsets, task, base_dir`` of one case; ``subsets`` maps a name to columns."""
+    if case == "houses-clipart-photos":
+        from _clipart import load_clipart
+
+        drawings = load_clipart(per_class=100)[0]["image"].tolist()
+        X, y = write_houses(folder, drawings=drawings)
+        photos = [f"{room}_photo" for room in PHOTO_ROOMS]
+        subsets = {"all": list(X.columns), "numbers": HOUSE_NUMBERS, "photos": photos}
+        return X, y, subsets, "auto", folder
     if case.startswith("houses"):
         X, y = write_houses(folder, photo_signal=0.0 if case.endswith("photos") else 1.0)
         photos = [f"{room}_photo" for room in PHOTO_ROOMS]

@@ -219,7 +219,11 @@ def stats_hgb() -> Pipeline:
 
 
 def wide_reshaper(
-    timesteps: int, epochs: int | None, overrides: dict, scaler: bool = True
+    timesteps: int,
+    epochs: int | None,
+    overrides: dict,
+    scaler: bool = True,
+    random_state: int = 0,
 ) -> Pipeline:
     if scaler:
         series = make_pipeline(StandardScaler(), TimeStepReshaper(timesteps=timesteps))
@@ -227,7 +231,7 @@ def wide_reshaper(
         series = TimeStepReshaper(timesteps=timesteps, standardize=True)
     prep = MultiInputTransformer([("series", series, slice(None))])
     params = {} if epochs is None else {"epochs": epochs}
-    clf = MultiInputKerasClassifier(random_state=0, verbose=0, **{**params, **overrides})
+    clf = MultiInputKerasClassifier(random_state=random_state, verbose=0, **{**params, **overrides})
     return Pipeline([("prep", prep), ("clf", clf)])
 
 
@@ -240,11 +244,13 @@ def model_inputs(name: str, data: Prepared, args) -> tuple:
         return stats_hgb(), data.train.series, data.test.series
     if name in ("wide+reshaper", "wide+defaults-epochs", "wide+standardize"):
         epochs = args.epochs if name == "wide+reshaper" else None
-        model = wide_reshaper(data.timesteps, epochs, args.set, name != "wide+standardize")
+        model = wide_reshaper(
+            data.timesteps, epochs, args.set, name != "wide+standardize", args.random_state
+        )
         return model, data.wide_train, data.wide_test
     if name == "auto":
         model = make_multimodal_pipeline(
-            data.wide_train, y, model_params=args.set or None, random_state=0
+            data.wide_train, y, model_params=args.set or None, random_state=args.random_state
         )
         return model, data.wide_train, data.wide_test
     if name.startswith("auto-grid"):
@@ -256,11 +262,11 @@ def model_inputs(name: str, data: Prepared, args) -> tuple:
             y,
             roles=roles,
             model_params={**params, **args.set} or None,
-            random_state=0,
+            random_state=args.random_state,
         )
         return model, data.wide_train, data.wide_test
     model = make_multimodal_pipeline(
-        data.ragged_train, y, model_params=args.set or None, random_state=0
+        data.ragged_train, y, model_params=args.set or None, random_state=args.random_state
     )
     return model, data.ragged_train, data.ragged_test
 
@@ -303,13 +309,15 @@ def run_once(name: str, data: Prepared, args, result: Result) -> None:
 def evaluate(name: str, data: Prepared, args) -> Result:
     result = Result([], [], [])
     threads = args.threads or None
-    for _ in range(args.repeats):
-        try:
-            with threadpool_limits(limits=threads):
-                run_once(name, data, args, result)
-        except Exception as exc:  # noqa: BLE001 - reported in the table
-            result.error = first_line(exc)
-            break
+    for seed in range(args.seeds):
+        args.random_state = seed
+        for _ in range(args.repeats):
+            try:
+                with threadpool_limits(limits=threads):
+                    run_once(name, data, args, result)
+            except Exception as exc:  # noqa: BLE001 - reported in the table
+                result.error = first_line(exc)
+                return result
     return result
 
 
@@ -397,6 +405,12 @@ def main(argv=None):
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated subset")
     parser.add_argument("--epochs", type=int, default=100, help="epochs of wide+reshaper")
     parser.add_argument("--repeats", type=int, default=1, help="fits per model and data set")
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=1,
+        help="fit each network with random_state 0, 1, ... (accuracy: mean (min-max))",
+    )
     parser.add_argument(
         "--set",
         action="append",
