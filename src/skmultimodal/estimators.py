@@ -144,7 +144,7 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         the layer adds zeros). ``linear_start_`` says what was fitted. Only for one label
         per row (the regressor: one target column), and for sequence inputs without a
         presence mask. On real series sets a user's own ``TimeStepReshaper`` pipeline
-        gained up to 9 points with it from 200 training rows, and lost up to 1.6 on sets of
+        gained up to 5.6 points with it from 200 training rows, and lost up to 1.6 on sets of
         36-67 rows where the linear model was weak (benchmarks/RESULTS.md, "Real series,
         round 4").
     tabular_units : int, default=32
