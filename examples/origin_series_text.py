@@ -47,6 +47,7 @@ def build_pipeline(numeric_columns, epochs=10, random_state=0):
         sequence_units=64,
         sequence_cell="lstm",  # the origin model's LSTM, without the summary statistics
         sequence_summary=False,
+        sequence_linear=False,  # nor the linear start of the logits
         text_embedding_dim=8,
         text_units=64,
         text_bidirectional=True,
