@@ -768,19 +768,19 @@ def series_from_long(
     name = "series_from_long"
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"{name} needs a pandas DataFrame, got {type(frame).__name__}.")
-    id, time = id_column, time_column
+    key_column, time = id_column, time_column
     values = (
-        [c for c in frame.columns if c not in (id, time)]
+        [c for c in frame.columns if c not in (key_column, time)]
         if value_columns is None
         else list(value_columns)
     )
-    absent = [c for c in [id, time, *values] if c not in frame.columns]
+    absent = [c for c in [key_column, time, *values] if c not in frame.columns]
     if absent:
         raise ValueError(
             f"{name}: no column {absent} in the table; its columns are {list(frame.columns)}."
         )
     if not values:
-        raise ValueError(f"{name}: no value column besides {id!r} and {time!r}.")
+        raise ValueError(f"{name}: no value column besides {key_column!r} and {time!r}.")
     for column in values:
         if not pd.api.types.is_numeric_dtype(frame[column]) or pd.api.types.is_bool_dtype(
             frame[column]
@@ -789,7 +789,7 @@ def series_from_long(
                 f"{name}: column {column!r} holds {frame[column].dtype} values; the "
                 "measurements must be numbers (encode or drop it)."
             )
-    for column in (id, time):
+    for column in (key_column, time):
         blank = frame[column].isna().to_numpy()
         if blank.any():
             where = _plain(frame.index[blank.argmax()])
@@ -798,26 +798,24 @@ def series_from_long(
     bad = ~np.isfinite(measured)
     if bad.any():
         row, col = np.argwhere(bad)[0]
-        key, when = _plain(frame[id].iloc[row]), _plain(frame[time].iloc[row])
+        key, when = _plain(frame[key_column].iloc[row]), _plain(frame[time].iloc[row])
         raise ValueError(
             f"{name}: {values[col]!r} is {measured[row, col]} for id {key!r} at time "
             f"{when!r}; impute it or drop the row first (a missing step would be read as "
             "padding)."
         )
-    repeated = frame.duplicated([id, time]).to_numpy()
+    repeated = frame.duplicated([key_column, time]).to_numpy()
     if repeated.any():
         row = int(repeated.argmax())
         raise ValueError(
-            f"{name}: id {_plain(frame[id].iloc[row])!r} has several rows at time "
+            f"{name}: id {_plain(frame[key_column].iloc[row])!r} has several rows at time "
             f"{_plain(frame[time].iloc[row])!r}; aggregate them first."
         )
-    order = np.lexsort((frame[time].to_numpy(), pd.factorize(frame[id])[0]))
-    ordered = frame.iloc[order]
-    ids = pd.unique(frame[id])
-    cells = {
-        key: group.to_numpy(dtype=np.float64)
-        for key, group in ordered.groupby(id, sort=False)[values]
-    }
+    # Rows by id (in order of first appearance), then by time; one split per id.
+    codes, ids = pd.factorize(frame[key_column])
+    order = np.lexsort((frame[time].to_numpy(), codes))
+    ends = np.cumsum(np.bincount(codes))[:-1]
+    cells = dict(zip(ids, np.split(measured[order], ends), strict=True))
     if index is not None:
         wanted = list(index)
         missing = [key for key in wanted if key not in cells]
@@ -826,7 +824,9 @@ def series_from_long(
                 f"{name}: {len(missing)} id(s) have no row in the long table, e.g. {missing[:5]}."
             )
         ids = wanted
-    return pd.Series([cells[key] for key in ids], index=pd.Index(ids, name=id), dtype=object)
+    return pd.Series(
+        [cells[key] for key in ids], index=pd.Index(ids, name=key_column), dtype=object
+    )
 
 
 def _plain(value: Any) -> Any:
