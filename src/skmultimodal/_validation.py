@@ -21,12 +21,18 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.validation import _check_sample_weight, _num_samples, validate_data
 
 from ._targets import _missing_target_cells, _missing_target_rows
-from .architecture import INPUT_KINDS, INPUT_NDIM, PRESENCE_KIND, infer_input_kind
+from .architecture import (
+    INPUT_KINDS,
+    INPUT_NDIM,
+    PRESENCE_KIND,
+    SINGLE_INPUT_NAME,
+    infer_input_kind,
+)
 from .lazy import LazyImages, take_rows
 from .missing import masked_input_name, presence_key
 
 # Name of the model's input when X is one array instead of a dict.
-SINGLE_INPUT = "input"
+SINGLE_INPUT = SINGLE_INPUT_NAME
 # Largest number of rows of a token input's Embedding (ids 0 .. MAX_VOCABULARY_SIZE - 1).
 # A column of years, zip codes or timestamps taken for token ids would otherwise build an
 # Embedding with as many rows as its largest value (10**9 ids: 22 GB, the process killed).

@@ -40,7 +40,7 @@ BRANCH_NORMS = ("layer", "batch")
 #: How the branches meet: ``"joint"`` (one head over the concatenation), ``"late"`` (one
 #: head and logits per branch, summed) or ``"hybrid"`` (both, summed).
 FUSIONS = ("joint", "late", "hybrid")
-#: The key of a single-array model's input in :func:`linear_start_inputs`.
+#: The name of a single-array model's input (its key in :func:`linear_start_inputs`).
 SINGLE_INPUT_NAME = "input"
 # wide_inputs="sparse": every sparse input of a model that also has a dense input.
 WIDE_SPARSE = "sparse"
