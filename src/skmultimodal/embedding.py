@@ -140,21 +140,120 @@ def _plain(value: Any) -> bool:
     return value is None or isinstance(value, (str, os.PathLike, tuple, list, int))
 
 
-def _check_cache_dir(cache_dir) -> None:
+def _check_cache_dir(cache_dir, owner: str = "ImageEmbedder") -> None:
     """ValueError when ``cache_dir``, or a folder above it, is an existing non-folder."""
     if cache_dir is None:
         return
     if os.fspath(cache_dir) == "":
-        raise ValueError("ImageEmbedder(cache_dir='') names no folder; give a folder or None.")
+        raise ValueError(f"{owner}(cache_dir='') names no folder; give a folder or None.")
     for folder in (Path(cache_dir), *Path(cache_dir).parents):
         if folder.exists() and not folder.is_dir():
             raise ValueError(
-                f"ImageEmbedder(cache_dir={os.fspath(cache_dir)!r}): {os.fspath(folder)!r} "
+                f"{owner}(cache_dir={os.fspath(cache_dir)!r}): {os.fspath(folder)!r} "
                 "is a file, not a folder; give a folder for the embedding cache."
             )
 
 
-class ImageEmbedder(TransformerMixin, BaseEstimator):
+def cached_embeddings(
+    keys: list[str], items: list, folder: Path | None, embed, width
+) -> np.ndarray:
+    """The embedding of each item, read from ``folder`` or computed and written there.
+
+    ``keys[i]`` is the content hash of ``items[i]``; ``embed(items)`` runs the backbone once
+    per distinct key not in the cache (one call for all of them) and returns one 1-D float32
+    array per item; ``width()`` is the embedding width (for an empty input). The entries of
+    ``folder`` (None: no cache) are ``<key[:2]>/<key>.f4``, written atomically.
+    """
+    found: dict[str, np.ndarray] = {}
+    if folder is not None:
+        for key in dict.fromkeys(keys):
+            entry = _load_entry(folder / key[:2] / f"{key}{_ENTRY_SUFFIX}", None)
+            if entry is not None:
+                found[key] = entry
+    # One backbone pass per distinct content not in the cache.
+    missing = {key: item for key, item in zip(keys, items, strict=True) if key not in found}
+    if missing:
+        for key, embedding in zip(missing, embed(list(missing.values())), strict=True):
+            found[key] = embedding
+            if folder is not None:
+                _atomic_save(folder / key[:2] / f"{key}{_ENTRY_SUFFIX}", embedding)
+    if not keys:
+        return np.zeros((0, width()), dtype=np.float32)
+    widths = {found[key].shape[0] for key in keys}
+    if len(widths) > 1:
+        raise ValueError(
+            f"The embedding cache under {folder} holds embeddings of several widths "
+            f"{sorted(widths)}; delete that folder."
+        )
+    return np.stack([found[key] for key in keys]).astype(np.float32, copy=False)
+
+
+class _CachedEmbedder:
+    """What :class:`ImageEmbedder` and ``TextEmbedder`` share: the parameters that decide
+    an embedding (``_identity_params``) may not change between fit and transform, the
+    network built on first use is not pickled, and the output is a float32 table.
+
+    A subclass defines ``_identity_params`` and ``_width()`` and calls
+    ``_record_identity()`` at the end of ``fit``.
+    """
+
+    _identity_params: tuple = ()
+
+    def _identity(self) -> tuple:
+        return tuple(getattr(self, name) for name in self._identity_params)
+
+    def _record_identity(self) -> None:
+        # The network of another backbone, built by an earlier transform, is not reused.
+        vars(self).pop("_embedding_model", None)
+        self._fitted_identity = self._identity()
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """``embedding0``, ``embedding1``, ... (builds the backbone to learn the width).
+
+        Returns
+        -------
+        ndarray of str
+        """
+        check_is_fitted(self)
+        self._check_unchanged_since_fit()
+        return np.asarray([f"embedding{i}" for i in range(self._width())], dtype=object)
+
+    def _check_unchanged_since_fit(self) -> None:
+        """ValueError when a parameter of ``_identity_params`` changed after fit: the
+        embeddings would be another network's, stored under the fitted one's key."""
+        fitted = vars(self).get("_fitted_identity")
+        if fitted is None:  # fitted by an older version: nothing recorded
+            return
+        changed = [
+            name
+            for name, before, after in zip(
+                self._identity_params, fitted, self._identity(), strict=True
+            )
+            if not (before is after or (_plain(before) and _plain(after) and before == after))
+        ]
+        if changed:
+            raise ValueError(
+                f"{type(self).__name__}'s {', '.join(changed)} changed since fit (set_params); "
+                "call fit again before transform, which would otherwise mix two networks' "
+                "embeddings and cache them under the fitted one's key."
+            )
+
+    def __getstate__(self) -> dict:
+        state = dict(super().__getstate__())
+        state.pop("_embedding_model", None)  # rebuilt on first use in the new process
+        return state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.one_d_array = True
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.transformer_tags.preserves_dtype = []
+        tags.non_deterministic = False
+        return tags
+
+
+class ImageEmbedder(_CachedEmbedder, TransformerMixin, BaseEstimator):
     """Turn a column of image paths into a pretrained backbone's pooled features.
 
     Each image is loaded as :class:`~skmultimodal.ImageLoader` loads it (Pillow, RGB,
@@ -214,6 +313,7 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
     0
     """
 
+    _identity_params = ("backbone", "weights", "target_size")
     _parameter_constraints: dict = {
         "backbone": "no_validation",
         "weights": [str, os.PathLike, None],
@@ -266,9 +366,7 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
         validate_data(self, X, reset=True, skip_check_array=True)
         self.n_features_in_ = 1
         self.backbone_key_ = self._backbone_key()
-        # The network of another backbone, built by an earlier transform, is not reused.
-        vars(self).pop("_embedding_model", None)
-        self._fitted_identity = (self.backbone, self.weights, self.target_size)
+        self._record_identity()
         return self
 
     def transform(self, X: Any) -> np.ndarray:
@@ -305,63 +403,8 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
                 raise FileNotFoundError(
                     f"ImageEmbedder cannot read the image of row {row}: {path!r} ({error})."
                 ) from error
-        found: dict[str, np.ndarray] = {}
         folder = None if self.cache_dir is None else Path(self.cache_dir, self.backbone_key_)
-        if folder is not None:
-            for digest in dict.fromkeys(digests):
-                entry = _load_entry(folder / digest[:2] / f"{digest}{_ENTRY_SUFFIX}", None)
-                if entry is not None:
-                    found[digest] = entry
-        # One backbone pass per distinct image content not in the cache.
-        missing = {digest: path for digest, path in zip(digests, paths, strict=True)}
-        missing = {d: p for d, p in missing.items() if d not in found}
-        if missing:
-            computed = self._embed(list(missing.values()))
-            for digest, embedding in zip(missing, computed, strict=True):
-                found[digest] = embedding
-                if folder is not None:
-                    _atomic_save(folder / digest[:2] / f"{digest}{_ENTRY_SUFFIX}", embedding)
-        if not paths:
-            return np.zeros((0, self._width()), dtype=np.float32)
-        widths = {found[d].shape[0] for d in digests}
-        if len(widths) > 1:
-            raise ValueError(
-                f"The embedding cache under {folder} holds embeddings of several widths "
-                f"{sorted(widths)}; delete that folder."
-            )
-        return np.stack([found[d] for d in digests]).astype(np.float32, copy=False)
-
-    def get_feature_names_out(self, input_features=None) -> np.ndarray:
-        """``embedding0``, ``embedding1``, ... (builds the backbone to learn the width).
-
-        Returns
-        -------
-        ndarray of str
-        """
-        check_is_fitted(self)
-        self._check_unchanged_since_fit()
-        return np.asarray([f"embedding{i}" for i in range(self._width())], dtype=object)
-
-    def _check_unchanged_since_fit(self) -> None:
-        """ValueError when ``backbone``, ``weights`` or ``target_size`` changed after fit:
-        the embeddings would be another network's, stored under the fitted one's key."""
-        fitted = vars(self).get("_fitted_identity")
-        if fitted is None:  # fitted by an older version: nothing recorded
-            return
-        now = (self.backbone, self.weights, self.target_size)
-        changed = [
-            name
-            for name, before, after in zip(
-                ("backbone", "weights", "target_size"), fitted, now, strict=True
-            )
-            if not (before is after or (_plain(before) and _plain(after) and before == after))
-        ]
-        if changed:
-            raise ValueError(
-                f"ImageEmbedder's {', '.join(changed)} changed since fit (set_params); call "
-                "fit again before transform, which would otherwise mix two networks' "
-                "embeddings and cache them under the fitted one's key."
-            )
+        return cached_embeddings(digests, paths, folder, self._embed, self._width)
 
     # -- the backbone -----------------------------------------------------------------
     def _backbone_key(self) -> str:
@@ -425,17 +468,3 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
             _BACKBONE_IMAGES[0] += len(batch)
             out.extend(features)
         return out
-
-    def __getstate__(self) -> dict:
-        state = dict(super().__getstate__())
-        state.pop("_embedding_model", None)  # rebuilt on first use in the new process
-        return state
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.one_d_array = True
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        tags.transformer_tags.preserves_dtype = []
-        tags.non_deterministic = False
-        return tags
