@@ -14,6 +14,8 @@ _PUBLIC = {
     "ImageEmbedder": "embedding",
     "TextTokenizer": "text",
     "TextTfidfVectorizer": "text",
+    "BackboneTokenizer": "text_backbone",
+    "TextEmbedder": "text_backbone",
     "TimeStepReshaper": "sequence",
     "ArrayColumnStacker": "sequence",
     "MultiInputTransformer": "compose",

@@ -50,6 +50,8 @@ class _ModelBuilding:
         "image_backbone",
         "image_backbone_weights",
         "image_backbone_trainable",
+        "text_backbone",
+        "text_backbone_trainable",
         "text_embedding_trainable",
     )
 

@@ -75,6 +75,8 @@ _PARAMETER_CONSTRAINTS: dict = {
     "image_backbone": [None, str, keras.Model],
     "image_backbone_weights": [None, str, os.PathLike],
     "image_backbone_trainable": ["boolean", Interval(numbers.Integral, 0, None, closed="left")],
+    "text_backbone": [None, str, os.PathLike, keras.Model],
+    "text_backbone_trainable": ["boolean", Interval(numbers.Integral, 0, None, closed="left")],
     "text_embedding_trainable": ["boolean"],
     "optimizer": [str, keras.optimizers.Optimizer, type],
     "loss": [str, callable, Mapping, list, tuple, None],
@@ -239,6 +241,7 @@ class _ParameterValidation:
         _check_backbone_params(
             self.image_backbone, self.image_backbone_weights, self.image_backbone_trainable
         )
+        _check_text_backbone_params(self.text_backbone, self.text_backbone_trainable)
 
     _parameter_constraints: dict = _PARAMETER_CONSTRAINTS
 
@@ -337,8 +340,25 @@ def _check_backbone_params(backbone, weights, trainable) -> None:
                 f"image_backbone_weights={path!r}: Keras reads weights from files named "
                 f"*{', *'.join(_WEIGHTS_SUFFIXES)} (model.save_weights('backbone.weights.h5'))."
             )
+    _check_trainable(trainable, "image_backbone_trainable")
+
+
+def _check_trainable(trainable, parameter: str) -> None:
     if not (isinstance(trainable, (bool, np.bool_)) or _is_int_at_least(trainable, 0)):
         raise ValueError(
-            "image_backbone_trainable must be True, False or the number of top layers to "
+            f"{parameter} must be True, False or the number of top layers to "
             f"train (an integer >= 0); got {trainable!r}."
         )
+
+
+def _check_text_backbone_params(backbone, trainable) -> None:
+    """Check ``text_backbone`` (a keras-hub preset or a ``keras.Model``; keras-hub is
+    installed) and ``text_backbone_trainable``."""
+    _check_trainable(trainable, "text_backbone_trainable")
+    if backbone is None:
+        return
+    from .text_backbone import check_preset, import_keras_hub
+
+    if not isinstance(backbone, keras.Model):
+        check_preset(backbone, "text_backbone")
+    import_keras_hub("text_backbone")

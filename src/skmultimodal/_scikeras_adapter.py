@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 import inspect
 import tempfile
+import warnings
 from collections import defaultdict
 from collections.abc import Mapping
 from pathlib import Path
@@ -108,6 +109,8 @@ class _MultiInputWrapper(_ParameterValidation, _InputValidation, _ModelBuilding,
         image_backbone=None,
         image_backbone_weights="imagenet",
         image_backbone_trainable=False,
+        text_backbone=None,
+        text_backbone_trainable=False,
         text_embedding_trainable=True,
         text_embedding_dim=100,
         text_units=256,
@@ -153,6 +156,8 @@ class _MultiInputWrapper(_ParameterValidation, _InputValidation, _ModelBuilding,
         self.image_backbone = image_backbone
         self.image_backbone_weights = image_backbone_weights
         self.image_backbone_trainable = image_backbone_trainable
+        self.text_backbone = text_backbone
+        self.text_backbone_trainable = text_backbone_trainable
         self.text_embedding_trainable = text_embedding_trainable
         self.text_embedding_dim = text_embedding_dim
         self.text_units = text_units
@@ -323,8 +328,9 @@ class _MultiInputWrapper(_ParameterValidation, _InputValidation, _ModelBuilding,
 
     # -- persistence ------------------------------------------------------------------
     # Keras objects that are stored as the bytes of a ``.keras`` archive: the fitted
-    # model, and the ``model`` and ``image_backbone`` parameters when they are models.
-    _keras_model_attributes = ("model", "model_", "image_backbone")
+    # model, and the ``model``, ``image_backbone`` and ``text_backbone`` parameters when
+    # they are models.
+    _keras_model_attributes = ("model", "model_", "image_backbone", "text_backbone")
 
     def __getstate__(self) -> dict:
         """Plain-data state for pickle, joblib and ``skops.io``.
@@ -364,9 +370,25 @@ class _MultiInputWrapper(_ParameterValidation, _InputValidation, _ModelBuilding,
                 for name in list(state)
                 if not name.startswith("_") and not name.endswith("_") and name not in known
             }
+        text_backbone = state.get("text_backbone") is not None
+        if text_backbone:
+            # A keras-hub backbone's layers are registered when keras_hub is imported.
+            from .text_backbone import import_keras_hub
+
+            import_keras_hub(type(self).__name__)
         for name in self._keras_model_attributes:
             if isinstance(state.get(name), bytes):
-                state[name] = _keras_model_from_bytes(state[name], type(self).__name__)
+                with warnings.catch_warnings():
+                    if text_backbone:
+                        # A frozen keras-hub layer's sublayers are built trainable on load
+                        # (refrozen below), so the optimizer counts more variables than were
+                        # saved and starts afresh: only a warm start after loading sees it.
+                        warnings.filterwarnings(
+                            "ignore", "Skipping variable loading for optimizer", UserWarning
+                        )
+                    state[name] = _keras_model_from_bytes(state[name], type(self).__name__)
+                    if text_backbone:
+                        _refreeze(state[name])
         super().__setstate__(state)
         if "model_" not in state:
             return
@@ -415,6 +437,18 @@ def _keras_model_from_bytes(archive: bytes, owner: str):
                 "with keras.saving.register_keras_serializable and import their module "
                 "before loading."
             ) from error
+
+
+def _refreeze(model) -> None:
+    """Freeze again the sublayers of every frozen layer of a loaded ``model``.
+
+    Keras restores a layer's own ``trainable=False`` from its config, but a keras-hub layer
+    (``TransformerEncoder``...) creates its sublayers when it is built, trainable.
+    """
+    frozen = [layer for layer in model._flatten_layers(include_self=False) if not layer.trainable]
+    for layer in frozen:
+        for sublayer in layer._flatten_layers(include_self=False):
+            sublayer.trainable = False
 
 
 def _merged_signature(init):

@@ -599,12 +599,26 @@ class _InputValidation:
         self.input_dtypes_ = {key: array.dtype.name for key, array in arrays.items()}
         self.sparse_inputs_ = [key for key, array in arrays.items() if sparse.issparse(array)]
         vocabulary = {}
+        backbone_size = self._text_backbone_vocabulary_size(arrays, kinds)
         for key, array in arrays.items():
             if kinds[key] == "tokens":
                 if array.size and array.min() < 0:
                     raise ValueError(f"Input {key!r} holds negative token ids; ids must be >= 0.")
                 vocabulary[key] = int(array.max()) + 1 if array.size else 1
+                if backbone_size is not None:
+                    _check_backbone_token_ids(key, vocabulary[key], backbone_size)
+                    # Every id of the backbone's vocabulary may appear at predict time.
+                    vocabulary[key] = backbone_size
         self.vocabulary_sizes_ = vocabulary
+
+    def _text_backbone_vocabulary_size(self, arrays: dict, kinds: dict) -> int | None:
+        """The number of ids ``text_backbone`` reads, when it reads token-id inputs."""
+        backbone = getattr(self, "text_backbone", None)
+        if backbone is None or "tokens" not in kinds.values():
+            return None
+        from .text_backbone import backbone_vocabulary_size
+
+        return backbone_vocabulary_size(backbone)
 
     def _check_fitted_on_dict(self, arrays: dict) -> None:
         if self.input_names_ is None:
@@ -651,3 +665,13 @@ class _InputValidation:
             return X, y, sample_weight
         # Zero-weight samples are dropped, as if they were not in the data.
         return take_rows(X, keep), take_rows(y, keep), sample_weight[keep]
+
+
+def _check_backbone_token_ids(key: str, n_ids: int, backbone_size: int) -> None:
+    """ValueError when the token ids of ``key`` exceed the text backbone's vocabulary."""
+    if n_ids > backbone_size:
+        raise ValueError(
+            f"Input {key!r} holds token ids up to {n_ids - 1}, but text_backbone reads ids "
+            f"in [0, {backbone_size - 1}]; tokenize that column with "
+            "BackboneTokenizer(<the text_backbone preset>), not TextTokenizer."
+        )

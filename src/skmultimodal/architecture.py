@@ -1067,7 +1067,11 @@ def build_branch(inputs, spec: InputSpec, params: Mapping, normalize: bool = Tru
     """
     # Image and pooled-text features get a Dropout layer; recurrent cells drop their inputs.
     pooled = spec.kind == "image" or (
-        spec.kind == "tokens" and params.get("text_cell", "lstm") in ("pool", "conv")
+        spec.kind == "tokens"
+        and (
+            params.get("text_cell", "lstm") in ("pool", "conv")
+            or params.get("text_backbone") is not None
+        )
     )
     pooled_dropout = params["dropout"] if pooled else 0.0
     features = _branch_features(inputs, spec, params)
@@ -1081,6 +1085,8 @@ def _branch_features(inputs, spec: InputSpec, params: Mapping):
     if spec.kind == "image" and params.get("image_backbone") is not None:
         shared = with_shared_backbone(params)["image_backbone"]
         return shared(inputs, augmentation=params.get("image_augmentation", ()))
+    if spec.kind == "tokens" and params.get("text_backbone") is not None:
+        return with_shared_backbone(params)["text_backbone"](inputs)
     if spec.kind == "image":
         return build_image_branch(
             inputs,
@@ -1506,7 +1512,7 @@ def build_multi_input_model(
     fusion = params.get("fusion", "joint")
     if fusion not in FUSIONS:
         raise ValueError(f"Unknown fusion {fusion!r}; expected one of {FUSIONS}.")
-    params = with_shared_backbone(params)  # image inputs share one backbone
+    params = with_shared_backbone(params)  # image (text) inputs share one backbone
     if isinstance(specs, InputSpec):
         named = params.get("wide_inputs")
         if named is not None and not isinstance(named, str) and len(named):
@@ -1895,24 +1901,28 @@ class SharedBackbone:
 
 
 def with_shared_backbone(params: Mapping) -> Mapping:
-    """``params`` with ``image_backbone`` made a :class:`SharedBackbone` (once per model).
+    """``params`` with ``image_backbone`` made a :class:`SharedBackbone` and
+    ``text_backbone`` a :class:`SharedTextBackbone` (once per model).
 
     Examples
     --------
     >>> with_shared_backbone({"image_backbone": None})
     {'image_backbone': None}
     """
+    shared = {}
     backbone = params.get("image_backbone")
-    if backbone is None or isinstance(backbone, SharedBackbone):
-        return params
-    return {
-        **params,
-        "image_backbone": SharedBackbone(
+    if backbone is not None and not isinstance(backbone, SharedBackbone):
+        shared["image_backbone"] = SharedBackbone(
             backbone,
             params.get("image_backbone_weights", IMAGENET),
             params.get("image_backbone_trainable", False),
-        ),
-    }
+        )
+    text = params.get("text_backbone")
+    if text is not None and not isinstance(text, SharedTextBackbone):
+        shared["text_backbone"] = SharedTextBackbone(
+            text, params.get("text_backbone_trainable", False)
+        )
+    return {**params, **shared} if shared else params
 
 
 def pretrained_embedding(
@@ -1955,3 +1965,133 @@ def pretrained_embedding(
     layer.build((None, None))
     layer.embeddings.assign(weights)
     return layer
+
+
+# -- pretrained text backbones (keras-hub) ----------------------------------------------
+@keras.saving.register_keras_serializable(package="skmultimodal")
+class TextBackboneInputs(layers.Layer):
+    """The padding mask and segment ids of a batch of token ids: what a keras-hub text
+    backbone reads besides the ids (one segment: every id is in segment 0).
+
+    Parameters
+    ----------
+    pad_token_id : int, default=0
+        The id that pads the token ids (``BackboneTokenizer.pad_token_id_``).
+
+    Examples
+    --------
+    >>> mask, segments = TextBackboneInputs(0)(np.array([[2, 5, 3, 0]]))
+    >>> np.asarray(mask).tolist(), np.asarray(segments).tolist()
+    ([[1, 1, 1, 0]], [[0, 0, 0, 0]])
+    """
+
+    def __init__(self, pad_token_id: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.pad_token_id = int(pad_token_id)
+
+    def call(self, token_ids):
+        mask = ops.cast(ops.not_equal(token_ids, self.pad_token_id), "int32")
+        return mask, ops.zeros_like(mask)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape, input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "pad_token_id": self.pad_token_id}
+
+
+def make_text_backbone(backbone, trainable: bool | int = False) -> keras.Model:
+    """A new text backbone: loaded from a keras-hub preset, or a copy of a user's model.
+
+    Parameters
+    ----------
+    backbone : str, os.PathLike or keras.Model
+        A keras-hub preset (a local folder, or a name keras-hub downloads), or a model
+        (e.g. ``keras_hub.models.BertBackbone(...)``), rebuilt from its config with its
+        weights copied: the user's model is never modified.
+    trainable : bool or int, default=False
+        False freezes every weight; True trains them all; an integer ``k`` trains only the
+        top ``k`` layers that have weights (as :func:`make_image_backbone`).
+
+    Returns
+    -------
+    keras.Model
+        Token inputs (a dict, as the backbone's) to the sequence output ``(batch, tokens,
+        features)``: a backbone's other outputs (BERT's ``pooled_output``) and the layers
+        only they use are left out, so that the top layers are those under the pooling.
+    """
+    if isinstance(backbone, keras.Model):
+        net = type(backbone).from_config(backbone.get_config())
+        net.set_weights(backbone.get_weights())
+    else:
+        from .text_backbone import load_from_preset
+
+        net = load_from_preset("Backbone", backbone, "text_backbone")
+    if isinstance(net.output, dict) and "sequence_output" in net.output:
+        net = keras.Model(net.input, net.output["sequence_output"])
+    _set_trainable(net, trainable)
+    return net
+
+
+class SharedTextBackbone:
+    """One text backbone for all the token-id inputs of a model (one set of weights).
+
+    Each input is fed to the backbone with its padding mask (ids equal to the padding
+    id are padding) and segment ids where the backbone reads them; the backbone's
+    sequence output is averaged over the tokens that are not padding.
+
+    Parameters
+    ----------
+    backbone, trainable
+        As in :func:`make_text_backbone`.
+    pad_token_id : int or None, default=None
+        None: the preset tokenizer's padding id (0 for a ``keras.Model``, BERT's
+        ``[PAD]``).
+
+    Examples
+    --------
+    >>> import keras_hub
+    >>> bert = keras_hub.models.BertBackbone(
+    ...     vocabulary_size=10, num_layers=1, num_heads=1, hidden_dim=4, intermediate_dim=4)
+    >>> shared = SharedTextBackbone(bert)
+    >>> a, b = keras.Input((6,), dtype="int32"), keras.Input((9,), dtype="int32")
+    >>> shared(a).shape, shared(b).shape, shared.net is not bert
+    ((None, 4), (None, 4), True)
+    """
+
+    def __init__(self, backbone, trainable: bool | int = False, pad_token_id: int | None = None):
+        self.backbone = backbone
+        self.trainable = trainable
+        self.pad_token_id = pad_token_id
+        self.net = None
+
+    def __call__(self, token_ids):
+        """Pooled backbone features of one token-id input: ``(batch, features)``."""
+        if self.net is None:
+            from .text_backbone import padding_token_id
+
+            self.net = make_text_backbone(self.backbone, self.trainable)
+            self.net.name = "text_backbone"
+            if self.pad_token_id is None:
+                self.pad_token_id = padding_token_id(self.backbone)
+        longest = self.net.get_config().get("max_sequence_length")
+        if (
+            longest is not None
+            and token_ids.shape[-1] is not None
+            and token_ids.shape[-1] > longest
+        ):
+            raise ValueError(
+                f"A token-id input has {token_ids.shape[-1]} ids per text, but text_backbone "
+                f"reads at most {longest} (its max_sequence_length); tokenize with "
+                f"BackboneTokenizer(sequence_length<={longest})."
+            )
+        mask, segments = TextBackboneInputs(self.pad_token_id)(token_ids)
+        if isinstance(self.net.input, dict):
+            feeds = {"token_ids": token_ids, "padding_mask": mask}
+            if "segment_ids" in self.net.input:
+                feeds["segment_ids"] = segments
+        else:
+            feeds = token_ids
+        # A frozen backbone runs in inference mode (no dropout); a trained one follows fit.
+        outputs = self.net(feeds, training=False if self.trainable is False else None)
+        return MaskedGlobalAveragePooling1D()(outputs, mask=ops.cast(mask, "bool"))

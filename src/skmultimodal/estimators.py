@@ -96,6 +96,22 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         False freezes the backbone (only the head learns); True trains it all; an integer
         ``k`` trains its top ``k`` layers that have weights. Batch normalisation inside
         the backbone always runs in inference mode.
+    text_backbone : None, str, os.PathLike or keras.Model, default=None
+        A pretrained keras-hub text encoder in place of the text cells, for the token-id
+        inputs made by :class:`~skmultimodal.text_backbone.BackboneTokenizer` with the same
+        preset: a local preset folder (``backbone.save_to_preset(folder)``), a preset name
+        (downloaded by keras-hub on first use) or a ``keras.Model`` such as
+        ``keras_hub.models.BertBackbone(...)`` (the estimator uses a copy). The model
+        derives each text's padding mask from the padding id (the preset tokenizer's; 0
+        for a ``keras.Model``) and averages the backbone's sequence output over the
+        tokens. All token-id inputs share one backbone (one set of weights), e.g. a title
+        and a review column. ``text_embedding_dim``, ``text_units`` and ``text_cell`` are
+        then not used. Needs keras-hub (``pip install "skmultimodal[text]"``); see
+        docs/user_guide/text_backbones.md. None (the default) keeps the text cells.
+    text_backbone_trainable : bool or int, default=False
+        False freezes the text backbone (it runs in inference mode, only the head
+        learns); True trains it all; an integer ``k`` trains its top ``k`` layers that
+        have weights.
     text_embedding_trainable : bool, default=True
         For a text input whose ``TextTokenizer`` was fitted with ``pretrained_vectors``
         in the same pipeline: its ``Embedding`` starts from the tokenizer's
@@ -496,8 +512,8 @@ class MultiInputKerasRegressor(_MultiInputWrapper, KerasRegressor, metaclass=_Sk
     Parameters
     ----------
     model, input_kinds, image_filters, image_pooling, image_augmentation, image_backbone, \
-image_backbone_weights, image_backbone_trainable, text_embedding_trainable, \
-text_embedding_dim, text_units, \
+image_backbone_weights, image_backbone_trainable, text_backbone, \
+text_backbone_trainable, text_embedding_trainable, text_embedding_dim, text_units, \
 text_bidirectional, text_cell, sequence_units, sequence_cell, sequence_bidirectional, \
 sequence_summary, sequence_linear, \
 tabular_units, head_units, dropout, recurrent_dropout, batch_norm, wide_inputs, wide_l2, \
