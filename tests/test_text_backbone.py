@@ -324,3 +324,33 @@ def test_errors_name_the_parameter_and_the_remedy(preset, monkeypatch):
     monkeypatch.setitem(sys.modules, "keras_hub", None)
     with pytest.raises(ImportError, match=r'pip install "skmultimodal\[text\]"'):
         TextEmbedder(preset).fit(["good"])
+
+
+def test_make_multimodal_pipeline_routes_text_backbone(preset):
+    from skmultimodal.auto import make_multimodal_pipeline
+
+    X, y = reviews(30)
+    X = X[["review", "stars"]]
+    params = dict(epochs=1, batch_size=64, run_eagerly=True, head_units=())
+    pipe = make_multimodal_pipeline(
+        X,
+        y,
+        roles={"review": "text", "stars": "numeric"},
+        text_backbone=preset,
+        model_params=params,
+        tfidf_features=None,
+        text_scores=False,
+        random_state=0,
+    )
+    steps = {name: step for name, step, _ in pipe.named_steps["prep"].transformers}
+    assert isinstance(steps["text"], BackboneTokenizer)
+    # 128 tokens, cut to what the tiny BERT reads (max_sequence_length=32).
+    assert (steps["text"].preset, steps["text"].sequence_length) == (preset, 32)
+    assert pipe.named_steps["clf"].text_backbone == preset
+    assert pipe.fit(X, y).predict_proba(X).shape == (30, 2)
+    assert pipe.named_steps["clf"].model_.get_layer("text_backbone").trainable is False
+    with pytest.raises(ValueError, match="does not take on_missing='mask'"):
+        make_multimodal_pipeline(X, y, text_backbone=preset, on_missing="mask")
+    with pytest.raises(TypeError, match="needs a keras-hub preset"):
+        make_multimodal_pipeline(X, y, text_backbone=keras_hub.models.Backbone.from_preset(preset))
+

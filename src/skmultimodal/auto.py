@@ -41,6 +41,7 @@ from .sequence import (
     TimeStepReshaper,
 )
 from .text import TextLinearScores, TextTfidfVectorizer, TextTokenizer
+from .text_backbone import BackboneTokenizer, preset_max_sequence_length
 
 __all__ = [
     "DEFAULT_MODEL_PARAMS",
@@ -76,6 +77,9 @@ _MAX_IMAGE_SIDE = 64
 _IMAGE_SIZE_SAMPLE = 50
 # Longer texts are truncated (keeping their end, TextTokenizer's default) to this many words.
 _MAX_TEXT_LEN = 200
+# Token ids per text of the BackboneTokenizer steps (text_backbone=): BERT's usual
+# fine-tuning length, at most the backbone's max_sequence_length.
+_BACKBONE_TOKENS = 128
 _MAX_WORDS = 20_000
 # Columns of the TF-IDF input added next to each text column's token ids (see
 # make_multimodal_pipeline); a sparse model input, so only non-zero weights take memory.
@@ -709,6 +713,7 @@ def _prep_steps(
     task: str = "classification",
     random_state: int | None = None,
     sequence_scores: bool = False,
+    text_backbone: str | os.PathLike | None = None,
 ) -> list[tuple[str, Any, Any]]:
     steps = []
     images, texts = roles.columns("image"), roles.columns("text")
@@ -723,11 +728,18 @@ def _prep_steps(
         )
         steps.append((_step_name("image", column, len(images)), loader, column))
     for column in texts:
-        tokenizer = TextTokenizer(
-            max_words=_MAX_WORDS,
-            max_len=_text_len(X, column),
-            on_missing="mask" if on_missing == "mask" else "empty",
-        )
+        if text_backbone is None:
+            tokenizer = TextTokenizer(
+                max_words=_MAX_WORDS,
+                max_len=_text_len(X, column),
+                on_missing="mask" if on_missing == "mask" else "empty",
+            )
+        else:
+            # A str, not a Path: skops.io trusts str.
+            tokenizer = BackboneTokenizer(
+                os.fspath(text_backbone),
+                sequence_length=min(_BACKBONE_TOKENS, preset_max_sequence_length(text_backbone)),
+            )
         name = _step_name("text", column, len(texts))
         steps.append((name, tokenizer, column))
         if tfidf_features:
@@ -1075,6 +1087,7 @@ def make_multimodal_pipeline(
     classifier_params: Mapping[str, Any] | None = None,
     regressor_params: Mapping[str, Any] | None = None,
     overrides: Mapping[str, str] | None = None,
+    text_backbone: str | os.PathLike | None = None,
     **column_overrides: str,
 ) -> Any:
     """A ready ``Pipeline`` for the table ``X``, with one model input per detected role.
@@ -1185,6 +1198,15 @@ def make_multimodal_pipeline(
         the small real series sets of benchmarks/RESULTS.md ("Real series") that linear
         model beat the networks on some sets; with its scores as an input the network
         starts from it. Needs a 1-D ``y`` and ``on_missing="error"``; left out otherwise.
+    text_backbone : str, os.PathLike or None, default=None
+        A keras-hub preset (a local folder, or a name keras-hub downloads) to encode the
+        text columns with: each ``"text"`` step is then
+        ``BackboneTokenizer(text_backbone, sequence_length=128)`` (at most the
+        backbone's ``max_sequence_length``) instead of ``TextTokenizer``, and the
+        estimator gets ``text_backbone`` (frozen unless ``model_params`` sets
+        ``text_backbone_trainable``); see docs/user_guide/text_backbones.md.
+        ``model_params={"text_backbone": ...}`` does the same. Not with
+        ``on_missing="mask"`` nor ``ensemble=True``.
     image_on_error : {"raise", "zeros"}, default="raise"
         ``on_error`` of the ``ImageLoader`` steps, at fit and at every later predict:
         ``"raise"`` refuses a missing path (``None``/NaN) or a missing, unreadable or
@@ -1282,6 +1304,7 @@ def make_multimodal_pipeline(
         task, _ = detect_task(None, task) if task != "auto" else ("classification", "")
     else:
         task, _ = detect_task(y, task)
+    text_backbone = _text_backbone_of(text_backbone, model_params, on_missing, ensemble)
     steps = _prep_steps(
         X,
         roles,
@@ -1295,8 +1318,11 @@ def make_multimodal_pipeline(
         task,
         random_state,
         sequence_scores and y is not None and np.ndim(y) == 1,
+        text_backbone,
     )
     user_params = _deprecated_model_params(model_params, task, classifier_params, regressor_params)
+    if text_backbone is not None:
+        user_params = {**(user_params or {}), "text_backbone": os.fspath(text_backbone)}
     if ensemble:
         return _ensemble_for(
             task,
@@ -1351,6 +1377,36 @@ def make_multimodal_pipeline(
             n_blocks = _conv_blocks_that_fit(min(min(size) for size in sizes))
             params["image_filters"] = tuple(params["image_filters"][:n_blocks])
     return Pipeline([("prep", MultiInputTransformer(steps)), ("clf", Estimator(**params))])
+
+
+def _text_backbone_of(text_backbone, model_params, on_missing: str, ensemble: bool):
+    """The preset of the text steps and the estimator: ``text_backbone``, or
+    ``model_params["text_backbone"]``; a clear error for what it cannot go with."""
+    from_params = (model_params or {}).get("text_backbone")
+    if text_backbone is None:
+        text_backbone = from_params
+    elif from_params is not None and from_params != text_backbone:
+        raise ValueError(
+            "make_multimodal_pipeline got text_backbone both as a keyword and in "
+            "model_params; give it once."
+        )
+    if text_backbone is None:
+        return None
+    if not isinstance(text_backbone, (str, os.PathLike)):
+        raise TypeError(
+            "make_multimodal_pipeline(text_backbone=...) needs a keras-hub preset (a local "
+            "folder or a preset name): its tokenizer makes the token ids of the text steps. "
+            f"Got {type(text_backbone).__name__}; to use a keras.Model, build the pipeline "
+            "with BackboneTokenizer steps and MultiInputKerasClassifier(text_backbone=model)."
+        )
+    if on_missing == "mask" or ensemble:
+        option = "on_missing='mask'" if on_missing == "mask" else "ensemble=True"
+        raise ValueError(
+            f"make_multimodal_pipeline(text_backbone=...) does not take {option} (the "
+            "BackboneTokenizer steps read a missing text as an empty text); leave it out, "
+            "or build the pipeline yourself."
+        )
+    return text_backbone
 
 
 def _ensemble_for(task, roles, model_params, *, fixed, **params):

@@ -229,6 +229,17 @@ def backbone_vocabulary_size(backbone: Any) -> int | None:
     return None if size is None else int(size)
 
 
+def preset_max_sequence_length(preset: str | os.PathLike) -> int:
+    """The most token ids per text a preset's backbone reads (its
+    ``max_sequence_length``), read from a local folder's ``config.json``; 512 (BERT's) for
+    a preset name or a configuration that does not say."""
+    path = Path(os.fspath(preset), _CONFIG)
+    if not path.is_file():
+        return 512
+    config = json.loads(path.read_text(encoding="utf-8")).get("config", {})
+    return int(config.get("max_sequence_length") or 512)
+
+
 def preset_identity(preset: str | os.PathLike) -> dict:
     """What identifies a preset's computation: a folder's files (names and SHA-256 of their
     bytes), or a preset name (a published preset does not change)."""
