@@ -354,3 +354,20 @@ def test_make_multimodal_pipeline_routes_text_backbone(preset):
     with pytest.raises(TypeError, match="needs a keras-hub preset"):
         make_multimodal_pipeline(X, y, text_backbone=keras_hub.models.Backbone.from_preset(preset))
 
+
+def test_export_puts_the_tokenizer_in_the_graph(preset, tmp_path):
+    import tensorflow as tf
+    import tensorflow_text  # noqa: F401  (registers the tokenizer's ops for loading)
+
+    from skmultimodal import export
+
+    X, y = reviews(24)
+    X.loc[3, "review"] = None  # a missing text: "" in the graph
+    pipe = backbone_pipeline(preset, clf__epochs=1).fit(X, y)
+    folder = export(pipe, tmp_path / "served")
+    serve = tf.saved_model.load(str(folder)).signatures["serving_default"]
+    texts = X["review"].fillna("").tolist()
+    served = serve(review=tf.constant(texts), stars=tf.constant(X["stars"], tf.float64))
+    np.testing.assert_allclose(
+        served["probabilities"].numpy(), pipe.predict_proba(X), rtol=1e-5, atol=1e-6
+    )

@@ -79,6 +79,19 @@ class _Column:
         self.name, self.dtype, self.shape = name, dtype, shape
 
 
+def _backbone_tokens_graph(tokenizer, tf):
+    """``strings (n,) -> int32 (n, sequence_length)``: ``BackboneTokenizer.transform`` by
+    the keras-hub preprocessor itself, a Keras layer of TensorFlow Text ops. ``build.layer``
+    is kept by the exported module, which then saves the vocabulary with the graph."""
+    preprocessor = tokenizer._loaded_preprocessor()
+
+    def tokenize(texts):
+        return tf.cast(preprocessor(texts)["token_ids"], tf.int32)
+
+    tokenize.layer = preprocessor
+    return tokenize
+
+
 def _text_graph(tokenizer, tf):
     """``strings (n,) -> int32 (n, max_len)``: ``TextTokenizer.transform`` in TF ops."""
     from .text import (
@@ -545,7 +558,10 @@ def export(pipeline, path: str | os.PathLike, *, image_input: str = "bytes") -> 
         Fitted, of two steps: a :class:`~skmultimodal.MultiInputTransformer` and a
         :class:`~skmultimodal.MultiInputKerasClassifier` with one output. The
         transformer's steps must be :class:`~skmultimodal.ImageLoader`,
-        :class:`~skmultimodal.TextTokenizer`, :class:`~skmultimodal.text.TextTfidfVectorizer`
+        :class:`~skmultimodal.TextTokenizer`,
+        :class:`~skmultimodal.text_backbone.BackboneTokenizer` (its keras-hub preprocessor
+        goes into the graph: serving then also needs ``import tensorflow_text``, which
+        registers its tokenizer ops), :class:`~skmultimodal.text.TextTfidfVectorizer`
         (word n-grams of the default token pattern), ``"passthrough"``, or scikit-learn's
         ``StandardScaler``, ``MinMaxScaler``, ``SimpleImputer`` (numbers) or
         ``OneHotEncoder`` (string categories, first step), alone or in a ``Pipeline``;
@@ -587,6 +603,7 @@ def export(pipeline, path: str | os.PathLike, *, image_input: str = "bytes") -> 
     from .estimators import MultiInputKerasClassifier
     from .image import ImageLoader
     from .text import TextLinearScores, TextTfidfVectorizer, TextTokenizer
+    from .text_backbone import BackboneTokenizer
 
     if image_input not in IMAGE_INPUTS:
         raise ValueError(f"image_input must be one of {IMAGE_INPUTS}, got {image_input!r}.")
@@ -633,6 +650,9 @@ def export(pipeline, path: str | os.PathLike, *, image_input: str = "bytes") -> 
         elif isinstance(trans, TextTokenizer):
             builders[name] = (cols, _text_graph(trans, tf))
             signature[cols[0]] = tf.TensorSpec((None,), tf.string)
+        elif isinstance(trans, BackboneTokenizer):
+            builders[name] = (cols, _backbone_tokens_graph(trans, tf))
+            signature[cols[0]] = tf.TensorSpec((None,), tf.string)
         elif isinstance(trans, TextTfidfVectorizer):
             builders[name] = (cols, _tfidf_graph(name, trans, cols, tf))
             signature[cols[0]] = tf.TensorSpec((None,), tf.string)
@@ -665,7 +685,12 @@ def export(pipeline, path: str | os.PathLike, *, image_input: str = "bytes") -> 
         inputs = {}
         for name, (cols, build) in builders.items():
             if len(cols) == 1 and name in _single_column_steps(
-                prep, ImageLoader, TextTokenizer, TextTfidfVectorizer, TextLinearScores
+                prep,
+                ImageLoader,
+                TextTokenizer,
+                BackboneTokenizer,
+                TextTfidfVectorizer,
+                TextLinearScores,
             ):
                 inputs[name] = build(columns[cols[0]])
             else:
@@ -682,6 +707,7 @@ def export(pipeline, path: str | os.PathLike, *, image_input: str = "bytes") -> 
         for _, build in builders.values()
         for table in getattr(build, "tables", [build.table] if hasattr(build, "table") else [])
     ]
+    module.tokenizers = [build.layer for _, build in builders.values() if hasattr(build, "layer")]
     module.serve = tf.function(serve, input_signature=None).get_concrete_function(
         **{arguments[column]: spec for column, spec in signature.items()}
     )
