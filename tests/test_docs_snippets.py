@@ -167,6 +167,16 @@ pipe = Pipeline([
 export(pipe, "served")
 Image.open(table["image"][0]).save("a.jpg")
 """,
+    "docs/user_guide/text_backbones.md#0": _REVIEWS,
+    # The preset that the page's first snippet saved.
+    "docs/user_guide/text_backbones.md#1": _REVIEWS
+    + """
+import keras_hub
+words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "good", "bad", "fine", "cheap"]
+keras_hub.models.BertBackbone(vocabulary_size=len(words), num_layers=1, num_heads=1,
+                              hidden_dim=8, intermediate_dim=8).save_to_preset("bert_preset")
+keras_hub.models.BertTokenizer(vocabulary=words).save_to_preset("bert_preset")
+""",
 }
 
 # -- smaller numbers (each must match the snippet) -----------------------------------------
@@ -204,6 +214,7 @@ SMALLER = {
         ("[0.01, 0.1, 1, 10]", "[1]"),
         ("cv=5", "cv=2"),
     ],
+    "docs/user_guide/text_backbones.md#0": [("epochs=5", "epochs=1"), ("cv=3", "cv=2")],
     "docs/user_guide/transfer_learning.md#2": [
         ('"review"), ...])', '"review")])'),  # the page's "..." stands for other columns
         ("MultiInputKerasClassifier(text_embedding_trainable=False)",
@@ -225,6 +236,11 @@ CHECKS = {
         "assert samples['temp_series'][0].ravel().tolist() == [20.0, 21.5, 23.0]"
     ),
     "docs/user_guide/sequences.md#2": "assert len(grid) == 8",
+    "docs/user_guide/text_backbones.md#0": "assert scores.shape == (2,)",
+    # Each distinct review embedded once, over 3 candidates x 3 folds and the refit.
+    "docs/user_guide/text_backbones.md#1": (
+        "assert len(list(Path('text_embeddings').rglob('*.f4'))) == X['review'].nunique()"
+    ),
     "docs/user_guide/transfer_learning.md#3": "assert proba.shape == (1, 2)",
 }
 
@@ -233,6 +249,8 @@ ELSEWHERE = {"README.md#0": "tests/test_readme.py runs the Quickstart"}
 OPTIONAL = {
     "docs/user_guide/distributed.md#0": "dask.distributed",
     "docs/user_guide/distributed.md#1": "ray",
+    "docs/user_guide/text_backbones.md#0": "keras_hub",
+    "docs/user_guide/text_backbones.md#1": "keras_hub",
 }
 
 
