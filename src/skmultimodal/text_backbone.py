@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from numbers import Integral
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,11 @@ _NETWORK_CLUES = (
     "urlopen",
 )
 _NETWORK_ERRORS = ("ConnectionError", "MaxRetryError", "NameResolutionError", "URLError")
+# The parts of a network error's long text that say what failed, the most telling first.
+_NETWORK_REASONS = (
+    re.compile(r"Failed to resolve '[^']*'"),
+    *(re.compile(re.escape(clue)) for clue in _NETWORK_CLUES if clue != "Failed to resolve"),
+)
 
 
 def backbone_texts_seen() -> int:
@@ -133,13 +139,23 @@ def check_preset(preset: Any, parameter: str) -> None:
 
 
 def _network_failure(error: BaseException) -> str | None:
-    """The first line of the network error in ``error``'s chain, or None if none is."""
+    """What failed, in a few words, when ``error``'s chain holds a network error; else None.
+
+    Examples
+    --------
+    >>> _network_failure(ConnectionError("Max retries (Failed to resolve 'api.kaggle.com')"))
+    "ConnectionError: Failed to resolve 'api.kaggle.com'"
+    >>> _network_failure(ValueError("no config.json")) is None
+    True
+    """
     seen = set()
     while error is not None and id(error) not in seen:
         seen.add(id(error))
         text = str(error)
         if type(error).__name__ in _NETWORK_ERRORS or any(c in text for c in _NETWORK_CLUES):
-            return (text.splitlines() or [type(error).__name__])[0][:200]
+            found = (match.group(0) for p in _NETWORK_REASONS if (match := p.search(text)))
+            reason = next(found, (text.splitlines() or [""])[0][:120])
+            return f"{type(error).__name__}: {reason}"
         error = error.__cause__ or error.__context__
     return None
 
