@@ -371,3 +371,22 @@ def test_export_puts_the_tokenizer_in_the_graph(preset, tmp_path):
     np.testing.assert_allclose(
         served["probabilities"].numpy(), pipe.predict_proba(X), rtol=1e-5, atol=1e-6
     )
+
+
+def test_regressor_reads_the_same_backbone(preset):
+    from skmultimodal import MultiInputKerasRegressor
+
+    X, _ = reviews(24)
+    ids = BackboneTokenizer(preset, sequence_length=SEQUENCE_LENGTH).fit_transform(X["review"])
+    reg = MultiInputKerasRegressor(
+        text_backbone=preset, epochs=1, batch_size=64, random_state=0, run_eagerly=True
+    ).fit({"review": ids}, X["stars"].to_numpy())
+    assert reg.predict({"review": ids}).shape == (24,)
+    assert (
+        weights_by_path(reg.model_.get_layer("text_backbone")).keys()
+        == sequence_weights(preset).keys()
+    )
+    # Every id of the backbone's vocabulary is accepted at predict time, seen in fit or not.
+    unseen = np.full_like(ids[:2], len(VOCABULARY) - 1)
+    assert reg.vocabulary_sizes_ == {"review": len(VOCABULARY)}
+    assert reg.predict({"review": unseen}).shape == (2,)

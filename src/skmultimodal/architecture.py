@@ -2092,6 +2092,7 @@ class SharedTextBackbone:
                 feeds["segment_ids"] = segments
         else:
             feeds = token_ids
-        # A frozen backbone runs in inference mode (no dropout); a trained one follows fit.
-        outputs = self.net(feeds, training=False if self.trainable is False else None)
+        # A frozen backbone (False or 0 layers) runs in inference mode (no dropout); a
+        # trained one follows fit.
+        outputs = self.net(feeds, training=False if not self.trainable else None)
         return MaskedGlobalAveragePooling1D()(outputs, mask=ops.cast(mask, "bool"))
