@@ -31,11 +31,10 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from ._columns import one_column
 from .embedding import _CachedEmbedder, _check_cache_dir, cached_embeddings
-from .text import _as_text
+from .text import _as_text, _text_column, _text_column_tags
 
 __all__ = ["BackboneTokenizer", "TextEmbedder", "backbone_texts_seen"]
 
@@ -269,9 +268,9 @@ def preset_identity(preset: str | os.PathLike) -> dict:
     return {"preset_files_sha256": digest.hexdigest()}
 
 
-def _texts(X: Any, owner: str) -> list[str]:
-    """The texts of a one-column ``X``; missing values are empty texts."""
-    return [_as_text(value) for value in one_column(X, owner=owner, what="texts").values]
+def _texts(estimator: Any, X: Any, *, reset: bool = False) -> list[str]:
+    """The texts of the one-column ``X``; missing values are empty texts."""
+    return [_as_text(value) for value in _text_column(estimator, X, reset=reset)]
 
 
 _SEQUENCE_LENGTH = [Interval(Integral, 2, None, closed="left")]
@@ -345,9 +344,7 @@ class BackboneTokenizer(TransformerMixin, BaseEstimator):
         self : BackboneTokenizer
         """
         check_preset(self.preset, "preset")
-        one_column(X, owner=type(self).__name__, what="texts")
-        validate_data(self, X, reset=True, skip_check_array=True)
-        self.n_features_in_ = 1
+        _text_column(self, X, reset=True)
         vars(self).pop("_preprocessor", None)
         preprocessor = self._loaded_preprocessor()
         self.vocabulary_size_ = int(preprocessor.tokenizer.vocabulary_size())
@@ -367,10 +364,7 @@ class BackboneTokenizer(TransformerMixin, BaseEstimator):
         ids : ndarray of shape (n_samples, sequence_length), dtype int32
         """
         check_is_fitted(self)
-        texts = _texts(X, type(self).__name__)
-        if getattr(X, "ndim", 1) == 2:
-            validate_data(self, X, reset=False, skip_check_array=True)
-        return token_ids(self._loaded_preprocessor(), texts)
+        return token_ids(self._loaded_preprocessor(), _texts(self, X))
 
     def _loaded_preprocessor(self):
         """The preset's preprocessor for the current parameters, loaded once per process."""
@@ -387,12 +381,7 @@ class BackboneTokenizer(TransformerMixin, BaseEstimator):
         return state
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.one_d_array = True
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        tags.transformer_tags.preserves_dtype = []
-        return tags
+        return _text_column_tags(super().__sklearn_tags__())
 
 
 class TextEmbedder(_CachedEmbedder, TransformerMixin, BaseEstimator):
@@ -490,9 +479,7 @@ class TextEmbedder(_CachedEmbedder, TransformerMixin, BaseEstimator):
         check_preset(self.backbone, "backbone")
         import_keras_hub("TextEmbedder")
         _check_cache_dir(self.cache_dir, type(self).__name__)
-        one_column(X, owner=type(self).__name__, what="texts")
-        validate_data(self, X, reset=True, skip_check_array=True)
-        self.n_features_in_ = 1
+        _text_column(self, X, reset=True)
         identity = {
             "format": _CACHE_FORMAT,
             **preset_identity(self.backbone),
@@ -519,9 +506,7 @@ class TextEmbedder(_CachedEmbedder, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         self._check_unchanged_since_fit()
-        texts = _texts(X, type(self).__name__)
-        if getattr(X, "ndim", 1) == 2:
-            validate_data(self, X, reset=False, skip_check_array=True)
+        texts = _texts(self, X)
         _check_cache_dir(self.cache_dir, type(self).__name__)
         keys = [hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest() for text in texts]
         folder = None if self.cache_dir is None else Path(self.cache_dir, self.backbone_key_)
@@ -553,3 +538,8 @@ class TextEmbedder(_CachedEmbedder, TransformerMixin, BaseEstimator):
             out.extend(np.asarray(model.predict_on_batch(ids), dtype=np.float32))
             _BACKBONE_TEXTS[0] += len(ids)
         return out
+
+    def __sklearn_tags__(self):
+        tags = _text_column_tags(super().__sklearn_tags__())
+        tags.non_deterministic = False
+        return tags
