@@ -4,6 +4,7 @@ vocabulary and saved as a local preset: nothing is downloaded."""
 
 import os
 import pickle
+import shutil
 import sys
 import tempfile
 import warnings
@@ -67,7 +68,8 @@ def save_tiny_bert(folder, seed=0, vocabulary=VOCABULARY):
 def preset():
     if not (PRESET_DIR / "config.json").exists():
         save_tiny_bert(PRESET_DIR)
-    return str(PRESET_DIR)
+    yield str(PRESET_DIR)
+    shutil.rmtree(PRESET_DIR, ignore_errors=True)
 
 
 def weights_by_path(model):
