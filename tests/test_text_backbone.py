@@ -4,11 +4,8 @@ vocabulary and saved as a local preset: nothing is downloaded."""
 
 import os
 import pickle
-import shutil
 import sys
-import tempfile
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -41,9 +38,6 @@ WORDS = (
 VOCABULARY = SPECIAL + WORDS
 SEQUENCE_LENGTH = 12
 HIDDEN = 16
-# One preset folder per test process, built by the ``preset`` fixture; a path known at
-# collection time, so that the estimator checks below can name it.
-PRESET_DIR = Path(tempfile.gettempdir(), f"skmultimodal-tiny-bert-{os.getpid()}")
 
 
 def save_tiny_bert(folder, seed=0, vocabulary=VOCABULARY):
@@ -65,11 +59,11 @@ def save_tiny_bert(folder, seed=0, vocabulary=VOCABULARY):
 
 
 @pytest.fixture(scope="module")
-def preset():
-    if not (PRESET_DIR / "config.json").exists():
-        save_tiny_bert(PRESET_DIR)
-    yield str(PRESET_DIR)
-    shutil.rmtree(PRESET_DIR, ignore_errors=True)
+def preset(tmp_path_factory):
+    """A tiny BERT preset folder, built once per module and test process."""
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    save_tiny_bert(folder)
+    return str(folder)
 
 
 def weights_by_path(model):
@@ -130,14 +124,17 @@ def test_tokenizer_gives_the_presets_ids_and_pickles(preset):
     np.testing.assert_array_equal(restored.transform(X[:1]), ids[:1])
 
 
+# The test ids are the estimators' reprs: they must be the same in every pytest-xdist
+# worker, so the estimators name a placeholder and get the worker's own preset folder here.
 @parametrize_with_checks(
     [
-        BackboneTokenizer(str(PRESET_DIR), sequence_length=SEQUENCE_LENGTH),
-        TextEmbedder(str(PRESET_DIR), sequence_length=SEQUENCE_LENGTH),
+        BackboneTokenizer("tiny-bert-preset", sequence_length=SEQUENCE_LENGTH),
+        TextEmbedder("tiny-bert-preset", sequence_length=SEQUENCE_LENGTH),
     ]
 )
 def test_sklearn_compatible_estimator(estimator, check, preset):
-    check(estimator)
+    parameter = "preset" if isinstance(estimator, BackboneTokenizer) else "backbone"
+    check(estimator.set_params(**{parameter: preset}))
 
 
 # -- TextEmbedder -----------------------------------------------------------------------
