@@ -24,7 +24,7 @@ def test_the_cli_extra_installs_what_the_command_uses():
     # Python 3.10 has no tomllib: the two lines are read as text.
     text = (ROOT / "pyproject.toml").read_text()
     assert re.search(r'^cli = \["skmultimodal\[skops,plot\]"\]$', text, re.M)
-    assert re.search(r'^all = \["skmultimodal\[skops,plot,dask\]"\]$', text, re.M)
+    assert re.search(r'^all = \["skmultimodal\[skops,plot,dask,text\]"\]$', text, re.M)
     assert "pip install 'skmultimodal[cli]'" in (ROOT / "README.md").read_text()
 
 
