@@ -59,15 +59,10 @@ def main() -> None:
     metric = mean_absolute_percentage_error if (y > 0).all() else mean_absolute_error
     variants = {"defaults": {}, **dict(args.variant)}
     scores = {name: [] for name in variants}
-    extra = [
-        name
-        for name, on in [
-            ("numbers only (defaults)", args.numbers_only),
-            ("ensemble (defaults)", args.ensemble),
-        ]
-        if on
-    ]
-    scores.update({name: [] for name in extra})
+    if args.numbers_only:
+        scores["numbers only (defaults)"] = []
+    if args.ensemble:
+        scores["ensemble (defaults)"] = []
     folds = list(KFold(5, shuffle=True, random_state=0).split(X))[: args.folds]
     for k, (train, test) in enumerate(folds):
         pipe = make_multimodal_pipeline(

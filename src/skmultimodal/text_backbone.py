@@ -233,14 +233,12 @@ def backbone_vocabulary_size(backbone: Any) -> int | None:
     """The number of token ids ``backbone`` (a preset or a ``keras.Model``) reads, or None
     when its configuration does not say."""
     if isinstance(backbone, (str, os.PathLike)):
-        path = os.fspath(backbone)
-        if os.path.isfile(os.path.join(path, _CONFIG)):
-            config = json.loads(Path(path, _CONFIG).read_text(encoding="utf-8"))
-        else:
-            config = {"config": load_from_preset("Backbone", path, "text_backbone").get_config()}
-        size = config.get("config", {}).get("vocabulary_size")
+        config = _local_config(backbone)
+        if config is None:
+            config = load_from_preset("Backbone", backbone, "text_backbone").get_config()
     else:
-        size = backbone.get_config().get("vocabulary_size")
+        config = backbone.get_config()
+    size = config.get("vocabulary_size")
     return None if size is None else int(size)
 
 
@@ -248,11 +246,17 @@ def preset_max_sequence_length(preset: str | os.PathLike) -> int:
     """The most token ids per text a preset's backbone reads (its
     ``max_sequence_length``), read from a local folder's ``config.json``; 512 (BERT's) for
     a preset name or a configuration that does not say."""
+    config = _local_config(preset) or {}
+    return int(config.get("max_sequence_length") or 512)
+
+
+def _local_config(preset: str | os.PathLike) -> dict | None:
+    """The backbone configuration in a local preset folder's ``config.json``; None for a
+    preset name (or a folder without one)."""
     path = Path(os.fspath(preset), _CONFIG)
     if not path.is_file():
-        return 512
-    config = json.loads(path.read_text(encoding="utf-8")).get("config", {})
-    return int(config.get("max_sequence_length") or 512)
+        return None
+    return json.loads(path.read_text(encoding="utf-8")).get("config", {})
 
 
 def preset_identity(preset: str | os.PathLike) -> dict:
