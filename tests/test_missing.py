@@ -395,3 +395,91 @@ def test_masked_fit_with_any_batch_size_and_several_outputs(batch_size):
     labels = np.stack([y, (X["num"][:, 1] > 0.5).astype(int)], axis=1)
     classifier = MultiInputKerasClassifier(**params).fit(X, labels)
     assert np.asarray(classifier.predict(X)).shape == (40, 2)
+
+
+# -- inputs made from a masked column -------------------------------------------------------
+def _text_with_followers(n=60):
+    """A table whose text column feeds a masked tokenizer, a sparse TF-IDF and dense linear
+    scores, a fifth of its texts missing, the label carried by the text."""
+    from skmultimodal import TextTfidfVectorizer
+    from skmultimodal.text import TextLinearScores
+
+    X, _ = _table(n)
+    y = X["text"].str.contains("cat").astype(int).to_numpy()
+    X.loc[::5, "text"] = None
+    prep = MultiInputTransformer(
+        [
+            ("text", TextTokenizer(on_missing="mask"), "text"),
+            ("text_tfidf", TextTfidfVectorizer(), "text"),
+            ("text_scores", TextLinearScores(cv=2, random_state=0), "text"),
+            ("series", StandardScaler(), SERIES),
+        ]
+    )
+    return prep, X, y
+
+
+def test_steps_reading_a_masked_column_follow_its_mask():
+    prep, X, y = _text_with_followers()
+    fitted = prep.fit_transform(X, y)
+    assert prep.presence_groups_ == {"text__present": ["text_tfidf", "text_scores"]}
+    # transform carries them as fit_transform does, so fit-then-transform loses nothing.
+    assert fitted.presence_groups == prep.transform(X).presence_groups == prep.presence_groups_
+    # Two masks of one column: a step follows the first only.
+    two = MultiInputTransformer(
+        [
+            ("a", TextTokenizer(on_missing="mask"), "text"),
+            ("b", TextTokenizer(on_missing="mask"), ["text"]),
+            ("c", "passthrough", ["text"]),
+        ]
+    ).fit(X)
+    assert two.presence_groups_ == {"a__present": ["c"]}
+
+
+def test_an_absent_column_switches_off_every_input_made_from_it():
+    prep, X, y = _text_with_followers()
+    inputs = prep.fit_transform(X, y)
+    clf = MultiInputKerasClassifier(**TINY, wide_inputs="sparse").fit(inputs, y)
+    assert clf.presence_groups_ == {"text__present": ["text_tfidf", "text_scores"]}
+    absent = ~inputs["text__present"]
+    # Another row's TF-IDF and scores in every row: the rows without text do not move
+    # (those inputs are switched off there), the rows with text do.
+    shuffled = dict(inputs)
+    order = np.roll(np.arange(len(y)), 1)
+    shuffled["text_tfidf"] = inputs["text_tfidf"][order]
+    shuffled["text_scores"] = inputs["text_scores"][order]
+    before, after = clf.predict_proba(inputs), clf.predict_proba(shuffled)
+    np.testing.assert_allclose(after[absent], before[absent], rtol=1e-6, atol=1e-7)
+    assert not np.allclose(after[~absent], before[~absent])
+    # A plain dict (no groups) keeps the old model: those inputs act in every row.
+    plain = MultiInputKerasClassifier(**TINY, wide_inputs="sparse").fit(dict(inputs), y)
+    assert plain.presence_groups_ == {}
+    moved = plain.predict_proba(shuffled)[absent] - plain.predict_proba(inputs)[absent]
+    assert np.abs(moved).max() > 1e-4
+
+
+def test_presence_groups_that_do_not_match_x_are_refused():
+    from skmultimodal.compose import FittedInputs
+
+    prep, X, y = _text_with_followers()
+    inputs = prep.fit_transform(X, y)
+    broken = FittedInputs({k: v for k, v in inputs.items() if k != "text_scores"})
+    broken.presence_groups = inputs.presence_groups
+    with pytest.raises(ValueError, match=r"switch \['text_scores'\] off with 'text__present'"):
+        MultiInputKerasClassifier(**TINY).fit(broken, y)
+    broken.presence_groups = {"series__present": ["text_tfidf"]}
+    with pytest.raises(ValueError, match="'series__present', which is not a presence mask"):
+        MultiInputKerasClassifier(**TINY).fit(broken, y)
+
+
+def test_branches_of_one_column_are_dropped_together():
+    import keras
+
+    from skmultimodal.architecture import ModalityPresence
+
+    # Branches 1 and 2 share a mask (one column): same draw, so both or neither are kept.
+    layer = ModalityPresence([False, True, True], rate=0.5, seed=0, shared=[0, 1, 1])
+    mask = np.ones((2000, 1), "float32")
+    kept = keras.ops.convert_to_numpy(layer([mask, mask, mask], training=True))
+    np.testing.assert_array_equal(kept[:, 1], kept[:, 2])
+    assert 0.2 < 1 - kept[:, 1].mean() < 0.5
+    assert ModalityPresence.from_config(layer.get_config()).shared == [0, 1, 1]

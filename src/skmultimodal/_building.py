@@ -68,6 +68,8 @@ class _ModelBuilding:
         params["head_units"] = tuple(np.atleast_1d(params["head_units"]).tolist())
         # The classifier's only: another model's logits blended with the network's.
         params["blend_inputs"] = getattr(self, "blend_inputs", None)
+        # Inputs made from a column whose mask is another input's (fitted from X).
+        params["presence_groups"] = getattr(self, "presence_groups_", {})
         # "auto": the layer is built; below AUTO_MIN_ROWS training rows it stays at zero.
         params["sequence_linear"] = bool(self.sequence_linear) and self._linear_start_fits()
         if heads is None:

@@ -267,6 +267,31 @@ def check_label_types(y: np.ndarray) -> None:
         )
 
 
+def _checked_presence_groups(groups: Mapping, kinds: Mapping) -> dict[str, list[str]]:
+    """``groups`` (``{"<input>__present": [inputs]}``, from a ``MultiInputTransformer``'s
+    output) checked against the inputs of X: each key a presence mask of X, each listed
+    input an input of X without a mask of its own."""
+    checked = {}
+    for key, names in groups.items():
+        if kinds.get(key) != PRESENCE_KIND:
+            raise ValueError(
+                f"X's presence_groups name {key!r}, which is not a presence mask of X; X has "
+                f"{sorted(kinds)}. Pass the transformer's output to fit as it is."
+            )
+        wrong = [
+            name
+            for name in names
+            if name not in kinds or kinds[name] == PRESENCE_KIND or presence_key(name) in kinds
+        ]
+        if wrong:
+            raise ValueError(
+                f"X's presence_groups switch {wrong} off with {key!r}, but X has no such "
+                f"input, or it has a presence mask of its own; X has {sorted(kinds)}."
+            )
+        checked[str(key)] = [str(name) for name in names]
+    return checked
+
+
 def _validate_presence(key: str, value, base: str) -> np.ndarray:
     """A presence mask: a boolean array of shape (n_samples,) (or (n_samples, 1))."""
     array = value.to_numpy() if _is_pandas(value) else np.asarray(value)
@@ -445,6 +470,7 @@ class _InputValidation:
         if reset:
             self.input_names_ = None
             self._record_inputs({SINGLE_INPUT: X}, {SINGLE_INPUT: kind})
+            self.presence_groups_ = {}
         else:
             self._check_against_fit({SINGLE_INPUT: X})
         return X
@@ -502,6 +528,9 @@ class _InputValidation:
                 vars(self).pop(attribute, None)
             self.input_names_ = list(arrays)
             self._record_inputs(arrays, kinds)
+            self.presence_groups_ = _checked_presence_groups(
+                getattr(X, "presence_groups", {}), kinds
+            )
         else:
             self._check_against_fit(arrays)
             arrays = self._as_fitted_sparsity(arrays)

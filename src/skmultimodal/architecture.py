@@ -343,6 +343,9 @@ class ModalityPresence(layers.Layer):
         Modality dropout rate.
     seed : int, default=None
         Seed of the dropout draws.
+    shared : list of int, default=None
+        Per branch, the branch whose dropout draw it takes (its own index by default):
+        branches made from the same column (one presence mask) are dropped together.
 
     Examples
     --------
@@ -352,11 +355,12 @@ class ModalityPresence(layers.Layer):
     [[1.0, 1.0], [1.0, 0.0]]
     """
 
-    def __init__(self, masked, rate: float = 0.0, seed: int | None = None, **kwargs):
+    def __init__(self, masked, rate: float = 0.0, seed: int | None = None, shared=None, **kwargs):
         super().__init__(**kwargs)
         self.masked = [bool(flag) for flag in masked]
         self.rate = float(rate)
         self.seed = seed
+        self.shared = None if shared is None else [int(index) for index in shared]
         self.seed_generator = keras.random.SeedGenerator(seed) if self.rate > 0 else None
 
     def call(self, inputs, training=None):
@@ -368,6 +372,8 @@ class ModalityPresence(layers.Layer):
         )
         if training and self.rate > 0:
             draws = keras.random.uniform(ops.shape(present), seed=self.seed_generator)
+            if self.shared is not None:
+                draws = ops.take(draws, self.shared, axis=1)
             kept = present * ops.cast(draws >= self.rate, present.dtype)
             any_kept = ops.sum(kept, axis=1, keepdims=True) > 0
             present = ops.where(any_kept, kept, present)
@@ -378,7 +384,7 @@ class ModalityPresence(layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(masked=self.masked, rate=self.rate, seed=self.seed)
+        config.update(masked=self.masked, rate=self.rate, seed=self.seed, shared=self.shared)
         return config
 
 
@@ -919,7 +925,7 @@ def linear_start_inputs(specs, params: Mapping, output_heads=None) -> list[str]:
         return []
     if isinstance(specs, InputSpec):
         return [SINGLE_INPUT_NAME] if specs.kind == "sequence" else []
-    masks = presence_inputs(specs)
+    masks = input_masks(specs, params.get("presence_groups"))
     blended = set(params.get("blend_inputs") or ())
     return [
         name
@@ -1234,6 +1240,7 @@ def build_output(
     late: Sequence = (),
     blend: Sequence = (),
     offset: Sequence = (),
+    wide_presence: Sequence = (),
 ):
     """The output layer: ``Dense(n_outputs, activation)``, plus the wide path if any.
 
@@ -1268,6 +1275,9 @@ def build_output(
         :class:`BlendLogits` before the activation (weighted ``[1, 0, ...]`` until set).
     offset : sequence of keras tensors of shape (batch, n_outputs), default=()
         Logits added to the network's as they are (:func:`linear_start`).
+    wide_presence : sequence of keras tensors of shape (batch, 1) or None, default=()
+        Per wide input (empty: none), the presence of the column it is made from, or None
+        when it is always present: its logits are zeroed in the rows that lack it.
 
     Returns
     -------
@@ -1287,13 +1297,18 @@ def build_output(
     parts += late_logits(late, n_outputs, presence, name)
     if presence is not None:
         parts.append(AbsenceLogits(n_outputs, name=f"{name}_absent")(presence))
+    wide_presence = list(wide_presence) or [None] * len(wide)
     parts += [
-        layers.Dense(
-            n_outputs,
-            kernel_regularizer=keras.regularizers.L2(wide_l2) if wide_l2 else None,
-            name=f"{name}_wide_{i}",
-        )(tensor)
-        for i, tensor in enumerate(wide)
+        gated(
+            layers.Dense(
+                n_outputs,
+                kernel_regularizer=keras.regularizers.L2(wide_l2) if wide_l2 else None,
+                name=f"{name}_wide_{i}",
+            )(tensor),
+            present,
+            f"{name}_wide_{i}",
+        )
+        for i, (tensor, present) in enumerate(zip(wide, wide_presence, strict=True))
     ]
     parts += list(offset)
     logits = parts[0] if len(parts) == 1 else layers.Add(name=f"{name}_logits")(parts)
@@ -1412,6 +1427,58 @@ def presence_inputs(specs: Mapping[str, InputSpec]) -> dict[str, str]:
     return masks
 
 
+def input_masks(specs: Mapping[str, InputSpec], groups: Mapping | None = None) -> dict:
+    """``{input name: name of the presence mask that switches it off}``.
+
+    Each input with its own mask (:func:`presence_inputs`), and the inputs that
+    ``groups`` (a ``MultiInputTransformer``'s ``presence_groups_``: ``{mask: [inputs]}``)
+    tie to another input's mask because they are made from the same column.
+
+    Examples
+    --------
+    >>> specs = {"text": InputSpec((6,), "int32", "tokens", vocabulary_size=20),
+    ...          "text__present": InputSpec((1,), "float32", PRESENCE_KIND),
+    ...          "text_tfidf": InputSpec((30,), "float32", "tabular")}
+    >>> input_masks(specs, {"text__present": ["text_tfidf"]})
+    {'text': 'text__present', 'text_tfidf': 'text__present'}
+    """
+    masks = presence_inputs(specs)
+    for key, names in (groups or {}).items():
+        if key not in specs or specs[key].kind != PRESENCE_KIND:
+            raise ValueError(f"presence_groups names {key!r}, which is no presence mask input.")
+        for name in names:
+            if name not in specs or specs[name].kind == PRESENCE_KIND or name in masks:
+                raise ValueError(
+                    f"presence_groups ties {name!r} to {key!r}, but it is no input of the "
+                    "model, or already has a presence mask."
+                )
+            masks[name] = key
+    return masks
+
+
+def column_presence(name: str, masks: Mapping, deep: Sequence, presence, inputs: Mapping):
+    """The presence ``(batch, 1)`` that switches input ``name`` off, or None (always present).
+
+    The column of ``presence`` (modality dropout included) of the first deep branch that
+    shares ``name``'s mask; the mask input itself when no deep branch does.
+    """
+    mask = masks.get(name)
+    if mask is None:
+        return None
+    for i, branch in enumerate(deep):
+        if masks.get(branch) == mask and presence is not None:
+            return presence[:, i : i + 1]
+    return inputs[mask]
+
+
+def gated(tensor, present, name: str):
+    """``tensor * present`` (a Keras ``Multiply`` named ``<name>_gated``); ``tensor`` when
+    ``present`` is None."""
+    if present is None:
+        return tensor
+    return layers.Multiply(name=f"{name}_gated")([tensor, present])
+
+
 def fuse_branches(branches: Sequence, masks: Sequence, modality_dropout: float = 0.0):
     """Concatenate the branches' features, gating the branches that can be absent.
 
@@ -1449,8 +1516,18 @@ def fuse_branches(branches: Sequence, masks: Sequence, modality_dropout: float =
     rate = modality_dropout if len(branches) > 1 else 0.0
     if rate == 0 and all(mask is None for mask in masks):
         return (branches[0] if len(branches) == 1 else layers.concatenate(branches)), None
+    # Branches gated by one mask (made from one column) share their dropout draw.
+    shared = [
+        next(j for j, other in enumerate(masks) if mask is not None and other is mask)
+        if mask is not None
+        else i
+        for i, mask in enumerate(masks)
+    ]
     presence = ModalityPresence(
-        [mask is not None for mask in masks], rate=rate, name="modality_presence"
+        [mask is not None for mask in masks],
+        rate=rate,
+        shared=None if shared == list(range(len(masks))) else shared,
+        name="modality_presence",
     )([branches[0], *[mask for mask in masks if mask is not None]])
     return GateBranches(name="modality_gate")([presence, *branches]), presence
 
@@ -1508,7 +1585,7 @@ def build_multi_input_model(
     >>> [(layer.name, tuple(t.shape)) for layer, t in zip(model.layers[-2:], model.outputs)]
     [('output_0', (None, 1)), ('output_1', (None, 3))]
     """
-    wide, presence, late = [], None, []
+    wide, presence, late, wide_presence, blend_presence = [], None, [], [], {}
     fusion = params.get("fusion", "joint")
     if fusion not in FUSIONS:
         raise ValueError(f"Unknown fusion {fusion!r}; expected one of {FUSIONS}.")
@@ -1528,15 +1605,9 @@ def build_multi_input_model(
             name: keras.Input(spec.shape, dtype=spec.dtype, name=name, sparse=spec.sparse)
             for name, spec in specs.items()
         }
-        masks = presence_inputs(specs)
+        masks = input_masks(specs, params.get("presence_groups"))
         data_specs = {name: spec for name, spec in specs.items() if spec.kind != PRESENCE_KIND}
         wide_names = wide_input_names(data_specs, params.get("wide_inputs"))
-        masked_wide = [name for name in wide_names if name in masks]
-        if masked_wide:
-            raise ValueError(
-                f"Inputs {masked_wide} have presence masks but are read by the wide path, "
-                "which cannot mask them; leave them out of wide_inputs or drop their masks."
-            )
         wide = [inputs[name] for name in wide_names]
         # Another model's logits meet the network's only in the blend (BlendLogits).
         blended = set(params.get("blend_inputs") or ())
@@ -1556,6 +1627,15 @@ def build_multi_input_model(
             [inputs[masks[name]] if name in masks else None for name in deep],
             params.get("modality_dropout", 0.0),
         )
+        # Wide and blended inputs of a column a row lacks are switched off with it.
+        wide_presence = [
+            column_presence(name, masks, deep, presence, inputs) for name in wide_names
+        ]
+        blend_presence = {
+            name: column_presence(name, masks, deep, presence, inputs)
+            for name in params.get("blend_inputs") or ()
+            if name in masks
+        }
         if fusion != "joint" and len(branches) > 1:
             late = [
                 (name, build_head(branch, params["head_units"], params["batch_norm"]))
@@ -1578,8 +1658,9 @@ def build_multi_input_model(
             wide_l2,
             presence=presence,
             late=late,
-            blend=[inputs[name] for name in blend],
+            blend=[gated(inputs[name], blend_presence.get(name), name) for name in blend],
             offset=[linear_start(named_inputs, started, n_outputs)] if started else (),
+            wide_presence=wide_presence,
         )
     else:
         names = [name for _, _, name in output_heads]
@@ -1587,7 +1668,15 @@ def build_multi_input_model(
             raise ValueError(f"output_heads needs at least one head and unique names, got {names}.")
         outputs = [
             build_output(
-                features, units, activation, wide, wide_l2, name=name, presence=presence, late=late
+                features,
+                units,
+                activation,
+                wide,
+                wide_l2,
+                name=name,
+                presence=presence,
+                late=late,
+                wide_presence=wide_presence,
             )
             for units, activation, name in output_heads
         ]

@@ -87,6 +87,13 @@ class MultiInputTransformer(TransformerMixin, _BaseComposition, auto_wrap_output
     output_dtypes_ : dict of str to numpy.dtype
         Dtype of each output entry, as seen in fit.
 
+    presence_groups_ : dict of str to list of str
+        ``{"<step>__present": [other steps]}``: for each step that returned a
+        :class:`~skmultimodal.missing.MaskedInput` in fit, the other steps that read exactly
+        the same columns and have no mask of their own (the TF-IDF of a text whose tokens
+        are masked, say). A row without that column lacks all of them: the estimators
+        switch them off with the mask (see the Notes).
+
     n_features_in_ : int
         Number of columns seen during fit.
 
@@ -114,7 +121,10 @@ class MultiInputTransformer(TransformerMixin, _BaseComposition, auto_wrap_output
     - a step that returns a :class:`~skmultimodal.missing.MaskedInput` (a transformer with
       ``on_missing="mask"``) gives two entries: ``"<step>"``, its array, and
       ``"<step>__present"``, a boolean ``(n_samples,)`` array that flags the rows having
-      that modality (see :mod:`skmultimodal.missing`).
+      that modality (see :mod:`skmultimodal.missing`). The steps of `presence_groups_`
+      share that mask: the output dict (`fit_transform` and `transform` alike) carries
+      ``presence_groups``, which the estimators read in ``fit`` so that a row flagged
+      absent loses every input made from that column, not only the masked one.
 
     A dict is not a table: ``get_feature_names_out`` returns the names per entry (a dict),
     and ``set_output`` only accepts ``"default"``.
@@ -400,7 +410,9 @@ class MultiInputTransformer(TransformerMixin, _BaseComposition, auto_wrap_output
                 for name, trans, cols in steps
             ],
         )
-        return _model_inputs([name for name, _, _ in steps], outputs, X.shape[0])
+        inputs = _model_inputs([name for name, _, _ in steps], outputs, X.shape[0])
+        # Fitted before presence_groups_ existed (an older pickle): no groups.
+        return _model_inputs_with(inputs, getattr(self, "presence_groups_", {}), {})
 
     def _fit_transform(self, X, y):
         steps = self._validate_steps()
@@ -448,7 +460,10 @@ class MultiInputTransformer(TransformerMixin, _BaseComposition, auto_wrap_output
         self._step_params_at_fit_ = _plain_step_params(self.transformers)
         self.output_shapes_ = {name: out.shape[1:] for name, out in outputs.items()}
         self.output_dtypes_ = {name: out.dtype for name, out in outputs.items()}
-        return _with_embedding_matrices(outputs, fitted)
+        self.presence_groups_ = _presence_groups(
+            [name for name, _ in active], [out for out, _ in results], positions
+        )
+        return _model_inputs_with(outputs, self.presence_groups_, fitted)
 
     def _apply_params_set_after_fit(self) -> None:
         """Parameters ``set_params`` changed on a step since fit: those that only say how
@@ -931,29 +946,57 @@ def _model_inputs(names: list[str], outputs: list, n_samples: int) -> dict[str, 
 
 
 class FittedInputs(dict):
-    """The dict of arrays of ``fit_transform``, with what the estimator's fit may use.
+    """The dict of arrays of a :class:`MultiInputTransformer`, with what the estimator's
+    fit may use besides the arrays.
 
     ``embedding_matrices``: ``{input name: TextTokenizer.embedding_matrix_}`` for the
-    text steps fitted with ``pretrained_vectors``. The estimator's ``fit`` initialises
-    those inputs' ``Embedding`` with them: the vocabulary is fitted inside the pipeline
-    (on each fold's rows), so only the fitted step knows which word each id is.
+    text steps fitted with ``pretrained_vectors`` (``fit_transform`` only). The
+    estimator's ``fit`` initialises those inputs' ``Embedding`` with them: the vocabulary
+    is fitted inside the pipeline (on each fold's rows), so only the fitted step knows
+    which word each id is.
+
+    ``presence_groups``: the transformer's ``presence_groups_`` (``fit_transform`` and
+    ``transform``): ``{"<step>__present": [steps read from the same columns]}``.
     """
 
-    # Read-only default, so that no instance can fill a dict shared by all of them.
+    # Read-only defaults, so that no instance can fill a mapping shared by all of them.
     embedding_matrices: Mapping = MappingProxyType({})
+    presence_groups: Mapping = MappingProxyType({})
 
 
-def _with_embedding_matrices(outputs: dict, fitted: dict) -> dict:
+def _model_inputs_with(outputs: dict, groups: Mapping, fitted: Mapping) -> dict:
+    """``outputs`` as a :class:`FittedInputs` when there are presence groups or fitted
+    embedding matrices to pass on; as it is otherwise."""
     matrices = {
         name: trans.embedding_matrix_
         for name, trans in fitted.items()
         if getattr(trans, "embedding_matrix_", None) is not None
     }
-    if not matrices:
+    if not matrices and not groups:
         return outputs
     outputs = FittedInputs(outputs)
-    outputs.embedding_matrices = matrices
+    if matrices:
+        outputs.embedding_matrices = matrices
+    if groups:
+        outputs.presence_groups = {key: list(names) for key, names in groups.items()}
     return outputs
+
+
+def _presence_groups(names: list[str], outputs: list, positions: Mapping) -> dict:
+    """``{"<step>__present": [steps]}``: per masked step, the unmasked steps that select
+    exactly its columns (a missing cell of those columns is missing for them too)."""
+    is_masked = [isinstance(out, MaskedInput) for out in outputs]
+    masked = [name for name, flag in zip(names, is_masked, strict=True) if flag]
+    plain = [name for name, flag in zip(names, is_masked, strict=True) if not flag]
+    groups = {}
+    for name in masked:
+        columns = set(positions[name][0])
+        followers = [other for other in plain if set(positions[other][0]) == columns]
+        if followers:
+            groups[presence_key(name)] = followers
+            # A step that follows one mask follows no other (two masks of the same columns).
+            plain = [other for other in plain if other not in followers]
+    return groups
 
 
 def _as_model_input(name: str, output: Any, n_samples: int) -> np.ndarray:

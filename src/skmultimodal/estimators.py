@@ -314,6 +314,11 @@ class MultiInputKerasClassifier(_MultiInputWrapper, KerasClassifier, metaclass=_
         Per input: kind, per-sample shape and dtype seen in fit.
     vocabulary_sizes_ : dict of str to int
         Embedding size (largest id + 1) of each token input.
+    presence_groups_ : dict of str to list of str
+        ``{"<input>__present": [inputs]}`` read from the ``MultiInputTransformer`` output
+        given to fit (its ``presence_groups_``): inputs made from the same column as a
+        masked input, switched off with it in the rows that lack the column (their
+        branches gated, their wide logits zeroed). Empty for other X.
     n_features_in_, feature_names_in_
         Only when fitted on a single array.
 
