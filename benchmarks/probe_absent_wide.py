@@ -11,6 +11,11 @@ model batch in which the text is absent getting zeros in those wide and scores i
 accuracy on complete test rows and with the product name absent in every test row.
 
     cd benchmarks && TF_CPP_MIN_LOG_LEVEL=3 python probe_absent_wide.py switched-off
+
+This is the diagnosis of the masked products model before f13450a. Since then the
+transformer's ``presence_groups_`` tie those inputs to the text's mask inside the model,
+so ``as-is`` is the fixed model and ``switched-off`` only zeroes again what the model
+already switches off (not rerun since).
 """
 
 from __future__ import annotations
