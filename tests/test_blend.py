@@ -190,3 +190,22 @@ def test_a_blend_input_feeds_the_blend_only():
         MultiInputKerasClassifier(**FAST, blend_inputs=["numbers_scores"]).fit(
             {"numbers_scores": X["numbers_scores"]}, y
         )
+
+
+def test_masked_pipeline_blends_text_scores_switched_off_without_text(multimodal_data):
+    X, y = multimodal_data
+    X = X[["text", "t0", "category"]].copy()
+    X.loc[X.index[::5], "text"] = None
+    params = {**SMALLEST, "early_stopping": True}
+    pipe = make_multimodal_pipeline(X, y, on_missing="mask", model_params=params)
+    assert pipe["clf"].blend_inputs == ["text_scores"]
+    pipe.fit(X, y)
+    assert set(pipe["clf"].blend_weights_) == {"network", "text_scores"}
+    assert pipe["clf"].presence_groups_["text__present"][-1] == "text_scores"
+    inputs = pipe["prep"].transform(X)
+    absent = ~inputs["text__present"]
+    moved = dict(inputs, text_scores=inputs["text_scores"][::-1].copy())
+    before, after = pipe["clf"].predict_proba(inputs), pipe["clf"].predict_proba(moved)
+    # A row without its text: its scores (another row's now) are switched off in the blend.
+    np.testing.assert_allclose(after[absent], before[absent], rtol=1e-6, atol=1e-7)
+    assert not np.allclose(after[~absent], before[~absent])

@@ -384,7 +384,14 @@ class _Training:
                 logits = np.log(proba)
                 target = y_val.argmax(axis=1) if y_val.ndim == 2 and y_val.shape[1] > 1 else y_val
                 target = np.asarray(target).ravel()
-            scores = [np.asarray(X_val[name]) for name in names]
+            # As the model reads them: zero in the rows that lack their column.
+            groups = getattr(self, "presence_groups_", {})
+            masks = {name: key for key, group in groups.items() for name in group}
+            scores = [
+                np.asarray(X_val[name])
+                * (np.asarray(X_val[masks[name]]).reshape(-1, 1) if name in masks else 1.0)
+                for name in names
+            ]
             weights = fit_blend_weights(logits, scores, target, sigmoid, sample_weight)
             self.blend_rows_ = len(y_val)
         blends[0].blend_weights.assign(weights.astype(np.float32))

@@ -1188,7 +1188,11 @@ def make_multimodal_pipeline(
         short titles next to weak images by 2-3 points, the XOR case, the reviews and
         their ratings by 0.3-2 points, and lowered none beyond its fold spread
         (benchmarks/RESULTS.md, "text scores"); it costs 6 linear fits per text column
-        and exports. Needs a 1-D ``y`` here (the task's target); without ``y``, or for a
+        and exports. For a classification the estimator blends those scores with the
+        network's logits (``blend_inputs``, weighted on the early-stopping hold-out),
+        with ``on_missing="mask"`` too, where a row without its text has them switched
+        off (the transformer's ``presence_groups_``); a regression reads them as a dense
+        input. Needs a 1-D ``y`` here (the task's target); without ``y``, or for a
         multi-output target, the step is left out.
     sequence_scores : bool, default=True
         Add a ``"<step>_scores"`` step per series (a column of series or a time grid of
@@ -1356,10 +1360,11 @@ def make_multimodal_pipeline(
             **DEFAULT_REGRESSOR_PARAMS,
             "target_transform": _target_transform_for(y, target_transform),
         }
-    if task == "classification" and on_missing == "error":
+    if task == "classification":
         # The network's logits and the text models' scores, weighted on held-out rows. A
         # series' scores stay a dense input (measured on real series, where most tables
-        # are too small to hold rows out for the blend).
+        # are too small to hold rows out for the blend). With on_missing="mask" a row
+        # without its text has its scores switched off with it (presence groups).
         chosen["blend_inputs"] = [
             name for name, trans, _ in steps if isinstance(trans, TextLinearScores)
         ]
