@@ -1465,10 +1465,8 @@ def column_presence(name: str, masks: Mapping, deep: Sequence, presence, inputs:
     mask = masks.get(name)
     if mask is None:
         return None
-    for i, branch in enumerate(deep):
-        if masks.get(branch) == mask and presence is not None:
-            return presence[:, i : i + 1]
-    return inputs[mask]
+    shared = [i for i, branch in enumerate(deep) if masks.get(branch) == mask]
+    return presence[:, shared[0] : shared[0] + 1] if shared else inputs[mask]
 
 
 def gated(tensor, present, name: str):
@@ -1518,9 +1516,7 @@ def fuse_branches(branches: Sequence, masks: Sequence, modality_dropout: float =
         return (branches[0] if len(branches) == 1 else layers.concatenate(branches)), None
     # Branches gated by one mask (made from one column) share their dropout draw.
     shared = [
-        next(j for j, other in enumerate(masks) if mask is not None and other is mask)
-        if mask is not None
-        else i
+        i if mask is None else next(j for j, other in enumerate(masks) if other is mask)
         for i, mask in enumerate(masks)
     ]
     presence = ModalityPresence(
